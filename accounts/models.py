@@ -1,0 +1,108 @@
+"""Admins: Django's user model on Postfix Admin's `admin` table; the project's auth events."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import passwords
+
+# Postfix Admin's "never" for token_validity and similar columns.
+EPOCH_2000 = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+class AdminManager(BaseUserManager["Admin"]):
+    def get_by_natural_key(self, username: str) -> Admin:
+        return self.get(username=username.strip().lower())
+
+
+class Admin(AbstractBaseUser):
+    """A super admin or domain admin; superadmin is also mirrored in `domain_admins` (ALL)."""
+
+    username = models.CharField(_("e-mail address"), max_length=255, primary_key=True)
+    password = models.CharField(max_length=255, default="")
+    superadmin = models.BooleanField(_("super admin"), default=False)
+    created = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(_("active"), default=True)
+    phone = models.CharField(max_length=30, default="", blank=True)
+    email_other = models.CharField(_("alternative e-mail"), max_length=255, default="", blank=True)
+    token = models.CharField(max_length=255, default="", blank=True)
+    token_validity = models.DateTimeField(default=EPOCH_2000)
+
+    # The `admin` table has no last_login column and none may be added.
+    last_login = None
+
+    objects = AdminManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        managed = False
+        db_table = "admin"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.superadmin
+
+    def set_password(self, raw_password: str | None) -> None:
+        self.password = passwords.hash_password(raw_password or "")
+        self._password = raw_password
+
+    def check_password(self, raw_password: str) -> bool:
+        return passwords.verify_password(raw_password, self.password)
+
+    def set_unusable_password(self) -> None:
+        # An empty hash never verifies (passwords.verify_password refuses it).
+        self.password = ""
+
+    def has_usable_password(self) -> bool:
+        return bool(self.password)
+
+
+class AuthEvent(models.Model):
+    """A login, failed login, logout or password reset, with the client address."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("login")
+        LOGIN_FAILED = "login_failed", _("failed login")
+        LOGOUT = "logout", _("logout")
+        RESET_REQUESTED = "reset_requested", _("password reset requested")
+        RESET_DONE = "reset_done", _("password reset")
+        LOCKED_OUT = "locked_out", _("locked out")
+
+    class Realm(models.TextChoices):
+        ADMIN = "admin", _("admin")
+        MAILBOX = "mailbox", _("mailbox owner")
+
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    realm = models.CharField(max_length=10, choices=Realm.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    username = models.CharField(max_length=255)
+    client_address = models.CharField(max_length=45)
+
+    class Meta:
+        db_table = "vimbadmin_auth_event"
+        indexes = [
+            models.Index(fields=["realm", "username", "timestamp"], name="vimb_authev_user_idx"),
+            models.Index(
+                fields=["realm", "client_address", "timestamp"], name="vimb_authev_addr_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.realm} {self.kind} {self.username}"

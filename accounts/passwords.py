@@ -1,0 +1,436 @@
+"""Mailbox and admin password hashing compatible with Dovecot and Postfix Admin.
+
+Hashes are written with a Dovecot ``{SCHEME}`` prefix so Dovecot, Postfix Admin and
+this application all read the same column. Verification accepts every format
+Postfix Admin and Dovecot have historically stored, so existing databases keep
+working and old hashes can be upgraded on the next successful login.
+
+Passwords are never logged by this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from passlib.hash import (
+    argon2,
+    bcrypt,
+    des_crypt,
+    hex_md5,
+    hex_sha1,
+    hex_sha256,
+    hex_sha512,
+    ldap_salted_md5,
+    ldap_salted_sha1,
+    ldap_salted_sha256,
+    ldap_salted_sha512,
+    md5_crypt,
+    sha256_crypt,
+    sha512_crypt,
+)
+
+__all__ = [
+    "ARGON2_MEMORY_COST",
+    "ARGON2_PARALLELISM",
+    "ARGON2_TIME_COST",
+    "BCRYPT_ROUNDS",
+    "DEFAULT_SCHEME",
+    "SHA_CRYPT_ROUNDS",
+    "WRITABLE_SCHEMES",
+    "check_scheme",
+    "generate_password",
+    "hash_password",
+    "needs_rehash",
+    "verify_password",
+]
+
+DEFAULT_SCHEME = "ARGON2ID"
+
+# Schemes new hashes may be written in; all of them are understood by Dovecot 2.3
+# and by Postfix Admin.
+WRITABLE_SCHEMES: tuple[str, ...] = (
+    "ARGON2ID",
+    "ARGON2I",
+    "BLF-CRYPT",
+    "SHA512-CRYPT",
+    "SHA256-CRYPT",
+    "SSHA512",
+)
+
+# PHP's password_hash() defaults (m=64 MiB, t=4, p=1), one step above Dovecot's t=3:
+# a login costs what Postfix Admin's own hashes cost (tens of milliseconds on a
+# current server CPU), and Dovecot (libsodium) and PHP verify these hashes unchanged.
+ARGON2_MEMORY_COST = 65536  # KiB
+ARGON2_TIME_COST = 4
+ARGON2_PARALLELISM = 1
+# Salt and tag sizes used by both PHP and libsodium.
+ARGON2_SALT_SIZE = 16
+ARGON2_DIGEST_SIZE = 32
+
+# PHP's PASSWORD_BCRYPT default cost up to PHP 8.3; Dovecot's own default (5) is too weak.
+BCRYPT_ROUNDS = 10
+# Implicit glibc default: the hash carries no "rounds=" field, as doveadm and PHP write it.
+SHA_CRYPT_ROUNDS = 5000
+# Salt size for SSHA512; passlib accepts 4 to 16 bytes, Dovecot any length.
+SSHA512_SALT_SIZE = 16
+
+# bcrypt only ever reads the first 72 bytes. PHP and libc silently drop the rest,
+# while the bcrypt 5 Python package raises instead, so the secret is cut here to
+# stay byte-compatible with hashes written by PHP and Dovecot.
+BCRYPT_MAX_BYTES = 72
+
+# Look-alike characters (0/O/o, 1/l/I) are left out so a password read aloud or
+# from a printout is typed correctly. 64 symbols give exactly 6 bits each.
+UNAMBIGUOUS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789#%+-.=@_"
+MIN_PASSWORD_ENTROPY_BITS = 96
+
+_argon2id = argon2.using(
+    type="id",
+    memory_cost=ARGON2_MEMORY_COST,
+    rounds=ARGON2_TIME_COST,
+    parallelism=ARGON2_PARALLELISM,
+    salt_size=ARGON2_SALT_SIZE,
+    digest_size=ARGON2_DIGEST_SIZE,
+)
+_argon2i = _argon2id.using(type="i")
+# "$2y$" rather than passlib's default "$2b$": doveadm and PHP's password_hash() write
+# it, and every crypt() Dovecot 2.3 may be linked against reads it.
+_bcrypt = bcrypt.using(ident="2y", rounds=BCRYPT_ROUNDS)
+_sha512_crypt = sha512_crypt.using(rounds=SHA_CRYPT_ROUNDS)
+_sha256_crypt = sha256_crypt.using(rounds=SHA_CRYPT_ROUNDS)
+_ssha512 = ldap_salted_sha512.using(salt_size=SSHA512_SALT_SIZE)
+
+# Anything a corrupt or hostile stored value can make passlib, binascii or the
+# backends raise; verification must turn all of these into a plain "no".
+_MALFORMED = (ValueError, TypeError, OverflowError, NotImplementedError)
+
+_PREFIX_RE = re.compile(r"\{([A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?)\}(.*)", re.DOTALL)
+_ENCODINGS = {"B64": "B64", "BASE64": "B64", "HEX": "HEX"}
+_DES_CRYPT_RE = re.compile(r"[./0-9A-Za-z]{13}")
+_HEX_MD5_RE = re.compile(r"[0-9a-fA-F]{32}")
+
+# passlib ships no type information, so its handler classes are typed loosely.
+_Handler = Any
+# (secret, payload after the prefix, ".B64"/".HEX" encoding or None) -> match.
+_Verifier = Callable[[bytes, str, str | None], bool]
+
+# Crypt strings by leading identifier; "$argon2i$" cannot match "$argon2id$".
+_CRYPT_PREFIXES: tuple[tuple[str, _Handler], ...] = (
+    ("$1$", md5_crypt),
+    ("$2y$", bcrypt),
+    ("$2b$", bcrypt),
+    ("$2a$", bcrypt),
+    ("$5$", sha256_crypt),
+    ("$6$", sha512_crypt),
+    ("$argon2id$", argon2),
+    ("$argon2i$", argon2),
+)
+
+
+def check_scheme(name: str) -> str:
+    """Return the canonical writable scheme name or raise ValueError."""
+    if not isinstance(name, str):
+        raise ValueError(f"Password scheme must be a string, not {type(name).__name__}.")
+    canonical = name.strip().upper()
+    if canonical not in WRITABLE_SCHEMES:
+        raise ValueError(
+            f"Unknown or read-only password scheme {name!r}; "
+            f"choose one of: {', '.join(WRITABLE_SCHEMES)}."
+        )
+    return canonical
+
+
+def hash_password(raw: str, *, scheme: str | None = None) -> str:
+    """Hash a password in the given or configured scheme, with its {SCHEME} prefix."""
+    if not isinstance(raw, str):
+        raise TypeError(f"Password must be a string, not {type(raw).__name__}.")
+    # An empty password is still hashed (callers use it to spend equal time on
+    # unknown users); verify_password() never accepts it anyway.
+    target = _resolve_scheme(scheme)
+    secret = raw.encode("utf-8")
+    if target == "ARGON2ID":
+        hashed = _argon2id.hash(secret)
+    elif target == "ARGON2I":
+        hashed = _argon2i.hash(secret)
+    elif target == "BLF-CRYPT":
+        hashed = _bcrypt.hash(secret[:BCRYPT_MAX_BYTES])
+    elif target == "SHA512-CRYPT":
+        hashed = _sha512_crypt.hash(secret)
+    elif target == "SHA256-CRYPT":
+        hashed = _sha256_crypt.hash(secret)
+    else:
+        # passlib already writes the "{SSHA512}" prefix itself.
+        return _ssha512.hash(secret)
+    return f"{{{target}}}{hashed}"
+
+
+def verify_password(raw: str, stored: str) -> bool:
+    """Check a password against any stored Dovecot or Postfix Admin hash format."""
+    # An empty password is never accepted, even against "{PLAIN}" with nothing after it.
+    if not isinstance(raw, str) or not raw or not isinstance(stored, str) or not stored:
+        return False
+    try:
+        secret = raw.encode("utf-8")
+        parsed = _split_prefix(stored)
+        if parsed is None:
+            return _verify_unprefixed(secret, stored)
+        name, encoding, payload = parsed
+        verifier = _VERIFIERS.get(name)
+        if verifier is None:
+            return False
+        return verifier(secret, payload, encoding)
+    except _MALFORMED:
+        return False
+
+
+def needs_rehash(stored: str, *, scheme: str | None = None) -> bool:
+    """Tell whether a stored hash should be replaced by one in the configured scheme."""
+    target = _resolve_scheme(scheme)
+    if not isinstance(stored, str) or not stored:
+        return True
+    parsed = _split_prefix(stored)
+    if parsed is None:
+        return True
+    name, encoding, payload = parsed
+    # Encoded variants (".B64", ".HEX") are rewritten in the plain form.
+    if name != target or encoding is not None:
+        return True
+    try:
+        return _below_current_cost(target, payload)
+    except _MALFORMED:
+        return True
+
+
+def generate_password(length: int = 16) -> str:
+    """Generate a random password of at least 96 bits from an unambiguous alphabet."""
+    bits_per_char = math.log2(len(UNAMBIGUOUS_ALPHABET))
+    minimum = math.ceil(MIN_PASSWORD_ENTROPY_BITS / bits_per_char)
+    if length < minimum:
+        raise ValueError(f"Password length must be at least {minimum} characters.")
+    return "".join(secrets.choice(UNAMBIGUOUS_ALPHABET) for _ in range(length))
+
+
+def _resolve_scheme(scheme: str | None) -> str:
+    if scheme is None:
+        # Read at call time so override_settings and late configuration take effect.
+        scheme = getattr(settings, "VIMBADMIN_PASSWORD_SCHEME", DEFAULT_SCHEME)
+    return check_scheme(scheme)
+
+
+def _split_prefix(stored: str) -> tuple[str, str | None, str] | None:
+    """Split "{NAME.ENC}payload" into upper-case name, encoding and payload."""
+    match = _PREFIX_RE.fullmatch(stored)
+    if match is None:
+        return None
+    label, payload = match.groups()
+    name, _, suffix = label.upper().partition(".")
+    if not suffix:
+        return name, None, payload
+    encoding = _ENCODINGS.get(suffix)
+    if encoding is None:
+        # Unknown suffix: keep the whole label so no verifier matches it.
+        return label.upper(), None, payload
+    return name, encoding, payload
+
+
+def _decode_bytes(payload: str, encoding: str | None) -> bytes:
+    if encoding == "HEX":
+        return bytes.fromhex(payload)
+    return base64.b64decode(payload, validate=True)
+
+
+def _decode_text(payload: str, encoding: str | None) -> str:
+    if encoding is None:
+        return payload
+    return _decode_bytes(payload, encoding).decode("ascii")
+
+
+def _verify_unprefixed(secret: bytes, stored: str) -> bool:
+    # Postfix Admin's "md5crypt", "system"/"mysql_encrypt" and "md5" settings store
+    # hashes without a prefix; bare plaintext is deliberately not accepted.
+    if _crypt_handler(stored) is not None:
+        return _verify_crypt(secret, stored)
+    if _HEX_MD5_RE.fullmatch(stored):
+        return hex_md5.verify(secret, stored.lower())
+    return False
+
+
+def _crypt_handler(crypt_string: str) -> _Handler | None:
+    for ident, handler in _CRYPT_PREFIXES:
+        if crypt_string.startswith(ident):
+            return handler
+    if _DES_CRYPT_RE.fullmatch(crypt_string):
+        return des_crypt
+    return None
+
+
+def _verify_crypt(secret: bytes, crypt_string: str) -> bool:
+    handler = _crypt_handler(crypt_string)
+    if handler is None:
+        return False
+    if handler is bcrypt:
+        secret = secret[:BCRYPT_MAX_BYTES]
+    return bool(handler.verify(secret, crypt_string))
+
+
+def _verify_any_crypt(secret: bytes, payload: str, encoding: str | None) -> bool:
+    # Dovecot checks CRYPT and the *-CRYPT schemes with libc crypt(), so any
+    # crypt string is valid after those prefixes.
+    return _verify_crypt(secret, _decode_text(payload, encoding))
+
+
+def _verify_md5_crypt(secret: bytes, payload: str, encoding: str | None) -> bool:
+    # Dovecot's MD5-CRYPT uses its own implementation that only reads "$1$".
+    crypt_string = _decode_text(payload, encoding)
+    return crypt_string.startswith("$1$") and _verify_crypt(secret, crypt_string)
+
+
+def _verify_argon2(secret: bytes, payload: str, encoding: str | None) -> bool:
+    # libsodium accepts both variants after either ARGON2I or ARGON2ID.
+    crypt_string = _decode_text(payload, encoding)
+    return crypt_string.startswith(("$argon2i$", "$argon2id$")) and _verify_crypt(
+        secret, crypt_string
+    )
+
+
+def _verify_md5(secret: bytes, payload: str, encoding: str | None) -> bool:
+    # Dovecot's {MD5} is md5-crypt, courier-authlib's {MD5} is a base64 MD5 digest;
+    # only the former starts with "$1$", which is also how Dovecot tells them apart.
+    if encoding is None and not payload.startswith("$1$"):
+        return _verify_digest("md5", secret, payload, None)
+    return _verify_md5_crypt(secret, payload, encoding)
+
+
+def _verify_digest(algorithm: str, secret: bytes, payload: str, encoding: str | None) -> bool:
+    size = hashlib.new(algorithm).digest_size
+    if encoding is None:
+        # Like Dovecot, tell hex from base64 by length: they never collide for
+        # MD5, SHA1, SHA256 or SHA512 digests.
+        encoding = "HEX" if len(payload) == 2 * size else "B64"
+    expected = _decode_bytes(payload, encoding)
+    if len(expected) != size:
+        return False
+    # Normalise to hex so passlib's hex_* handlers do the constant-time compare.
+    return bool(_HEX_HANDLERS[size].verify(secret, expected.hex()))
+
+
+def _verify_salted(
+    handler: _Handler,
+    algorithm: str,
+    secret: bytes,
+    payload: str,
+    encoding: str | None,
+) -> bool:
+    data = _decode_bytes(payload, encoding)
+    size = hashlib.new(algorithm).digest_size
+    salt = data[size:]
+    if not salt:
+        return False
+    if handler.min_salt_size <= len(salt) <= handler.max_salt_size:
+        canonical = handler.ident + base64.b64encode(data).decode("ascii")
+        return bool(handler.verify(secret, canonical))
+    # passlib refuses salts outside 4..16 bytes, but Dovecot accepts any length,
+    # so those rare hashes are checked here.
+    return hmac.compare_digest(hashlib.new(algorithm, secret + salt).digest(), data[:size])
+
+
+def _verify_plain(secret: bytes, payload: str, encoding: str | None) -> bool:
+    expected = payload.encode("utf-8") if encoding is None else _decode_bytes(payload, encoding)
+    return hmac.compare_digest(secret, expected)
+
+
+def _verify_scram(digest: str, secret: bytes, payload: str, encoding: str | None) -> bool:
+    # passlib's scram handler uses its own "$scram$" layout and stores the salted
+    # password rather than RFC 5802 StoredKey, so Dovecot's format is checked here:
+    # "iterations,salt,StoredKey,ServerKey", all base64.
+    if encoding is not None:
+        return False
+    iterations_text, salt_b64, stored_key_b64, _server_key = payload.split(",")
+    iterations = int(iterations_text)
+    if iterations < 1:
+        return False
+    salt = _decode_bytes(salt_b64, None)
+    stored_key = _decode_bytes(stored_key_b64, None)
+    salted = hashlib.pbkdf2_hmac(digest, secret, salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", digest).digest()
+    return hmac.compare_digest(hashlib.new(digest, client_key).digest(), stored_key)
+
+
+def _below_current_cost(target: str, payload: str) -> bool:
+    if target in ("ARGON2ID", "ARGON2I"):
+        expected_type = "id" if target == "ARGON2ID" else "i"
+        parsed = argon2.from_string(payload)
+        return (
+            parsed.type != expected_type
+            or parsed.version < 0x13
+            or parsed.memory_cost < ARGON2_MEMORY_COST
+            or parsed.rounds < ARGON2_TIME_COST
+        )
+    if target == "BLF-CRYPT":
+        return not payload.startswith("$2y$") or bcrypt.from_string(payload).rounds < BCRYPT_ROUNDS
+    if target in ("SHA512-CRYPT", "SHA256-CRYPT"):
+        handler = sha512_crypt if target == "SHA512-CRYPT" else sha256_crypt
+        ident = "$6$" if target == "SHA512-CRYPT" else "$5$"
+        if not payload.startswith(ident):
+            return True
+        return handler.from_string(payload).rounds < SHA_CRYPT_ROUNDS
+    # SSHA512 has no cost parameter; only a broken value needs replacing.
+    data = base64.b64decode(payload, validate=True)
+    return len(data) <= hashlib.new("sha512").digest_size
+
+
+# passlib hex handlers by digest size in bytes (MD5, SHA1, SHA256, SHA512).
+_HEX_HANDLERS: dict[int, _Handler] = {16: hex_md5, 20: hex_sha1, 32: hex_sha256, 64: hex_sha512}
+
+
+def _digest_verifier(algorithm: str) -> _Verifier:
+    return lambda secret, payload, encoding: _verify_digest(algorithm, secret, payload, encoding)
+
+
+def _salted_verifier(handler: _Handler, algorithm: str) -> _Verifier:
+    return lambda secret, payload, encoding: _verify_salted(
+        handler, algorithm, secret, payload, encoding
+    )
+
+
+def _scram_verifier(digest: str) -> _Verifier:
+    return lambda secret, payload, encoding: _verify_scram(digest, secret, payload, encoding)
+
+
+# Scheme names as Dovecot and courier-authlib spell them, upper-cased.
+_VERIFIERS: dict[str, _Verifier] = {
+    "CRYPT": _verify_any_crypt,
+    "DES-CRYPT": _verify_any_crypt,
+    "SHA256-CRYPT": _verify_any_crypt,
+    "SHA512-CRYPT": _verify_any_crypt,
+    "BLF-CRYPT": _verify_any_crypt,
+    "MD5-CRYPT": _verify_md5_crypt,
+    "ARGON2I": _verify_argon2,
+    "ARGON2ID": _verify_argon2,
+    "MD5": _verify_md5,
+    "PLAIN-MD5": _digest_verifier("md5"),
+    "LDAP-MD5": _digest_verifier("md5"),
+    # courier-authlib's hex MD5.
+    "MD5RAW": _digest_verifier("md5"),
+    "SHA": _digest_verifier("sha1"),
+    "SHA1": _digest_verifier("sha1"),
+    "SHA256": _digest_verifier("sha256"),
+    "SHA512": _digest_verifier("sha512"),
+    "SMD5": _salted_verifier(ldap_salted_md5, "md5"),
+    "SSHA": _salted_verifier(ldap_salted_sha1, "sha1"),
+    "SSHA256": _salted_verifier(ldap_salted_sha256, "sha256"),
+    "SSHA512": _salted_verifier(ldap_salted_sha512, "sha512"),
+    "PLAIN": _verify_plain,
+    "CLEAR": _verify_plain,
+    "CLEARTEXT": _verify_plain,
+    "SCRAM-SHA-1": _scram_verifier("sha1"),
+    "SCRAM-SHA-256": _scram_verifier("sha256"),
+}

@@ -1,0 +1,236 @@
+"""Writes to admins: every change goes through these functions, in a transaction, with a log row."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import passwords
+from accounts.models import Admin, AuthEvent
+from accounts.scoping import is_superadmin
+from domains.models import ALL_DOMAINS, Domain, DomainAdmin
+from domains.names import normalize_address
+from pfa.audit import log_action
+
+
+def _require_superadmin(actor: Admin | None) -> None:
+    # actor None is the operator's shell (management commands), which may do anything.
+    if actor is not None and not is_superadmin(actor):
+        raise PermissionDenied(_("Only super admins manage admins."))
+
+
+def _ensure_all_pseudo_domain() -> None:
+    # Postfix Admin needs the ALL row in `domain` (a foreign key target on PostgreSQL).
+    if not Domain.objects.filter(domain=ALL_DOMAINS).exists():
+        Domain.objects.create(
+            domain=ALL_DOMAINS, description="", transport="", aliases=0, mailboxes=0, active=True
+        )
+
+
+def _store_superadmin(admin: Admin, superadmin: bool) -> None:
+    admin.superadmin = superadmin
+    if superadmin:
+        _ensure_all_pseudo_domain()
+        if not DomainAdmin.objects.filter(username_id=admin.pk, domain_id=ALL_DOMAINS).exists():
+            DomainAdmin.objects.create(username_id=admin.pk, domain_id=ALL_DOMAINS, active=True)
+        DomainAdmin.objects.filter(username_id=admin.pk, domain_id=ALL_DOMAINS).update(active=True)
+    else:
+        DomainAdmin.objects.filter(username_id=admin.pk, domain_id=ALL_DOMAINS).delete()
+    admin._vimb_is_superadmin = superadmin
+
+
+def _check_password_policy(password: str, admin: Admin | None) -> None:
+    validate_password(password, user=admin)
+
+
+def _active_superadmins() -> list[str]:
+    flagged = Admin.objects.filter(active=True, superadmin=True).values_list("username", flat=True)
+    via_all = DomainAdmin.objects.filter(domain_id=ALL_DOMAINS, active=True).values_list(
+        "username_id", flat=True
+    )
+    names = set(flagged) | set(
+        Admin.objects.filter(active=True, username__in=list(via_all)).values_list(
+            "username", flat=True
+        )
+    )
+    return sorted(names)
+
+
+def _guard_last_superadmin(admin: Admin) -> None:
+    # Lock every super admin row so that two requests cannot each remove "the other" one.
+    list(Admin.objects.select_for_update().filter(superadmin=True).values_list("pk", flat=True))
+    if is_superadmin(admin) and _active_superadmins() == [admin.pk]:
+        raise ValidationError(_("The last active super admin cannot be removed or demoted."))
+
+
+def _guard_not_self(actor: Admin | None, admin: Admin, what: str) -> None:
+    if actor is not None and actor.pk == admin.pk:
+        raise ValidationError(_("You cannot %(what)s yourself.") % {"what": what})
+
+
+@transaction.atomic
+def admin_create(
+    *,
+    actor: Admin | None,
+    username: str,
+    password: str,
+    superadmin: bool = False,
+    active: bool = True,
+    email_other: str = "",
+    domains: list[Domain] | None = None,
+    check_policy: bool = True,
+) -> Admin:
+    """Create an admin with a hashed password; super admins are stored the Postfix Admin way."""
+    _require_superadmin(actor)
+    username = normalize_address(username)
+    if Admin.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("An admin with this address already exists.")})
+    email_other = normalize_address(email_other) if email_other else ""
+    admin = Admin(username=username, active=active, email_other=email_other)
+    if check_policy:
+        try:
+            _check_password_policy(password, admin)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+    admin.set_password(password)
+    now = timezone.now()
+    admin.created = admin.modified = now
+    admin.save(force_insert=True)
+    _store_superadmin(admin, superadmin)
+    admin.save(update_fields=["superadmin"])
+    for domain in domains or []:
+        DomainAdmin.objects.create(username_id=admin.pk, domain_id=domain.pk, active=True)
+    log_action(actor=actor, domain="", action="create_admin", data=admin.username)
+    return admin
+
+
+@transaction.atomic
+def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: str = "") -> Admin:
+    """Change an admin's contact details."""
+    _require_superadmin(actor)
+    admin.email_other = normalize_address(email_other) if email_other else ""
+    admin.phone = phone.strip()
+    admin.modified = timezone.now()
+    admin.save(update_fields=["email_other", "phone", "modified"])
+    log_action(actor=actor, domain="", action="edit_admin", data=admin.username)
+    return admin
+
+
+@transaction.atomic
+def admin_set_active(*, actor: Admin | None, admin: Admin, active: bool) -> Admin:
+    """Activate or deactivate an admin; nobody deactivates themself or the last super admin."""
+    _require_superadmin(actor)
+    admin = Admin.objects.select_for_update().get(pk=admin.pk)
+    if not active:
+        _guard_not_self(actor, admin, _("deactivate"))
+        _guard_last_superadmin(admin)
+    admin.active = active
+    admin.modified = timezone.now()
+    admin.save(update_fields=["active", "modified"])
+    state = "active" if active else "inactive"
+    log_action(actor=actor, domain="", action="edit_admin", data=f"{admin.username}: {state}")
+    return admin
+
+
+@transaction.atomic
+def admin_set_superadmin(*, actor: Admin | None, admin: Admin, superadmin: bool) -> Admin:
+    """Promote or demote; nobody demotes themself or the last active super admin."""
+    _require_superadmin(actor)
+    admin = Admin.objects.select_for_update().get(pk=admin.pk)
+    if not superadmin:
+        _guard_not_self(actor, admin, _("demote"))
+        _guard_last_superadmin(admin)
+    _store_superadmin(admin, superadmin)
+    admin.modified = timezone.now()
+    admin.save(update_fields=["superadmin", "modified"])
+    role = "super admin" if superadmin else "domain admin"
+    log_action(actor=actor, domain="", action="edit_admin", data=f"{admin.username}: {role}")
+    return admin
+
+
+@transaction.atomic
+def admin_set_password(*, actor: Admin | None, admin: Admin, password: str) -> Admin:
+    """Set an admin's password (policy checked); their other sessions end with the old hash."""
+    if actor is None or actor.pk != admin.pk:
+        _require_superadmin(actor)
+    try:
+        _check_password_policy(password, admin)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    admin.set_password(password)
+    admin.token = ""
+    admin.modified = timezone.now()
+    admin.save(update_fields=["password", "token", "modified"])
+    log_action(actor=actor, domain="", action="edit_password", data=admin.username)
+    return admin
+
+
+@transaction.atomic
+def admin_reset_password(*, admin: Admin, password: str) -> Admin:
+    """Set a new password through a valid reset link; the admin is their own actor."""
+    return admin_set_password(actor=admin, admin=admin, password=password)
+
+
+def admin_rehash_password(*, admin: Admin, raw_password: str) -> None:
+    """Store a verified password again in the configured scheme (silent upgrade at login)."""
+    new_hash = passwords.hash_password(raw_password)
+    # A conditional update: a password changed meanwhile by someone else is not overwritten.
+    Admin.objects.filter(pk=admin.pk, password=admin.password).update(password=new_hash)
+    admin.password = new_hash
+
+
+@transaction.atomic
+def admin_assign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) -> None:
+    """Let an admin manage a domain."""
+    _require_superadmin(actor)
+    if domain.domain == ALL_DOMAINS:
+        raise ValidationError(_("Use “super admin” to give access to every domain."))
+    link = DomainAdmin.objects.filter(username_id=admin.pk, domain_id=domain.pk)
+    if link.filter(active=True).exists():
+        return
+    if link.exists():
+        link.update(active=True)
+    else:
+        DomainAdmin.objects.create(username_id=admin.pk, domain_id=domain.pk, active=True)
+    log_action(
+        actor=actor,
+        domain=domain.domain,
+        action="edit_admin",
+        data=f"{admin.username}: + {domain.domain}",
+    )
+
+
+@transaction.atomic
+def admin_unassign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) -> None:
+    """Take a domain away from an admin."""
+    _require_superadmin(actor)
+    deleted, _rows = DomainAdmin.objects.filter(username_id=admin.pk, domain_id=domain.pk).delete()
+    if deleted:
+        log_action(
+            actor=actor,
+            domain=domain.domain,
+            action="edit_admin",
+            data=f"{admin.username}: - {domain.domain}",
+        )
+
+
+@transaction.atomic
+def admin_purge(*, actor: Admin | None, admin: Admin) -> None:
+    """Delete an admin and their domain assignments; never oneself or the last super admin."""
+    _require_superadmin(actor)
+    admin = Admin.objects.select_for_update().get(pk=admin.pk)
+    _guard_not_self(actor, admin, _("delete"))
+    _guard_last_superadmin(admin)
+    DomainAdmin.objects.filter(username_id=admin.pk).delete()
+    Admin.objects.filter(pk=admin.pk).delete()
+    log_action(actor=actor, domain="", action="delete_admin", data=admin.username)
+
+
+def auth_event_record(*, realm: str, kind: str, username: str, client_address: str) -> None:
+    """Record a login-related event (outside any caller's transaction: failures must stick)."""
+    AuthEvent.objects.create(
+        realm=realm, kind=kind, username=username[:255], client_address=client_address[:45]
+    )

@@ -1,0 +1,144 @@
+"""Writes to aliases: validated destinations, Postfix Admin's counting rule, log rows."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Admin
+from accounts.scoping import is_superadmin
+from aliases.models import Alias
+from domains.models import Domain
+from domains.names import normalize_local_part, normalize_target
+from domains.services import lock_domain, require_domain_scope
+from mailboxes.models import Mailbox
+from pfa.audit import log_action
+
+
+def clean_targets(targets: list[str], *, address: str) -> list[str]:
+    """Validate and de-duplicate destinations; an alias may not point only at itself."""
+    cleaned: list[str] = []
+    errors: list[str] = []
+    for raw in targets:
+        if not raw.strip():
+            continue
+        try:
+            value = normalize_target(raw)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        if value not in cleaned:
+            cleaned.append(value)
+    if errors:
+        raise ValidationError({"targets": errors})
+    if not cleaned:
+        raise ValidationError({"targets": _("Enter at least one destination.")})
+    if cleaned == [address]:
+        raise ValidationError({"targets": _("An alias cannot point only at itself.")})
+    return cleaned
+
+
+def alias_count(domain: Domain) -> int:
+    """Count a domain's aliases the Postfix Admin way: all alias rows minus mailbox rows."""
+    aliases = Alias.objects.filter(domain_id=domain.pk).count()
+    mailboxes = Mailbox.objects.filter(domain_id=domain.pk).count()
+    return max(aliases - mailboxes, 0)
+
+
+def _is_mailbox_alias(alias: Alias) -> bool:
+    return Mailbox.objects.filter(username=alias.address).exists()
+
+
+@transaction.atomic
+def alias_create(
+    *,
+    actor: Admin | None,
+    domain: Domain,
+    local_part: str,
+    targets: list[str],
+    active: bool = True,
+    override_limits: bool = False,
+) -> Alias:
+    """Create an alias (empty local part: the `@domain` catch-all) within the domain's limit."""
+    require_domain_scope(actor, domain)
+    domain = lock_domain(domain)
+    if local_part.strip() in ("", "*"):
+        address = f"@{domain.domain}"
+    else:
+        address = f"{normalize_local_part(local_part, domain.domain)}@{domain.domain}"
+    override = override_limits and (actor is None or is_superadmin(actor))
+    if domain.aliases < 0 and not override:
+        raise ValidationError(_("This domain may not have aliases."))
+    if domain.aliases > 0 and not override and alias_count(domain) >= domain.aliases:
+        raise ValidationError(
+            _("The domain has reached its limit of %(limit)d aliases.") % {"limit": domain.aliases}
+        )
+    if Mailbox.objects.filter(username=address).exists():
+        raise ValidationError(
+            {"local_part": _("This address is a mailbox; edit the mailbox's forwarding instead.")}
+        )
+    if Alias.objects.filter(address=address).exists():
+        raise ValidationError({"local_part": _("An alias with this address already exists.")})
+    goto = clean_targets(targets, address=address)
+    now = timezone.now()
+    alias = Alias.objects.create(
+        address=address,
+        goto=",".join(goto),
+        domain=domain,
+        active=active,
+        created=now,
+        modified=now,
+    )
+    log_action(
+        actor=actor, domain=domain.domain, action="create_alias", data=f"{address} -> {alias.goto}"
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_update(*, actor: Admin | None, alias: Alias, targets: list[str]) -> Alias:
+    """Replace an alias's destinations."""
+    require_domain_scope(actor, alias.domain)
+    if _is_mailbox_alias(alias):
+        raise PermissionDenied(_("A mailbox's own alias is edited as the mailbox's forwarding."))
+    alias.goto = ",".join(clean_targets(targets, address=alias.address))
+    alias.modified = timezone.now()
+    alias.save(update_fields=["goto", "modified"])
+    log_action(
+        actor=actor,
+        domain=alias.domain_id,
+        action="edit_alias",
+        data=f"{alias.address} -> {alias.goto}",
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_set_active(*, actor: Admin | None, alias: Alias, active: bool) -> Alias:
+    """Activate or deactivate an alias (a mailbox's own alias follows its mailbox instead)."""
+    require_domain_scope(actor, alias.domain)
+    if _is_mailbox_alias(alias):
+        raise PermissionDenied(_("A mailbox's own alias is switched with its mailbox."))
+    alias.active = active
+    alias.modified = timezone.now()
+    alias.save(update_fields=["active", "modified"])
+    state = "active" if active else "inactive"
+    log_action(
+        actor=actor,
+        domain=alias.domain_id,
+        action="edit_alias_state",
+        data=f"{alias.address}: {state}",
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_delete(*, actor: Admin | None, alias: Alias) -> None:
+    """Delete an alias; a mailbox's own alias row goes only with its mailbox."""
+    require_domain_scope(actor, alias.domain)
+    if _is_mailbox_alias(alias):
+        raise PermissionDenied(_("A mailbox's own alias is deleted with the mailbox."))
+    Alias.objects.filter(pk=alias.pk).delete()
+    log_action(actor=actor, domain=alias.domain_id, action="delete_alias", data=alias.address)

@@ -1,0 +1,125 @@
+"""Domains, alias domains and domain admins on Postfix Admin's tables."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Postfix Admin's pseudo-domain that marks a super admin in `domain_admins`.
+ALL_DOMAINS = "ALL"
+
+
+class Domain(models.Model):
+    """A mail domain; limits are Postfix Admin's: 0 = unlimited, -1 = disabled; quotas in MB."""
+
+    domain = models.CharField(_("domain"), max_length=255, primary_key=True)
+    description = models.CharField(_("description"), max_length=255, default="", blank=True)
+    aliases = models.IntegerField(_("max aliases"), default=0)
+    mailboxes = models.IntegerField(_("max mailboxes"), default=0)
+    maxquota = models.BigIntegerField(_("max quota per mailbox (MB)"), default=0)
+    quota = models.BigIntegerField(_("domain quota (MB)"), default=0)
+    # NOT NULL without default on MySQL, nullable on PostgreSQL: always written.
+    transport = models.CharField(_("transport"), max_length=255, null=True, default="virtual")  # noqa: DJ001 (schema)
+    backupmx = models.BooleanField(_("backup MX"), default=False)
+    created = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(_("active"), default=True)
+    password_expiry = models.IntegerField(null=True, default=0)
+
+    class Meta:
+        managed = False
+        db_table = "domain"
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def unicode_name(self) -> str:
+        from domains.names import to_unicode
+
+        return to_unicode(self.domain)
+
+
+class DomainSettings(models.Model):
+    """What the project keeps per domain beyond Postfix Admin's columns."""
+
+    domain = models.OneToOneField(
+        Domain,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="domain",
+        related_name="settings",
+    )
+    # MB, pre-filled in the mailbox form; Postfix Admin has no column for it.
+    default_mailbox_quota = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "vimbadmin_domain_settings"
+
+    def __str__(self) -> str:
+        return str(self.domain_id)
+
+
+class DomainAdmin(models.Model):
+    """An admin's right on one domain, or on every domain when domain is `ALL`."""
+
+    id = models.AutoField(primary_key=True)
+    username = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="username",
+        to_field="username",
+        related_name="domain_links",
+    )
+    domain = models.ForeignKey(
+        Domain,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="domain",
+        related_name="admin_links",
+    )
+    created = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        managed = False
+        db_table = "domain_admins"
+
+    def __str__(self) -> str:
+        return f"{self.username_id} @ {self.domain_id}"
+
+
+class AliasDomain(models.Model):
+    """Mail for alias_domain is delivered as if sent to the same local part at target_domain."""
+
+    alias_domain = models.OneToOneField(
+        Domain,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="alias_domain",
+        related_name="alias_domain_link",
+    )
+    target_domain = models.ForeignKey(
+        Domain,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="target_domain",
+        related_name="alias_domains",
+    )
+    created = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        managed = False
+        db_table = "alias_domain"
+        ordering = ["alias_domain"]
+
+    def __str__(self) -> str:
+        return f"{self.alias_domain_id} -> {self.target_domain_id}"

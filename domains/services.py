@@ -1,0 +1,264 @@
+"""Writes to domains and alias domains, with Postfix Admin's side effects and log rows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Admin
+from accounts.scoping import can_manage_domain, is_superadmin
+from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
+from domains.names import normalize_domain, normalize_target
+from pfa.audit import log_action
+
+
+def _require_superadmin(actor: Admin | None) -> None:
+    if actor is not None and not is_superadmin(actor):
+        raise PermissionDenied(_("Only super admins change domains."))
+
+
+def require_domain_scope(actor: Admin | None, domain: Domain) -> None:
+    """Refuse a change inside a domain the actor does not manage (defence in depth)."""
+    if actor is not None and not can_manage_domain(actor, domain):
+        raise PermissionDenied(_("You do not manage this domain."))
+
+
+def lock_domain(domain: Domain) -> Domain:
+    """Lock the domain row so limit checks and the write that follows are one step."""
+    return Domain.objects.select_for_update().get(pk=domain.pk)
+
+
+def default_aliases(domain: str) -> list[tuple[str, str]]:
+    """Return the RFC 2142 aliases a new domain gets, as (local part, target) pairs."""
+    pairs = []
+    for item in settings.VIMBADMIN_DEFAULT_ALIASES.split(","):
+        local, sep, target = item.partition("=")
+        if sep and local.strip() and target.strip():
+            pairs.append((local.strip().lower(), target.strip().replace("%d", domain)))
+    return pairs
+
+
+@transaction.atomic
+def domain_create(
+    *,
+    actor: Admin | None,
+    domain: str,
+    description: str = "",
+    aliases: int | None = None,
+    mailboxes: int | None = None,
+    maxquota: int | None = None,
+    quota: int | None = None,
+    default_mailbox_quota: int | None = None,
+    transport: str | None = None,
+    backupmx: bool = False,
+    active: bool = True,
+    create_default_aliases: bool = True,
+) -> Domain:
+    """Create a domain (limits default from settings) with its RFC 2142 aliases."""
+    _require_superadmin(actor)
+    name = normalize_domain(domain)
+    if Domain.objects.filter(domain=name).exists() or name == ALL_DOMAINS.lower():
+        raise ValidationError({"domain": _("This domain already exists.")})
+    s = settings
+    values = {
+        "aliases": s.VIMBADMIN_DOMAIN_DEFAULT_ALIASES if aliases is None else aliases,
+        "mailboxes": s.VIMBADMIN_DOMAIN_DEFAULT_MAILBOXES if mailboxes is None else mailboxes,
+        "maxquota": s.VIMBADMIN_DOMAIN_DEFAULT_MAXQUOTA if maxquota is None else maxquota,
+        "quota": s.VIMBADMIN_DOMAIN_DEFAULT_QUOTA if quota is None else quota,
+    }
+    for field, value in values.items():
+        if value < -1:
+            raise ValidationError(
+                {field: _("Use -1 (disabled), 0 (unlimited) or a positive number.")}
+            )
+    default_quota = (
+        s.VIMBADMIN_DOMAIN_DEFAULT_MAILBOX_QUOTA
+        if default_mailbox_quota is None
+        else default_mailbox_quota
+    )
+    if values["maxquota"] > 0:
+        default_quota = (
+            min(default_quota, values["maxquota"]) if default_quota else values["maxquota"]
+        )
+    now = timezone.now()
+    obj = Domain.objects.create(
+        domain=name,
+        description=description.strip(),
+        transport=(transport or s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT).strip(),
+        backupmx=backupmx,
+        active=active,
+        created=now,
+        modified=now,
+        password_expiry=0,
+        **values,
+    )
+    DomainSettings.objects.create(domain=obj, default_mailbox_quota=max(default_quota, 0))
+    log_action(actor=actor, domain=name, action="create_domain", data=name)
+    if create_default_aliases:
+        from aliases.models import Alias
+
+        for local, target in default_aliases(name):
+            address = f"{local}@{name}"
+            try:
+                goto = normalize_target(target)
+            except ValidationError:
+                continue
+            Alias.objects.create(address=address, goto=goto, domain=obj, created=now, modified=now)
+            log_action(actor=actor, domain=name, action="create_alias", data=f"{address} -> {goto}")
+    return obj
+
+
+def domain_settings(domain: Domain) -> DomainSettings:
+    """Return the project's extra settings of a domain (defaults for adopted domains)."""
+    found = DomainSettings.objects.filter(domain_id=domain.pk).first()
+    if found is not None:
+        return found
+    fallback = domain.maxquota if domain.maxquota > 0 else 0
+    return DomainSettings(domain=domain, default_mailbox_quota=fallback)
+
+
+@transaction.atomic
+def domain_update(
+    *,
+    actor: Admin | None,
+    domain: Domain,
+    description: str,
+    aliases: int,
+    mailboxes: int,
+    maxquota: int,
+    quota: int,
+    default_mailbox_quota: int,
+    transport: str,
+    backupmx: bool,
+    active: bool,
+) -> Domain:
+    """Change a domain's description, limits, transport and flags (super admins only)."""
+    _require_superadmin(actor)
+    obj = lock_domain(domain)
+    obj.description = description.strip()
+    obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
+    obj.transport = transport.strip()
+    obj.backupmx, obj.active = backupmx, active
+    obj.modified = timezone.now()
+    obj.save()
+    DomainSettings.objects.update_or_create(
+        domain_id=obj.pk, defaults={"default_mailbox_quota": max(default_mailbox_quota, 0)}
+    )
+    log_action(actor=actor, domain=obj.domain, action="edit_domain", data=obj.domain)
+    return obj
+
+
+@transaction.atomic
+def domain_set_active(*, actor: Admin | None, domain: Domain, active: bool) -> Domain:
+    """Activate or deactivate a domain; Postfix and Dovecot stop serving it when inactive."""
+    _require_superadmin(actor)
+    obj = lock_domain(domain)
+    obj.active = active
+    obj.modified = timezone.now()
+    obj.save(update_fields=["active", "modified"])
+    state = "active" if active else "inactive"
+    log_action(actor=actor, domain=obj.domain, action="edit_domain", data=f"{obj.domain}: {state}")
+    return obj
+
+
+def _delete_where(table: str, where: str, params: list[str]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE {where}", params)  # noqa: S608
+
+
+@transaction.atomic
+def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
+    """Delete a domain and everything in it as Postfix Admin does, keeping its log rows."""
+    _require_superadmin(actor)
+    obj = lock_domain(domain)
+    name = obj.domain
+    if AliasDomain.objects.filter(target_domain_id=name).exclude(alias_domain_id=name).exists():
+        raise ValidationError(
+            _("This domain is the target of an alias domain; remove the alias domain first.")
+        )
+    from aliases.models import Alias
+    from mailboxes.models import Mailbox
+
+    like = f"%@{name}"
+    DomainAdmin.objects.filter(domain_id=name).delete()
+    Alias.objects.filter(domain_id=name).delete()
+    _delete_where("vacation_notification", "on_vacation LIKE %s", [like])
+    _delete_where("vacation", "email LIKE %s", [like])
+    _delete_where("quota", "username LIKE %s", [like])
+    _delete_where("quota2", "username LIKE %s", [like])
+    _delete_where("fetchmail", "mailbox LIKE %s", [like])
+    Mailbox.objects.filter(domain_id=name).delete()
+    AliasDomain.objects.filter(alias_domain_id=name).delete()
+    DomainSettings.objects.filter(domain_id=name).delete()
+    Domain.objects.filter(domain=name).delete()
+    log_action(actor=actor, domain=name, action="delete_domain", data=name)
+
+
+@transaction.atomic
+def alias_domain_create(
+    *, actor: Admin | None, alias_domain: Domain, target_domain: Domain, active: bool = True
+) -> AliasDomain:
+    """Make mail to alias_domain go to the same local part at target_domain; no chains."""
+    require_domain_scope(actor, alias_domain)
+    require_domain_scope(actor, target_domain)
+    source, target = alias_domain.domain, target_domain.domain
+    if source == target:
+        raise ValidationError({"target_domain": _("A domain cannot be an alias of itself.")})
+    if AliasDomain.objects.filter(alias_domain_id=source).exists():
+        raise ValidationError({"alias_domain": _("This domain is already an alias domain.")})
+    if AliasDomain.objects.filter(target_domain_id=source).exists():
+        raise ValidationError(
+            {"alias_domain": _("Other alias domains point at this domain; chains are not allowed.")}
+        )
+    if AliasDomain.objects.filter(alias_domain_id=target).exists():
+        raise ValidationError(
+            {"target_domain": _("The target is itself an alias domain; chains are not allowed.")}
+        )
+    now = timezone.now()
+    obj = AliasDomain.objects.create(
+        alias_domain=alias_domain,
+        target_domain=target_domain,
+        active=active,
+        created=now,
+        modified=now,
+    )
+    log_action(
+        actor=actor, domain=source, action="create_alias_domain", data=f"{source} -> {target}"
+    )
+    return obj
+
+
+@transaction.atomic
+def alias_domain_set_active(
+    *, actor: Admin | None, alias_domain: AliasDomain, active: bool
+) -> AliasDomain:
+    """Activate or deactivate an alias domain."""
+    require_domain_scope(actor, alias_domain.alias_domain)
+    alias_domain.active = active
+    alias_domain.modified = timezone.now()
+    alias_domain.save(update_fields=["active", "modified"])
+    state = "active" if active else "inactive"
+    log_action(
+        actor=actor,
+        domain=alias_domain.alias_domain_id,
+        action="edit_alias_domain_state",
+        data=f"{alias_domain.alias_domain_id}: {state}",
+    )
+    return alias_domain
+
+
+@transaction.atomic
+def alias_domain_delete(*, actor: Admin | None, alias_domain: AliasDomain) -> None:
+    """Remove an alias domain (the domain itself stays)."""
+    require_domain_scope(actor, alias_domain.alias_domain)
+    name = alias_domain.alias_domain_id
+    AliasDomain.objects.filter(alias_domain_id=name).delete()
+    log_action(
+        actor=actor,
+        domain=name,
+        action="delete_alias_domain",
+        data=f"{name} -> {alias_domain.target_domain_id}",
+    )

@@ -1,0 +1,44 @@
+"""Mailboxes on Postfix Admin's `mailbox` table."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import EPOCH_2000
+from domains.models import Domain
+
+
+class Mailbox(models.Model):
+    """A mailbox; quota is in bytes, maildir is relative to the mail root and set once."""
+
+    username = models.CharField(_("e-mail address"), max_length=255, primary_key=True)
+    password = models.CharField(max_length=255, default="")
+    name = models.CharField(_("name"), max_length=255, default="", blank=True)
+    maildir = models.CharField(max_length=255, default="")
+    quota = models.BigIntegerField(_("quota"), default=0)
+    local_part = models.CharField(max_length=255)
+    domain = models.ForeignKey(
+        Domain,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="domain",
+        related_name="mailbox_set",
+    )
+    created = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(_("active"), default=True)
+    phone = models.CharField(max_length=30, default="", blank=True)
+    email_other = models.CharField(_("alternative e-mail"), max_length=255, default="", blank=True)
+    token = models.CharField(max_length=255, default="", blank=True)
+    token_validity = models.DateTimeField(default=EPOCH_2000)
+    password_expiry = models.DateTimeField(default=EPOCH_2000)
+
+    class Meta:
+        managed = False
+        db_table = "mailbox"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username

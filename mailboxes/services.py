@@ -1,0 +1,337 @@
+"""Writes to mailboxes, with Postfix Admin's side effects (own alias row, cascade) and log rows."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import passwords
+from accounts.models import Admin
+from accounts.scoping import is_superadmin
+from aliases.models import Alias
+from domains.models import Domain
+from domains.names import normalize_address, normalize_local_part, normalize_target
+from domains.services import domain_settings, lock_domain, require_domain_scope
+from mailboxes.models import Mailbox
+from mailboxes.quota import format_bytes, mb_to_bytes
+from pfa.audit import log_action
+from pfa.schema import has_column
+
+
+def maildir_for(local_part: str, domain: str) -> str:
+    """Compute the maildir from the template: %d domain, %u local part, %m address."""
+    address = f"{local_part}@{domain}"
+    path = (
+        settings.VIMBADMIN_MAILDIR_TEMPLATE.replace("%d", domain)
+        .replace("%u", local_part)
+        .replace("%m", address)
+    )
+    return path if path.endswith("/") else path + "/"
+
+
+def password_expiry_for(domain: Domain) -> datetime.datetime:
+    """Return when a password set now expires: the domain's days, else the configured default."""
+    days = domain.password_expiry or settings.VIMBADMIN_PASSWORD_EXPIRY_DAYS
+    return timezone.now() + datetime.timedelta(days=days)
+
+
+def _may_override(actor: Admin | None, override_limits: bool) -> bool:
+    # Only super admins (or the shell) may go past a domain's limits, and only when asked to.
+    return override_limits and (actor is None or is_superadmin(actor))
+
+
+def check_mailbox_quota(
+    *, domain: Domain, quota_bytes: int, exclude: str | None = None, override: bool = False
+) -> None:
+    """Refuse a quota above the domain's per-mailbox ceiling or beyond its total quota."""
+    if quota_bytes < 0:
+        raise ValidationError({"quota": _("The quota cannot be negative.")})
+    if override:
+        return
+    if domain.maxquota > 0:
+        ceiling = mb_to_bytes(domain.maxquota)
+        if quota_bytes == 0:
+            raise ValidationError(
+                {
+                    "quota": _("Unlimited is not allowed here: the most is %(max)s per mailbox.")
+                    % {"max": format_bytes(ceiling)}
+                }
+            )
+        if quota_bytes > ceiling:
+            raise ValidationError(
+                {
+                    "quota": _("The quota is too high: the most is %(max)s per mailbox.")
+                    % {"max": format_bytes(ceiling)}
+                }
+            )
+    if domain.quota > 0:
+        total = mb_to_bytes(domain.quota)
+        used = Mailbox.objects.filter(domain_id=domain.pk)
+        if exclude:
+            used = used.exclude(username=exclude)
+        allocated = used.aggregate(total=Sum("quota"))["total"] or 0
+        if quota_bytes == 0:
+            raise ValidationError(
+                {"quota": _("Unlimited is not allowed: the domain has a total quota.")}
+            )
+        if allocated + quota_bytes > total:
+            raise ValidationError(
+                {
+                    "quota": _(
+                        "The domain's total quota of %(total)s would be exceeded (%(free)s left)."
+                    )
+                    % {
+                        "total": format_bytes(total),
+                        "free": format_bytes(max(total - allocated, 0)) or "0",
+                    }
+                }
+            )
+
+
+def default_quota_bytes(domain: Domain) -> int:
+    """Return the quota a new mailbox in the domain gets when none is typed."""
+    return mb_to_bytes(domain_settings(domain).default_mailbox_quota)
+
+
+def _check_password(password: str, *, username: str, name: str) -> None:
+    probe = Mailbox(username=username, name=name)
+    try:
+        validate_password(password, user=probe)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+
+
+@transaction.atomic
+def mailbox_create(
+    *,
+    actor: Admin | None,
+    domain: Domain,
+    local_part: str,
+    password: str,
+    name: str = "",
+    quota_bytes: int | None = None,
+    email_other: str = "",
+    active: bool = True,
+    send_welcome: bool = False,
+    override_limits: bool = False,
+    check_policy: bool = True,
+) -> Mailbox:
+    """Create a mailbox and its own alias row, within the domain's limits (checked under lock)."""
+    require_domain_scope(actor, domain)
+    domain = lock_domain(domain)
+    local = normalize_local_part(local_part, domain.domain)
+    username = f"{local}@{domain.domain}"
+    override = _may_override(actor, override_limits)
+    if domain.mailboxes < 0 and not override:
+        raise ValidationError(_("This domain may not have mailboxes."))
+    if domain.mailboxes > 0 and not override:
+        count = Mailbox.objects.filter(domain_id=domain.pk).count()
+        if count >= domain.mailboxes:
+            raise ValidationError(
+                _("The domain has reached its limit of %(limit)d mailboxes.")
+                % {"limit": domain.mailboxes}
+            )
+    if Mailbox.objects.filter(username=username).exists():
+        raise ValidationError({"local_part": _("A mailbox with this address already exists.")})
+    if Alias.objects.filter(address=username).exists():
+        raise ValidationError({"local_part": _("An alias with this address already exists.")})
+    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
+    check_mailbox_quota(domain=domain, quota_bytes=quota, override=override)
+    if check_policy:
+        _check_password(password, username=username, name=name)
+    now = timezone.now()
+    mailbox = Mailbox.objects.create(
+        username=username,
+        password=passwords.hash_password(password),
+        name=name.strip(),
+        maildir=maildir_for(local, domain.domain),
+        quota=quota,
+        local_part=local,
+        domain=domain,
+        created=now,
+        modified=now,
+        active=active,
+        email_other=normalize_address(email_other) if email_other else "",
+        password_expiry=password_expiry_for(domain),
+    )
+    # The own alias row keeps catch-alls and alias domains from swallowing this mailbox's mail.
+    Alias.objects.create(
+        address=username, goto=username, domain=domain, created=now, modified=now, active=active
+    )
+    log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
+    if send_welcome:
+        from mailboxes.emails import send_welcome_email
+
+        transaction.on_commit(lambda: send_welcome_email(mailbox))
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_update(
+    *,
+    actor: Admin | None,
+    mailbox: Mailbox,
+    name: str,
+    quota_bytes: int,
+    email_other: str = "",
+    smtp_active: bool | None = None,
+    override_limits: bool = False,
+) -> Mailbox:
+    """Change a mailbox's name, quota, alternative address and SMTP switch."""
+    require_domain_scope(actor, mailbox.domain)
+    domain = lock_domain(mailbox.domain)
+    if quota_bytes != mailbox.quota:
+        check_mailbox_quota(
+            domain=domain,
+            quota_bytes=quota_bytes,
+            exclude=mailbox.username,
+            override=_may_override(actor, override_limits),
+        )
+    mailbox.name = name.strip()
+    mailbox.quota = quota_bytes
+    mailbox.email_other = normalize_address(email_other) if email_other else ""
+    mailbox.modified = timezone.now()
+    mailbox.save(update_fields=["name", "quota", "email_other", "modified"])
+    if smtp_active is not None and has_column("mailbox", "smtp_active"):
+        # Optional column (Postfix Admin 4.0): not on the model, so adopted 3.3 databases work.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE mailbox SET smtp_active = %s WHERE username = %s",
+                [smtp_active, mailbox.username],
+            )
+    log_action(actor=actor, domain=domain.domain, action="edit_mailbox", data=mailbox.username)
+    return mailbox
+
+
+def mailbox_smtp_active(mailbox: Mailbox) -> bool | None:
+    """Return the mailbox's SMTP switch, or None when the database has no such column."""
+    if not has_column("mailbox", "smtp_active"):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT smtp_active FROM mailbox WHERE username = %s", [mailbox.username])
+        row = cursor.fetchone()
+    return bool(row[0]) if row else None
+
+
+@transaction.atomic
+def mailbox_set_password(
+    *, actor: Admin | str | None, mailbox: Mailbox, password: str, check_policy: bool = True
+) -> Mailbox:
+    """Set a mailbox password in the configured scheme; the expiry moves on as Postfix Admin's."""
+    if isinstance(actor, str):
+        # A mailbox owner changing their own password.
+        if actor != mailbox.username:
+            raise ValidationError(_("You can only change your own password."))
+    else:
+        require_domain_scope(actor, mailbox.domain)
+    if check_policy:
+        _check_password(password, username=mailbox.username, name=mailbox.name)
+    mailbox.password = passwords.hash_password(password)
+    mailbox.password_expiry = password_expiry_for(mailbox.domain)
+    mailbox.token = ""
+    mailbox.modified = timezone.now()
+    mailbox.save(update_fields=["password", "password_expiry", "token", "modified"])
+    log_action(actor=actor, domain=mailbox.domain_id, action="edit_password", data=mailbox.username)
+    return mailbox
+
+
+def mailbox_rehash_password(*, mailbox: Mailbox, raw_password: str) -> None:
+    """Store a verified password again in the configured scheme (silent upgrade at login)."""
+    new_hash = passwords.hash_password(raw_password)
+    Mailbox.objects.filter(pk=mailbox.pk, password=mailbox.password).update(password=new_hash)
+    mailbox.password = new_hash
+
+
+@transaction.atomic
+def mailbox_set_active(*, actor: Admin | None, mailbox: Mailbox, active: bool) -> Mailbox:
+    """Activate or deactivate a mailbox together with its own alias row."""
+    require_domain_scope(actor, mailbox.domain)
+    now = timezone.now()
+    Mailbox.objects.filter(pk=mailbox.pk).update(active=active, modified=now)
+    Alias.objects.filter(address=mailbox.username).update(active=active, modified=now)
+    mailbox.active, mailbox.modified = active, now
+    state = "active" if active else "inactive"
+    log_action(
+        actor=actor,
+        domain=mailbox.domain_id,
+        action="edit_mailbox_state",
+        data=f"{mailbox.username}: {state}",
+    )
+    return mailbox
+
+
+def _delete_where(table: str, where: str, params: list[str]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE {where}", params)  # noqa: S608
+
+
+@transaction.atomic
+def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
+    """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone."""
+    require_domain_scope(actor, mailbox.domain)
+    username = mailbox.username
+    _delete_where("fetchmail", "mailbox = %s", [username])
+    _delete_where("vacation_notification", "on_vacation = %s", [username])
+    _delete_where("vacation", "email = %s", [username])
+    _delete_where("quota", "username = %s", [username])
+    _delete_where("quota2", "username = %s", [username])
+    Alias.objects.filter(address=username).delete()
+    Mailbox.objects.filter(pk=username).delete()
+    log_action(actor=actor, domain=mailbox.domain_id, action="delete_mailbox", data=username)
+
+
+def mailbox_forwarding(mailbox: Mailbox) -> tuple[list[str], bool]:
+    """Return the forwarding targets on the mailbox's own alias and whether a copy is kept."""
+    alias = Alias.objects.filter(address=mailbox.username).first()
+    targets = alias.targets if alias else [mailbox.username]
+    keep = mailbox.username in targets
+    return [t for t in targets if t != mailbox.username], keep
+
+
+@transaction.atomic
+def mailbox_set_forwarding(
+    *, actor: Admin | None, mailbox: Mailbox, targets: list[str], keep_copy: bool
+) -> Alias:
+    """Forward the mailbox's mail to targets, keeping a copy in the mailbox or not."""
+    require_domain_scope(actor, mailbox.domain)
+    cleaned: list[str] = []
+    for target in targets:
+        value = normalize_target(target)
+        if value != mailbox.username and value not in cleaned:
+            cleaned.append(value)
+    if not cleaned and not keep_copy:
+        raise ValidationError(
+            {"targets": _("Without forwarding targets the mailbox must keep its mail.")}
+        )
+    goto = ([mailbox.username] if keep_copy else []) + cleaned
+    now = timezone.now()
+    alias, _created = Alias.objects.update_or_create(
+        address=mailbox.username,
+        defaults={
+            "goto": ",".join(goto),
+            "domain_id": mailbox.domain_id,
+            "modified": now,
+            "active": mailbox.active,
+        },
+        create_defaults={
+            "goto": ",".join(goto),
+            "domain_id": mailbox.domain_id,
+            "created": now,
+            "modified": now,
+            "active": mailbox.active,
+        },
+    )
+    log_action(
+        actor=actor,
+        domain=mailbox.domain_id,
+        action="edit_alias",
+        data=f"{mailbox.username} -> {alias.goto}",
+    )
+    return alias

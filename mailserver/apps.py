@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MailserverConfig(AppConfig):
+    name = "mailserver"
+    verbose_name = "Postfix and Dovecot configuration"

@@ -1,0 +1,46 @@
+"""Write Postfix Admin `log` rows, so the history reads the same in either tool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pfa.models import Log
+from vimbadmin.context import client_address
+
+# Action keys Postfix Admin's log viewer knows (languages/en.lang, pViewlog_action_*).
+ACTIONS = frozenset(
+    {
+        "create_admin",
+        "edit_admin",
+        "delete_admin",
+        "create_alias",
+        "edit_alias",
+        "delete_alias",
+        "edit_alias_state",
+        "create_alias_domain",
+        "edit_alias_domain",
+        "delete_alias_domain",
+        "edit_alias_domain_state",
+        "create_domain",
+        "edit_domain",
+        "delete_domain",
+        "create_mailbox",
+        "edit_mailbox",
+        "delete_mailbox",
+        "edit_mailbox_state",
+        "edit_password",
+    }
+)
+
+
+def log_action(*, actor: Any, domain: str, action: str, data: str) -> Log:
+    """Write one log row; `actor` is an admin, a mailbox owner's address or None for the shell."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown log action {action!r}")
+    login = str(actor) if actor is not None else "cli"
+    return Log.objects.create(
+        username=f"{login} ({client_address.get()})"[:255],
+        domain=domain[:255],
+        action=action,
+        data=data,
+    )

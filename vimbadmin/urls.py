@@ -1,0 +1,13 @@
+"""URL routes: one include per app."""
+
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="domains:domain-list", permanent=False)),
+    path("accounts/", include("accounts.urls")),
+    path("domains/", include("domains.urls")),
+    path("mailboxes/", include("mailboxes.urls")),
+    path("aliases/", include("aliases.urls")),
+    path("me/", include("accounts.self_service_urls")),
+]
