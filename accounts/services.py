@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import passwords
-from accounts.models import Admin, AuthEvent
+from accounts.models import Admin
 from accounts.scoping import is_superadmin
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from domains.names import normalize_address
@@ -227,10 +227,3 @@ def admin_purge(*, actor: Admin | None, admin: Admin) -> None:
     DomainAdmin.objects.filter(username_id=admin.pk).delete()
     Admin.objects.filter(pk=admin.pk).delete()
     log_action(actor=actor, domain="", action="delete_admin", data=admin.username)
-
-
-def auth_event_record(*, realm: str, kind: str, username: str, client_address: str) -> None:
-    """Record a login-related event (outside any caller's transaction: failures must stick)."""
-    AuthEvent.objects.create(
-        realm=realm, kind=kind, username=username[:255], client_address=client_address[:45]
-    )

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "mailboxes",
     "aliases",
     "mailserver",
+    "vimbadmin",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,7 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 VIMBADMIN_PASSWORD_SCHEME = env_str("VIMBADMIN_PASSWORD_SCHEME", "ARGON2ID").upper()
 VIMBADMIN_LOGIN_FAILURE_LIMIT = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT", 5)
 VIMBADMIN_LOGIN_LOCKOUT_SECONDS = env_int("VIMBADMIN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
 VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = env_bool("VIMBADMIN_SELF_SERVICE_PASSWORD_RESET", True)
 # Bytes per quota unit (MB) as Postfix Admin's $CONF['quota_multiplier'].
 VIMBADMIN_QUOTA_MULTIPLIER = env_int("VIMBADMIN_QUOTA_MULTIPLIER", 1024000)
@@ -238,3 +240,16 @@ LOGGING = {
         "vimbadmin": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     },
 }
+# Failed logins also go to this file when set, for fail2ban (see the README for the filter).
+VIMBADMIN_AUTH_LOG_FILE = env_str("VIMBADMIN_AUTH_LOG_FILE")
+if VIMBADMIN_AUTH_LOG_FILE:
+    LOGGING["handlers"]["auth_file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": VIMBADMIN_AUTH_LOG_FILE,
+        "formatter": "plain",
+    }
+    LOGGING["loggers"]["vimbadmin.auth"] = {
+        "handlers": ["console", "auth_file"],
+        "level": "INFO",
+        "propagate": False,
+    }

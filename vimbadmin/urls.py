@@ -9,5 +9,6 @@ urlpatterns = [
     path("domains/", include("domains.urls")),
     path("mailboxes/", include("mailboxes.urls")),
     path("aliases/", include("aliases.urls")),
+    path("log/", include("pfa.urls")),
     path("me/", include("accounts.self_service_urls")),
 ]
