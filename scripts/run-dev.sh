@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set up and run the app on 127.0.0.1:8000 with SQLite, creating a demo super admin on first run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=.venv/.run-installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ] && [ ! -f .venv/.installed-"$(sha1sum pyproject.toml | cut -c1-12)" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e .
+  touch "$stamp"
+fi
+. .venv/bin/activate
+# Plain http on 127.0.0.1: cookies cannot be "secure" here. Production keeps the default.
+export SECURE_COOKIES="${SECURE_COOKIES:-false}"
+export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}"
+python manage.py migrate --no-input -v0
+mkdir -p var
+login_file=var/demo-login.txt
+if [ ! -s "$login_file" ]; then
+  password=$(python -c "from accounts.passwords import generate_password; print(generate_password())")
+  VIMBADMIN_ADMIN_PASSWORD="$password" python manage.py createsuperadmin \
+    --username admin@example.org --no-input >/dev/null
+  umask 077
+  printf 'admin@example.org\n%s\n' "$password" > "$login_file"
+fi
+echo
+echo "ViMbAdmin runs at http://127.0.0.1:${PORT:-8000}/"
+echo "Log in as $(sed -n 1p "$login_file") with password $(sed -n 2p "$login_file")"
+echo
+exec python manage.py runserver "127.0.0.1:${PORT:-8000}"

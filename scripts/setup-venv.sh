@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv and install the project with every extra (idempotent, quick when up to date).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[postgresql,mysql,server,test]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
