@@ -1,0 +1,205 @@
+/* ViMbAdmin: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+
+  /* The menu toggle on narrow screens (without JS the menu is always open). */
+  function initToggles() {
+    document.querySelectorAll("[data-vimb-toggle]").forEach(function (button) {
+      var target = document.querySelector(button.getAttribute("data-vimb-toggle"));
+      if (!target) {
+        return;
+      }
+      button.addEventListener("click", function () {
+        var open = target.classList.toggle("show");
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+  }
+
+  /* Search as you type: forms marked data-autosubmit submit shortly after the last keystroke. */
+  var FOCUS_KEY = "vimb-autosubmit-focus";
+
+  function initAutosubmit() {
+    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      var delay = parseInt(form.getAttribute("data-autosubmit"), 10) || 400;
+      var timer = null;
+      function submitSoon(input) {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          try {
+            window.sessionStorage.setItem(FOCUS_KEY, form.id + "\u0000" + input.name);
+          } catch (e) {
+            /* Storage may be disabled; focus is then simply not restored. */
+          }
+          if (typeof form.requestSubmit === "function") {
+            form.requestSubmit();
+          } else {
+            form.submit();
+          }
+        }, delay);
+      }
+      form.querySelectorAll("input[type=search], input[type=text], input:not([type])").forEach(
+        function (input) {
+          var last = input.value;
+          input.addEventListener("input", function () {
+            if (input.value !== last) {
+              last = input.value;
+              submitSoon(input);
+            }
+          });
+        }
+      );
+      form.addEventListener("submit", function () {
+        window.clearTimeout(timer);
+      });
+    });
+    /* After the reload, put the cursor back where the user was typing. */
+    var saved = null;
+    try {
+      saved = window.sessionStorage.getItem(FOCUS_KEY);
+      window.sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) {
+      saved = null;
+    }
+    if (saved) {
+      var parts = saved.split("\u0000");
+      var form = parts[0] ? document.getElementById(parts[0]) : document.querySelector("form[data-autosubmit]");
+      var input = form && form.elements.namedItem(parts[1]);
+      if (input && typeof input.focus === "function") {
+        input.focus();
+        var end = input.value.length;
+        try {
+          input.setSelectionRange(end, end);
+        } catch (e) {
+          /* Some input types do not support a selection. */
+        }
+      }
+    }
+  }
+
+  /* Copy to clipboard: [data-copy="text"] or [data-copy-target="#element"]. */
+  function copyText(text, button) {
+    function done(ok) {
+      var label = button.getAttribute("data-copied-label") || "Copied";
+      var original = button.getAttribute("data-original-label") || button.textContent;
+      button.setAttribute("data-original-label", original);
+      button.textContent = ok ? label : button.getAttribute("data-copy-failed-label") || "Copy failed";
+      window.setTimeout(function () {
+        button.textContent = original;
+      }, 2000);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(
+        function () {
+          done(true);
+        },
+        function () {
+          done(false);
+        }
+      );
+    } else {
+      done(false);
+    }
+  }
+
+  function textOf(element) {
+    if ("value" in element && typeof element.value === "string" && element.tagName !== "BUTTON") {
+      return element.value;
+    }
+    return element.textContent.trim();
+  }
+
+  function initCopy() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-copy], [data-copy-target]");
+      if (!button) {
+        return;
+      }
+      event.preventDefault();
+      var text = button.getAttribute("data-copy");
+      if (text === null) {
+        var target = document.querySelector(button.getAttribute("data-copy-target"));
+        text = target ? textOf(target) : "";
+      }
+      copyText(text, button);
+    });
+  }
+
+  /* Generate password: fills the form's new-password inputs with a random password. */
+  var ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789#%+-.=@_";
+  var LENGTH = 20;
+
+  function randomPassword(length) {
+    var out = "";
+    /* Rejection sampling keeps every character equally likely. */
+    var limit = 256 - (256 % ALPHABET.length);
+    var bytes = new Uint8Array(length * 2);
+    while (out.length < length) {
+      window.crypto.getRandomValues(bytes);
+      for (var i = 0; i < bytes.length && out.length < length; i++) {
+        if (bytes[i] < limit) {
+          out += ALPHABET.charAt(bytes[i] % ALPHABET.length);
+        }
+      }
+    }
+    return out;
+  }
+
+  function initGeneratePassword() {
+    document.querySelectorAll(".js-generate-password").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        var form = button.form || button.closest("form");
+        if (!form) {
+          return;
+        }
+        var password = randomPassword(parseInt(button.getAttribute("data-length"), 10) || LENGTH);
+        var inputs = form.querySelectorAll("input[type=password]:not([autocomplete=current-password])");
+        inputs.forEach(function (input) {
+          input.value = password;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        });
+        var box = form.querySelector(".generated-password");
+        if (!box) {
+          box = document.createElement("div");
+          box.className = "generated-password";
+          box.setAttribute("role", "status");
+          var label = document.createElement("span");
+          label.textContent = button.getAttribute("data-shown-label") || "New password:";
+          var code = document.createElement("code");
+          code.id = (form.id || "form") + "-generated-password";
+          var copy = document.createElement("button");
+          copy.type = "button";
+          copy.className = "btn btn-outline-secondary btn-sm";
+          copy.textContent = button.getAttribute("data-copy-label") || "Copy";
+          copy.setAttribute("data-copy-target", "#" + code.id);
+          if (button.hasAttribute("data-copied-label")) {
+            copy.setAttribute("data-copied-label", button.getAttribute("data-copied-label"));
+          }
+          box.appendChild(label);
+          box.appendChild(code);
+          box.appendChild(copy);
+          button.insertAdjacentElement("afterend", box);
+        }
+        box.querySelector("code").textContent = password;
+      });
+    });
+  }
+
+  function init() {
+    initToggles();
+    initAutosubmit();
+    initCopy();
+    initGeneratePassword();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

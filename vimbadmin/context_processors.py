@@ -1,0 +1,94 @@
+"""Template context for the page frame: navigation role, section, domain switcher."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from accounts.scoping import is_admin, is_superadmin, scoped
+from domains.models import Domain
+from domains.names import to_unicode
+from vimbadmin.sticky import SESSION_KEY
+
+# Above this many domains the switcher is a text field: a select of thousands is unusable.
+SWITCHER_MAX_OPTIONS = 200
+
+
+class DomainSwitcher:
+    """Describe the domain switcher lazily, so pages that do not show it run no query."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+
+    @cached_property
+    def selected(self) -> str:
+        if "domain" in self.request.GET:
+            return self.request.GET.get("domain", "").strip().lower()
+        session = getattr(self.request, "session", None)
+        return session.get(SESSION_KEY, "") if session is not None else ""
+
+    @cached_property
+    def selected_label(self) -> str:
+        return to_unicode(self.selected)
+
+    @cached_property
+    def _names(self) -> list[str]:
+        qs = scoped(self.request.user, Domain).order_by("domain").values_list("domain", flat=True)
+        return list(qs[: SWITCHER_MAX_OPTIONS + 1])
+
+    @cached_property
+    def choices(self) -> list[tuple[str, str]]:
+        """Return (stored, shown) pairs, or an empty list when a text field is used instead."""
+        if self.as_text:
+            return []
+        return [(name, to_unicode(name)) for name in self._names]
+
+    @cached_property
+    def as_text(self) -> bool:
+        return len(self._names) > SWITCHER_MAX_OPTIONS
+
+    @cached_property
+    def visible(self) -> bool:
+        return bool(self._names)
+
+    @cached_property
+    def action(self) -> str:
+        """Return the list the switcher filters: the current one, else the mailbox list."""
+        match = getattr(self.request, "resolver_match", None)
+        if match is not None and (match.url_name or "").endswith("-list"):
+            return self.request.path
+        try:
+            return reverse("mailboxes:mailbox-list")
+        except NoReverseMatch:
+            return self.request.path
+
+
+def _section(request: HttpRequest) -> str:
+    """Name the current section as "namespace:entity", e.g. "domains:aliasdomain"."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    entity = (match.url_name or "").split("-", 1)[0]
+    return f"{match.namespace}:{entity}"
+
+
+def layout(request: HttpRequest) -> dict[str, Any]:
+    """Give base.html the viewer's role, the current section and the domain switcher."""
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    if is_admin(user):
+        role = "superadmin" if is_superadmin(user) else "domainadmin"
+    elif match is not None and match.namespace == "me":
+        role = "owner"
+    else:
+        role = ""
+    return {
+        "nav_role": role,
+        "nav_section": _section(request),
+        "domain_switcher": DomainSwitcher(request)
+        if role in ("superadmin", "domainadmin")
+        else None,
+    }
