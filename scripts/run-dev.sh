@@ -5,8 +5,10 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 stamp=.venv/.run-installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ] && [ ! -f .venv/.installed-"$(sha1sum pyproject.toml | cut -c1-12)" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e .
+  mkdir -p var
+  echo "Installing dependencies into .venv (the first run takes a minute)"
+  .venv/bin/pip install -q --upgrade pip >var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
+  .venv/bin/pip install -q -e . >>var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
   touch "$stamp"
 fi
 . .venv/bin/activate

@@ -5,8 +5,10 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[postgresql,mysql,server,test]"
+  mkdir -p var
+  echo "Installing dependencies into .venv (the first run takes a minute)"
+  .venv/bin/pip install -q --upgrade pip >var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
+  .venv/bin/pip install -q -e ".[postgresql,mysql,server,test]" >>var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
