@@ -1,0 +1,297 @@
+"""Forms for admin login, password reset and change, and the management of admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import QuerySet
+from django.template import loader
+from django.utils.translation import gettext_lazy as _
+
+from accounts import passwords
+from accounts.models import Admin
+from accounts.scoping import scoped
+from domains.models import Domain, DomainAdmin
+from domains.names import normalize_address
+
+
+def _address(value: str) -> str:
+    # Raises a ValidationError with a readable reason for a malformed address.
+    return normalize_address(value)
+
+
+class StyledForm(forms.Form):
+    """Give every widget its Bootstrap class, so templates stay plain loops."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+
+class PasswordPairMixin(StyledForm):
+    """A new password typed twice, checked against the policy, with a generated suggestion."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Shown as plain text next to the field, so it works without JavaScript.
+        self.suggested_password = passwords.generate_password()
+        self.fields["password"].help_text = password_validators_help_text_html()
+
+    def password_user(self) -> Admin | None:
+        """Return the admin the password is for, for the similarity check."""
+        return None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first = cleaned.get("password")
+        second = cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif first:
+            try:
+                validate_password(first, user=self.password_user())
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
+
+def _password_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class LoginForm(StyledForm):
+    """Ask for an admin's e-mail address and password."""
+
+    username = forms.CharField(
+        label=_("E-mail address"),
+        max_length=255,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def clean_username(self) -> str:
+        return _address(self.cleaned_data["username"])
+
+
+class AdminPasswordResetForm(StyledForm, PasswordResetForm):
+    """Send a reset link to active admins only; an unknown address gets the same answer."""
+
+    email = forms.CharField(
+        label=_("E-mail address"),
+        max_length=255,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_email(self) -> str:
+        return _address(self.cleaned_data["email"])
+
+    def get_users(self, email: str) -> Any:
+        # The `admin` table has neither `email` nor `is_active`: username is the address.
+        return Admin.objects.filter(username__iexact=email, active=True)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        # The admin's login address may be a mailbox on this very server, which is of no use
+        # when it is broken; email_other is the address the admin asked to be reached at.
+        admin: Admin = context["user"]
+        recipient = admin.email_other or to_email
+        subject = loader.render_to_string(subject_template_name, context)
+        subject = "".join(subject.splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [recipient])
+        if html_email_template_name:
+            message.attach_alternative(
+                loader.render_to_string(html_email_template_name, context), "text/html"
+            )
+        message.send()
+
+
+class AdminSetPasswordForm(PasswordPairMixin):
+    """Choose a new password through a reset link (no current password needed)."""
+
+    password = _password_field(_("New password"))
+    password2 = _password_field(_("New password (again)"))
+
+    def __init__(self, user: Admin, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def password_user(self) -> Admin | None:
+        return self.user
+
+
+class PasswordChangeForm(PasswordPairMixin):
+    """Change one's own password, proving the current one first."""
+
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    password = _password_field(_("New password"))
+    password2 = _password_field(_("New password (again)"))
+
+    field_order = ["old_password", "password", "password2"]
+
+    def __init__(self, user: Admin, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def password_user(self) -> Admin | None:
+        return self.user
+
+    def clean_old_password(self) -> str:
+        old = self.cleaned_data["old_password"]
+        if not self.user.check_password(old):
+            raise ValidationError(_("Your current password is wrong."), code="password_incorrect")
+        return old
+
+
+class AdminPasswordForm(PasswordPairMixin):
+    """Set another admin's password."""
+
+    password = _password_field(_("New password"))
+    password2 = _password_field(_("New password (again)"))
+
+    def __init__(self, *args: Any, admin: Admin, **kwargs: Any) -> None:
+        self.admin = admin
+        super().__init__(*args, **kwargs)
+
+    def password_user(self) -> Admin | None:
+        return self.admin
+
+
+class AdminCreateForm(PasswordPairMixin):
+    """Describe a new admin: address, password, role and domains."""
+
+    username = forms.CharField(
+        label=_("E-mail address"),
+        max_length=255,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    password = _password_field(_("Password"))
+    password2 = _password_field(_("Password (again)"))
+    superadmin = forms.BooleanField(
+        label=_("Super admin"),
+        required=False,
+        help_text=_("A super admin manages every domain and the other admins."),
+    )
+    domains = forms.ModelMultipleChoiceField(
+        label=_("Domains"),
+        queryset=Domain.objects.none(),
+        required=False,
+    )
+    email_other = forms.CharField(
+        label=_("Alternative e-mail"),
+        max_length=255,
+        required=False,
+        help_text=_("Password reset links go here when set."),
+    )
+
+    def __init__(self, *args: Any, user: Admin, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domains"].queryset = scoped(user, Domain).order_by("domain")
+
+    def clean_username(self) -> str:
+        return _address(self.cleaned_data["username"])
+
+    def clean_email_other(self) -> str:
+        value = self.cleaned_data["email_other"]
+        return _address(value) if value.strip() else ""
+
+    def password_user(self) -> Admin | None:
+        return Admin(
+            username=self.cleaned_data.get("username", ""),
+            email_other=self.cleaned_data.get("email_other", ""),
+        )
+
+
+class AdminEditForm(StyledForm):
+    """Change an admin's contact details."""
+
+    email_other = forms.CharField(
+        label=_("Alternative e-mail"),
+        max_length=255,
+        required=False,
+        help_text=_("Password reset links go here when set."),
+    )
+
+    def clean_email_other(self) -> str:
+        value = self.cleaned_data["email_other"]
+        return _address(value) if value.strip() else ""
+
+
+class AssignDomainForm(StyledForm):
+    """Pick one of the user's domains that the admin does not manage yet."""
+
+    domain = forms.ModelChoiceField(
+        label=_("Domain"),
+        queryset=Domain.objects.none(),
+    )
+
+    def __init__(self, *args: Any, user: Admin, admin: Admin, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assigned = DomainAdmin.objects.filter(username_id=admin.pk, active=True).values("domain_id")
+        self.fields["domain"].queryset = (
+            scoped(user, Domain).exclude(domain__in=assigned).order_by("domain")
+        )
+
+
+class AssignAdminForm(StyledForm):
+    """Pick an admin who does not manage the domain yet."""
+
+    admin = forms.ModelChoiceField(
+        label=_("Admin"),
+        queryset=Admin.objects.none(),
+    )
+
+    def __init__(self, *args: Any, user: Admin, domain: Domain, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assigned = DomainAdmin.objects.filter(domain_id=domain.pk, active=True).values(
+            "username_id"
+        )
+        admins: QuerySet[Admin] = scoped(user, Admin)
+        self.fields["admin"].queryset = admins.exclude(username__in=assigned).order_by("username")
+
+
+class AdminFilterForm(StyledForm):
+    """Search the admin list."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=255)
+
+
+def reset_timeout_minutes() -> int:
+    """Return how long a reset link stays valid, in whole minutes (for the e-mail text)."""
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 60)

@@ -1,0 +1,524 @@
+"""Admin login, logout, password reset and change, and the management of admins."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import DetailView, FormView, ListView
+from django_tables2 import SingleTableMixin
+
+from accounts import services, throttle
+from accounts.forms import (
+    AdminCreateForm,
+    AdminEditForm,
+    AdminFilterForm,
+    AdminPasswordForm,
+    AdminPasswordResetForm,
+    AdminSetPasswordForm,
+    AssignAdminForm,
+    AssignDomainForm,
+    LoginForm,
+    PasswordChangeForm,
+    reset_timeout_minutes,
+)
+from accounts.models import Admin, AuthEvent
+from accounts.scoping import get_scoped_or_404, scoped
+from accounts.selectors import admin_domains, admin_list, domain_admins
+from accounts.tables import AdminTable
+from domains.models import Domain
+from vimbadmin.views import (
+    AdminRequiredMixin,
+    SuperAdminRequiredMixin,
+    ToggleActiveView,
+    apply_validation_error,
+    safe_next,
+)
+
+REALM = AuthEvent.Realm.ADMIN
+
+
+def _client(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _lockout_minutes() -> int:
+    return max(1, math.ceil(settings.VIMBADMIN_LOGIN_LOCKOUT_SECONDS / 60))
+
+
+def _error_text(exc: ValidationError | PermissionDenied) -> str:
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+# --------------------------------------------------------------------------------------------
+# Login and logout
+
+
+@method_decorator([sensitive_post_parameters("password"), csrf_protect, never_cache], "dispatch")
+class LoginView(FormView):
+    """Log an admin in, refusing further tries for a while after repeated failures."""
+
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().get(request, *args, **kwargs)
+
+    def get_success_url(self) -> str:
+        return safe_next(self.request, resolve_url(settings.LOGIN_REDIRECT_URL))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["next"] = safe_next(self.request, "")
+        return context
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        request = self.request
+        username = form.cleaned_data["username"]
+        client = _client(request)
+        # Checked before the password so that a locked account cannot be probed any further.
+        if throttle.is_locked(realm=REALM, username=username, client_address=client):
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.LOCKED_OUT,
+                username=username,
+                client_address=client,
+            )
+            form.add_error(
+                None,
+                _("Too many failed attempts; try again in %(minutes)d minutes.")
+                % {"minutes": _lockout_minutes()},
+            )
+            return self.form_invalid(form)
+        admin = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if admin is None:
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.LOGIN_FAILED,
+                username=username,
+                client_address=client,
+            )
+            # One answer for an unknown address, a wrong password and a deactivated admin.
+            form.add_error(None, _("Wrong e-mail address or password."))
+            return self.form_invalid(form)
+        login(request, admin)
+        throttle.record(
+            realm=REALM, kind=AuthEvent.Kind.LOGIN, username=admin.pk, client_address=client
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class LogoutView(View):
+    """Log the admin out (POST only, so a link or image cannot do it)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.LOGOUT,
+                username=request.user.pk,
+                client_address=_client(request),
+            )
+        logout(request)
+        messages.info(request, _("You are logged out."))
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# --------------------------------------------------------------------------------------------
+# Forgotten password
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Mail a reset link; the answer is the same for unknown addresses and throttled tries."""
+
+    form_class = AdminPasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "emails/admin_password_reset.txt"
+    html_email_template_name = "emails/admin_password_reset.html"
+    subject_template_name = "emails/admin_password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+    extra_email_context = None
+
+    def get_extra_email_context(self) -> dict[str, Any]:
+        return {"timeout_minutes": reset_timeout_minutes()}
+
+    def form_valid(self, form: AdminPasswordResetForm) -> HttpResponse:
+        address = form.cleaned_data["email"]
+        client = _client(self.request)
+        if throttle.is_locked(realm=REALM, username=address, client_address=client, kind="reset"):
+            # Same page as a sent mail: the limit must not tell an attacker anything either.
+            return HttpResponseRedirect(self.get_success_url())
+        throttle.record(
+            realm=REALM,
+            kind=AuthEvent.Kind.RESET_REQUESTED,
+            username=address,
+            client_address=client,
+        )
+        self.extra_email_context = self.get_extra_email_context()
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    """Tell the user to check their mail, whatever the address was."""
+
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password through a valid, unused, unexpired link."""
+
+    form_class = AdminSetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+    post_reset_login = False
+
+    def form_valid(self, form: AdminSetPasswordForm) -> HttpResponse:
+        try:
+            services.admin_reset_password(admin=self.user, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        throttle.record(
+            realm=REALM,
+            kind=AuthEvent.Kind.RESET_DONE,
+            username=self.user.pk,
+            client_address=_client(self.request),
+        )
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    """Confirm the new password and point to the login page."""
+
+    template_name = "accounts/password_reset_complete.html"
+
+
+# --------------------------------------------------------------------------------------------
+# Own password
+
+
+@method_decorator(sensitive_post_parameters(), "dispatch")
+class PasswordChangeView(AdminRequiredMixin, FormView):
+    """Let an admin change their own password; other sessions end, this one stays."""
+
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        admin = self.request.user
+        try:
+            services.admin_set_password(
+                actor=admin, admin=admin, password=form.cleaned_data["password"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, PermissionDenied):
+                form.add_error(None, _error_text(exc))
+            else:
+                apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, admin)
+        messages.success(self.request, _("Your password has been changed."))
+        return HttpResponseRedirect(reverse("accounts:password-change"))
+
+
+# --------------------------------------------------------------------------------------------
+# Admin management (super admins only)
+
+
+class AdminObjectMixin(SuperAdminRequiredMixin):
+    """Look the admin of the URL up through the scoping helper."""
+
+    def get_admin(self) -> Admin:
+        if not hasattr(self, "_admin"):
+            self._admin = get_scoped_or_404(
+                self.request.user, Admin, username=self.kwargs["username"]
+            )
+        return self._admin
+
+
+class AdminListView(SuperAdminRequiredMixin, SingleTableMixin, ListView):
+    """List admins with search, sorting and pagination in SQL."""
+
+    model = Admin
+    table_class = AdminTable
+    template_name = "accounts/admin_list.html"
+
+    def get_table_pagination(self, table: Any) -> dict[str, Any]:
+        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE}
+
+    def get_queryset(self) -> QuerySet[Admin]:
+        self.filter_form = AdminFilterForm(self.request.GET or None)
+        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        return admin_list(self.request.user, filters)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["filter_form"] = self.filter_form
+        return context
+
+
+class AdminCreateView(SuperAdminRequiredMixin, FormView):
+    """Create an admin."""
+
+    form_class = AdminCreateForm
+    template_name = "accounts/admin_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form: AdminCreateForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            admin = services.admin_create(
+                actor=self.request.user,
+                username=data["username"],
+                password=data["password"],
+                superadmin=data["superadmin"],
+                email_other=data["email_other"],
+                domains=list(data["domains"]),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Admin %(admin)s created.") % {"admin": admin})
+        return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
+
+
+class AdminDetailView(SuperAdminRequiredMixin, DetailView):
+    """Show an admin, their domains and the forms that change them."""
+
+    model = Admin
+    template_name = "accounts/admin_detail.html"
+    context_object_name = "admin_obj"
+    slug_field = "username"
+    slug_url_kwarg = "username"
+
+    def get_queryset(self) -> QuerySet[Admin]:
+        return admin_list(self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["domains"] = admin_domains(user, self.object)
+        context["assign_form"] = AssignDomainForm(user=user, admin=self.object)
+        return context
+
+
+class AdminEditView(AdminObjectMixin, FormView):
+    """Change an admin's alternative e-mail address."""
+
+    form_class = AdminEditForm
+    template_name = "accounts/admin_edit.html"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"email_other": self.get_admin().email_other}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(admin_obj=self.get_admin(), **kwargs)
+
+    def form_valid(self, form: AdminEditForm) -> HttpResponse:
+        admin = self.get_admin()
+        try:
+            services.admin_update(
+                actor=self.request.user,
+                admin=admin,
+                email_other=form.cleaned_data["email_other"],
+                phone=admin.phone,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Admin %(admin)s saved.") % {"admin": admin})
+        return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
+
+
+class AdminToggleView(SuperAdminRequiredMixin, ToggleActiveView):
+    """Activate or deactivate an admin with one click."""
+
+    model = Admin
+    lookup_field = "username"
+
+    def perform(self, obj: Admin, active: bool) -> None:
+        services.admin_set_active(actor=self.request.user, admin=obj, active=active)
+
+    def fallback_url(self, obj: Admin) -> str:
+        return reverse("accounts:admin-list")
+
+
+class AdminSuperadminView(AdminObjectMixin, View):
+    """Promote an admin to super admin or demote them to domain admin."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        admin = self.get_admin()
+        promote = request.POST.get("superadmin", "") in ("1", "true", "on")
+        try:
+            services.admin_set_superadmin(actor=request.user, admin=admin, superadmin=promote)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            text = (
+                _("%(admin)s is now a super admin.")
+                if promote
+                else _("%(admin)s is now a domain admin.")
+            )
+            messages.success(request, text % {"admin": admin})
+        return HttpResponseRedirect(
+            safe_next(request, reverse("accounts:admin-detail", args=[admin.pk]))
+        )
+
+
+@method_decorator(sensitive_post_parameters(), "dispatch")
+class AdminPasswordView(AdminObjectMixin, FormView):
+    """Set another admin's password."""
+
+    form_class = AdminPasswordForm
+    template_name = "accounts/admin_password.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "admin": self.get_admin()}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(admin_obj=self.get_admin(), **kwargs)
+
+    def form_valid(self, form: AdminPasswordForm) -> HttpResponse:
+        admin = self.get_admin()
+        try:
+            services.admin_set_password(
+                actor=self.request.user, admin=admin, password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        if admin.pk == self.request.user.pk:
+            update_session_auth_hash(self.request, admin)
+        messages.success(
+            self.request, _("The password of %(admin)s has been changed.") % {"admin": admin}
+        )
+        return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
+
+
+class AdminDeleteView(AdminObjectMixin, View):
+    """Confirm, then purge an admin and their domain assignments."""
+
+    template_name = "accounts/admin_confirm_delete.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        admin = self.get_admin()
+        return render(
+            request,
+            self.template_name,
+            {"admin_obj": admin, "domains": admin_domains(request.user, admin)},
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        admin = self.get_admin()
+        try:
+            services.admin_purge(actor=request.user, admin=admin)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _error_text(exc))
+            return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
+        messages.success(request, _("Admin %(admin)s deleted.") % {"admin": admin})
+        return HttpResponseRedirect(reverse("accounts:admin-list"))
+
+
+class AdminAssignDomainView(AdminObjectMixin, View):
+    """Give an admin one more domain (from the admin's page)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        admin = self.get_admin()
+        form = AssignDomainForm(request.POST, user=request.user, admin=admin)
+        if form.is_valid():
+            domain = form.cleaned_data["domain"]
+            _perform(request, services.admin_assign_domain, admin, domain, assign=True)
+        else:
+            messages.error(request, _("Choose one of the listed domains."))
+        return HttpResponseRedirect(
+            safe_next(request, reverse("accounts:admin-detail", args=[admin.pk]))
+        )
+
+
+class AdminUnassignDomainView(AdminObjectMixin, View):
+    """Take a domain away from an admin (from the admin's or the domain's page)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        admin = self.get_admin()
+        domain = get_scoped_or_404(request.user, Domain, domain=kwargs["domain"])
+        _perform(request, services.admin_unassign_domain, admin, domain, assign=False)
+        return HttpResponseRedirect(
+            safe_next(request, reverse("accounts:admin-detail", args=[admin.pk]))
+        )
+
+
+def _perform(request: HttpRequest, service: Any, admin: Admin, domain: Domain, *, assign: bool):
+    try:
+        service(actor=request.user, admin=admin, domain=domain)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+        return
+    text = (
+        _("%(admin)s now manages %(domain)s.")
+        if assign
+        else _("%(admin)s no longer manages %(domain)s.")
+    )
+    messages.success(request, text % {"admin": admin, "domain": domain.domain})
+
+
+class DomainAdminsView(SuperAdminRequiredMixin, View):
+    """List a domain's admins, with unassign buttons and a form to assign another one."""
+
+    template_name = "accounts/domain_admins.html"
+
+    def get_domain(self) -> Domain:
+        return get_object_or_404(scoped(self.request.user, Domain), domain=self.kwargs["domain"])
+
+    def render_page(self, domain: Domain, form: Form, status: int = 200) -> HttpResponse:
+        context = {
+            "domain": domain,
+            "admins": domain_admins(self.request.user, domain),
+            "assign_form": form,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        domain = self.get_domain()
+        return self.render_page(domain, AssignAdminForm(user=request.user, domain=domain))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        domain = self.get_domain()
+        form = AssignAdminForm(request.POST, user=request.user, domain=domain)
+        if not form.is_valid():
+            return self.render_page(domain, form, status=400)
+        _perform(
+            request, services.admin_assign_domain, form.cleaned_data["admin"], domain, assign=True
+        )
+        return HttpResponseRedirect(reverse("accounts:domain-admins", args=[domain.pk]))
