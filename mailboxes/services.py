@@ -242,6 +242,22 @@ def mailbox_set_password(
     return mailbox
 
 
+@transaction.atomic
+def mailbox_reset_password(*, mailbox: Mailbox, token: str, password: str) -> Mailbox:
+    """Set a forgotten password through a reset link; the link works once and only in time."""
+    from accounts.selfservice.tokens import mailbox_reset_token
+
+    # The row lock makes a second use of the same link wait, then fail on the changed hash.
+    locked = Mailbox.objects.select_for_update().filter(pk=mailbox.pk, active=True).first()
+    if (
+        locked is None
+        or not Domain.objects.filter(pk=locked.domain_id, active=True).exists()
+        or not mailbox_reset_token.check_token(locked, token)
+    ):
+        raise ValidationError(_("This password reset link is invalid or has expired."))
+    return mailbox_set_password(actor=locked.username, mailbox=locked, password=password)
+
+
 def mailbox_rehash_password(*, mailbox: Mailbox, raw_password: str) -> None:
     """Store a verified password again in the configured scheme (silent upgrade at login)."""
     new_hash = passwords.hash_password(raw_password)

@@ -1,0 +1,355 @@
+"""Pages of the mailbox owner's self-service area under /me/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts import passwords, throttle
+from accounts.models import AuthEvent
+from accounts.self_service_forms import (
+    MailboxLoginForm,
+    MailboxPasswordChangeForm,
+    MailboxPasswordResetForm,
+    MailboxSetPasswordForm,
+    locked_message,
+)
+from accounts.selfservice.emails import send_password_changed_email, send_password_reset_email
+from accounts.selfservice.selectors import (
+    mailbox_alias_domains,
+    mailbox_delivering_aliases,
+    mailbox_for_login,
+    mailbox_usage,
+)
+from accounts.selfservice.session import (
+    MailboxLoginRequiredMixin,
+    owner_login,
+    owner_logout,
+    owner_mailbox,
+    owner_refresh,
+)
+from accounts.selfservice.tokens import decode_uid, encode_uid, mailbox_reset_token
+from mailboxes.models import Mailbox
+from mailboxes.services import (
+    mailbox_forwarding,
+    mailbox_rehash_password,
+    mailbox_reset_password,
+    mailbox_set_password,
+)
+from vimbadmin.views import apply_validation_error, safe_next
+
+REALM = AuthEvent.Realm.MAILBOX
+# Stands in for the token in the address bar once it is checked, so it cannot leak via Referer.
+RESET_URL_TOKEN = "set-password"  # noqa: S105 (a URL segment, not a secret)
+RESET_SESSION_TOKEN = "vimb_mailbox_reset_token"  # noqa: S105 (a session key)
+
+
+def _client(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _apply_password_error(form: Form, exc: ValidationError) -> None:
+    # The service names its field "password"; these forms call it "new_password1".
+    if hasattr(exc, "error_dict") and "password" in exc.error_dict:
+        for error in exc.error_dict.pop("password"):
+            form.add_error("new_password1", error)
+        if not exc.error_dict:
+            return
+    apply_validation_error(form, exc)
+
+
+def reset_enabled() -> bool:
+    """Tell whether the operator allows owners to reset a forgotten password."""
+    return bool(getattr(settings, "VIMBADMIN_SELF_SERVICE_PASSWORD_RESET", True))
+
+
+class MailboxLoginView(FormView):
+    """Log a mailbox owner in with the mail address and the mailbox password."""
+
+    form_class = MailboxLoginForm
+    template_name = "me/login.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if owner_mailbox(request) is not None:
+            return HttpResponseRedirect(reverse("me:overview"))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["reset_enabled"] = reset_enabled()
+        context["next"] = self.request.POST.get("next") or self.request.GET.get("next", "")
+        return context
+
+    def form_valid(self, form: MailboxLoginForm) -> HttpResponse:
+        address = form.cleaned_data["address"]
+        password = form.cleaned_data["password"]
+        client = _client(self.request)
+        if throttle.is_locked(realm=REALM, username=address, client_address=client):
+            throttle.record(
+                realm=REALM, kind=AuthEvent.Kind.LOCKED_OUT, username=address, client_address=client
+            )
+            form.add_error(None, locked_message())
+            return self.form_invalid(form)
+        mailbox = mailbox_for_login(address)
+        if mailbox is None:
+            # Spend the time a real check would take so that timing does not reveal mailboxes.
+            passwords.hash_password(password)
+            accepted = False
+        else:
+            # The password is checked first so that an inactive mailbox answers no faster.
+            accepted = (
+                passwords.verify_password(password, mailbox.password)
+                and mailbox.active
+                and mailbox.domain.active
+            )
+        if not accepted or mailbox is None:
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.LOGIN_FAILED,
+                username=address,
+                client_address=client,
+            )
+            form.add_error(None, _("The e-mail address or the password is not correct."))
+            return self.form_invalid(form)
+        if passwords.needs_rehash(mailbox.password):
+            mailbox_rehash_password(mailbox=mailbox, raw_password=password)
+        throttle.record(
+            realm=REALM, kind=AuthEvent.Kind.LOGIN, username=address, client_address=client
+        )
+        owner_login(self.request, mailbox)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self) -> str:
+        target = safe_next(self.request, reverse("me:overview"))
+        # Only pages of this area: an admin URL would just bounce to the admin login.
+        return target if target.startswith(reverse("me:overview")) else reverse("me:overview")
+
+
+class MailboxLogoutView(View):
+    """Log the mailbox owner out (POST only), leaving an admin login alone."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        mailbox = owner_mailbox(request)
+        owner_logout(request)
+        if mailbox is not None:
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.LOGOUT,
+                username=mailbox.username,
+                client_address=_client(request),
+            )
+        messages.success(request, _("You have been logged out."))
+        return HttpResponseRedirect(reverse("me:login"))
+
+
+class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
+    """Show the owner's mailbox: name, quota and usage, aliases and forwarding."""
+
+    template_name = "me/overview.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        mailbox = self.mailbox
+        used = mailbox_usage(mailbox)
+        forwards, keep_copy = mailbox_forwarding(mailbox)
+        percent = None
+        if used is not None and mailbox.quota > 0:
+            percent = min(round(used * 100 / mailbox.quota), 100)
+        context.update(
+            mailbox=mailbox,
+            used=used,
+            percent=percent,
+            aliases=mailbox_delivering_aliases(mailbox),
+            alias_domain_addresses=mailbox_alias_domains(mailbox),
+            forwards=forwards,
+            keep_copy=keep_copy,
+        )
+        return context
+
+
+class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
+    """Change the owner's password after checking the current one."""
+
+    form_class = MailboxPasswordChangeForm
+    template_name = "me/password_change.html"
+    success_url = reverse_lazy("me:overview")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["mailbox"] = self.mailbox
+        if self.request.method == "POST":
+            # Guessing the current password in a left-open session counts like guessing at login.
+            kwargs["locked"] = throttle.is_locked(
+                realm=REALM, username=self.mailbox.username, client_address=_client(self.request)
+            )
+        return kwargs
+
+    def form_invalid(self, form: MailboxPasswordChangeForm) -> HttpResponse:
+        if "current_password" in form.errors and not form.locked:
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.LOGIN_FAILED,
+                username=self.mailbox.username,
+                client_address=_client(self.request),
+            )
+        return super().form_invalid(form)
+
+    def form_valid(self, form: MailboxPasswordChangeForm) -> HttpResponse:
+        mailbox = self.mailbox
+        try:
+            with transaction.atomic():
+                mailbox_set_password(
+                    actor=mailbox.username,
+                    mailbox=mailbox,
+                    password=form.cleaned_data["new_password1"],
+                )
+                transaction.on_commit(lambda: send_password_changed_email(mailbox))
+        except ValidationError as exc:
+            _apply_password_error(form, exc)
+            return self.form_invalid(form)
+        # This session stays logged in; every other one fails its fingerprint check.
+        owner_refresh(self.request, mailbox)
+        messages.success(self.request, _("Your password has been changed."))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class ResetEnabledMixin:
+    """Answer 404 on every reset page when the operator has switched the feature off."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not reset_enabled():
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class MailboxPasswordResetView(ResetEnabledMixin, FormView):
+    """Send a reset link to the mailbox's alternative address; answer the same in every case."""
+
+    form_class = MailboxPasswordResetForm
+    template_name = "me/password_reset.html"
+    success_url = reverse_lazy("me:password-reset-done")
+
+    def form_valid(self, form: MailboxPasswordResetForm) -> HttpResponse:
+        address = form.cleaned_data["address"]
+        client = _client(self.request)
+        locked = throttle.is_locked(
+            realm=REALM, username=address, client_address=client, kind="reset"
+        )
+        if not locked:
+            throttle.record(
+                realm=REALM,
+                kind=AuthEvent.Kind.RESET_REQUESTED,
+                username=address,
+                client_address=client,
+            )
+            mailbox = mailbox_for_login(address)
+            if (
+                mailbox is not None
+                and mailbox.active
+                and mailbox.domain.active
+                and mailbox.email_other
+            ):
+                path = reverse(
+                    "me:password-reset-confirm",
+                    kwargs={
+                        "uidb64": encode_uid(mailbox),
+                        "token": mailbox_reset_token.make_token(mailbox),
+                    },
+                )
+                send_password_reset_email(mailbox, self.request.build_absolute_uri(path))
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class MailboxPasswordResetDoneView(ResetEnabledMixin, TemplateView):
+    """Say that a link was sent if the mailbox can receive one, without saying whether."""
+
+    template_name = "me/password_reset_done.html"
+
+
+class MailboxPasswordResetConfirmView(FormView):
+    """Check a reset link and let the owner choose a new password."""
+
+    form_class = MailboxSetPasswordForm
+    template_name = "me/password_reset_confirm.html"
+    success_url = reverse_lazy("me:password-reset-complete")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not reset_enabled():
+            raise Http404
+        self.mailbox = self._mailbox(kwargs["uidb64"])
+        token = kwargs["token"]
+        if token != RESET_URL_TOKEN:
+            if self.mailbox is not None and mailbox_reset_token.check_token(self.mailbox, token):
+                # Move the token from the URL into the session, as Django's own reset view does.
+                request.session[RESET_SESSION_TOKEN] = token
+                return HttpResponseRedirect(
+                    reverse(
+                        "me:password-reset-confirm",
+                        kwargs={"uidb64": kwargs["uidb64"], "token": RESET_URL_TOKEN},
+                    )
+                )
+            self.token = None
+        else:
+            stored = request.session.get(RESET_SESSION_TOKEN, "")
+            valid = self.mailbox is not None and mailbox_reset_token.check_token(
+                self.mailbox, stored
+            )
+            self.token = stored if valid else None
+        if self.token is None:
+            return self.render_to_response({"validlink": False})
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def _mailbox(uidb64: str) -> Mailbox | None:
+        username = decode_uid(uidb64)
+        if not username:
+            return None
+        mailbox = mailbox_for_login(username)
+        if mailbox is None or not mailbox.active or not mailbox.domain.active:
+            return None
+        return mailbox
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(validlink=True, mailbox=self.mailbox)
+        return context
+
+    def form_valid(self, form: MailboxSetPasswordForm) -> HttpResponse:
+        # dispatch() only gets here with a checked mailbox and token.
+        assert self.mailbox is not None and self.token is not None
+        mailbox = self.mailbox
+        try:
+            with transaction.atomic():
+                mailbox_reset_password(
+                    mailbox=mailbox, token=self.token, password=form.cleaned_data["new_password1"]
+                )
+                transaction.on_commit(lambda: send_password_changed_email(mailbox))
+        except ValidationError as exc:
+            _apply_password_error(form, exc)
+            return self.form_invalid(form)
+        self.request.session.pop(RESET_SESSION_TOKEN, None)
+        throttle.record(
+            realm=REALM,
+            kind=AuthEvent.Kind.RESET_DONE,
+            username=mailbox.username,
+            client_address=_client(self.request),
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class MailboxPasswordResetCompleteView(ResetEnabledMixin, TemplateView):
+    """Confirm that the new password is set and point to the owner login."""
+
+    template_name = "me/password_reset_complete.html"
