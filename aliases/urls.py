@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+"""Alias pages; an alias is named by its address (`@domain` for a catch-all)."""
+
+from django.urls import path
+
+from aliases import views
 
 app_name = "aliases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.AliasListView.as_view(), name="alias-list"),
+    path("new/", views.AliasCreateView.as_view(), name="alias-create"),
+    path("<str:address>/", views.AliasUpdateView.as_view(), name="alias-edit"),
+    path("<str:address>/toggle/", views.AliasToggleView.as_view(), name="alias-toggle"),
+    path("<str:address>/delete/", views.AliasDeleteView.as_view(), name="alias-delete"),
+]

@@ -1,0 +1,170 @@
+"""Alias forms: they validate input and scope every choice; the services write."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import is_superadmin, scoped
+from domains.models import Domain
+from domains.names import normalize_target
+
+MAX_DESTINATIONS_TEXT = 20000
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def split_destinations(text: str) -> list[str]:
+    """Split typed destinations: one per line, or separated by commas, semicolons or spaces."""
+    return [item for item in _SEPARATORS.split(text or "") if item]
+
+
+def clean_destinations(text: str, *, required: bool = True) -> list[str]:
+    """Return the stored form of every typed destination, each bad one named in the error."""
+    cleaned: list[str] = []
+    errors: list[ValidationError] = []
+    for item in split_destinations(text):
+        try:
+            value = normalize_target(item)
+        except ValidationError as exc:
+            errors.append(exc)
+            continue
+        if value not in cleaned:
+            cleaned.append(value)
+    if errors:
+        raise ValidationError(errors)
+    if required and not cleaned:
+        raise ValidationError(_("Enter at least one destination."), code="required")
+    return cleaned
+
+
+class StyledForm(forms.Form):
+    """A form whose widgets carry Bootstrap's classes (no per-field widget boilerplate)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+    def style_widgets(self) -> None:
+        """Give every widget the Bootstrap class of its kind (call again after adding fields)."""
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([*classes, css])
+
+
+class DomainChoiceField(forms.ModelChoiceField):
+    """A domain among those the user manages, shown in Unicode."""
+
+    def label_from_instance(self, obj: Domain) -> str:
+        return obj.unicode_name
+
+
+def scoped_domain_field(user: Any, *, initial: str = "") -> DomainChoiceField:
+    """Build a domain choice field limited to the user's domains."""
+    return DomainChoiceField(
+        label=_("Domain"),
+        queryset=scoped(user, Domain).order_by("domain"),
+        to_field_name="domain",
+        empty_label=None,
+        initial=initial or None,
+    )
+
+
+def domain_filter_choices(user: Any) -> list[tuple[str, str]]:
+    """Return the choices of a list's domain filter: every domain the user manages."""
+    domains = scoped(user, Domain).only("domain").order_by("domain")
+    return [("", _("All my domains")), *((d.domain, d.unicode_name) for d in domains)]
+
+
+DESTINATIONS_HELP = _(
+    "One per line (or separated by commas): mailboxes, external addresses, or @otherdomain "
+    "to forward a whole domain."
+)
+
+
+class AliasFilterForm(StyledForm):
+    """Search and filters of the alias list (bound to the query string)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
+    show_mailbox_aliases = forms.BooleanField(label=_("Show mailbox aliases"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].widget = forms.Select(choices=domain_filter_choices(user))
+        self.style_widgets()
+
+    def filters(self) -> dict[str, Any]:
+        """Return the filters for the selector; bad input filters as if nothing was typed."""
+        if not self.is_valid():
+            return {"q": "", "domain": self.data.get("domain", ""), "show_mailbox_aliases": False}
+        return dict(self.cleaned_data)
+
+
+class AliasCreateForm(StyledForm):
+    """Create an alias: domain, local part (empty for the catch-all) and destinations."""
+
+    domain = forms.Field()  # replaced in __init__ by the scoped choice field
+    local_part = forms.CharField(
+        label=_("Local part"),
+        required=False,
+        max_length=64,
+        help_text=_("The part before the @. Leave it empty for the catch-all @domain."),
+    )
+    targets = forms.CharField(
+        label=_("Destinations"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_DESTINATIONS_TEXT,
+        help_text=DESTINATIONS_HELP,
+    )
+    override_limits = forms.BooleanField(
+        label=_("Override domain limits"),
+        required=False,
+        help_text=_("Super admins only: create the alias even if the domain is at its limit."),
+    )
+
+    def __init__(self, *args: Any, user: Any, initial_domain: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        if not is_superadmin(user):
+            del self.fields["override_limits"]
+        self.style_widgets()
+
+    def clean_local_part(self) -> str:
+        value = self.cleaned_data["local_part"].strip()
+        if "@" in value:
+            raise ValidationError(_("Enter only the part before the @."), code="invalid")
+        return value
+
+    def clean_targets(self) -> list[str]:
+        return clean_destinations(self.cleaned_data["targets"])
+
+
+class AliasForm(StyledForm):
+    """Change an alias's destinations."""
+
+    targets = forms.CharField(
+        label=_("Destinations"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=MAX_DESTINATIONS_TEXT,
+        help_text=DESTINATIONS_HELP,
+    )
+
+    def clean_targets(self) -> list[str]:
+        return clean_destinations(self.cleaned_data["targets"])

@@ -1,0 +1,204 @@
+"""Alias pages: thin views that read through the scoping helper and write through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
+from django_tables2 import SingleTableMixin
+
+from accounts.scoping import scoped
+from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
+from aliases.models import Alias
+from aliases.selectors import alias_list
+from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
+from aliases.tables import AliasTable, alias_label
+from domains.models import Domain
+from domains.names import normalize_local_part
+from mailboxes.models import Mailbox
+from mailboxes.selectors import domain_filter_value
+from mailboxes.tables import table_pagination
+from mailboxes.views import apply_service_error, filter_context
+from vimbadmin.sticky import sticky_domain
+from vimbadmin.views import AdminRequiredMixin, ScopedMixin, ToggleActiveView
+
+
+def list_url() -> str:
+    """Return the address of the alias list."""
+    return reverse("aliases:alias-list")
+
+
+class AliasListView(ScopedMixin, SingleTableMixin, ListView):
+    """List the user's aliases (mailboxes' own rows hidden unless asked for) with search."""
+
+    model = Alias
+    table_class = AliasTable
+    template_name = "aliases/alias_list.html"
+
+    def get_queryset(self) -> QuerySet[Alias]:
+        data = {
+            "q": self.request.GET.get("q", ""),
+            "domain": domain_filter_value(sticky_domain(self.request)),
+        }
+        if self.request.GET.get("show_mailbox_aliases"):
+            data["show_mailbox_aliases"] = self.request.GET["show_mailbox_aliases"]
+        self.filter_form = AliasFilterForm(data, user=self.request.user)
+        return alias_list(self.request.user, self.filter_form.filters())
+
+    def get_table_pagination(self, table: Any) -> dict[str, Any]:
+        return table_pagination()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(filter_context(self.filter_form))
+        return context
+
+
+class AliasCreateView(AdminRequiredMixin, FormView):
+    """Create an alias or catch-all in one of the user's domains, within its limit."""
+
+    form_class = AliasCreateForm
+    template_name = "aliases/alias_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        chosen = domain_filter_value(sticky_domain(self.request))
+        if chosen and scoped(self.request.user, Domain).filter(domain=chosen).exists():
+            kwargs["initial_domain"] = chosen
+        return kwargs
+
+    def form_valid(self, form: AliasCreateForm) -> HttpResponse:
+        data = form.cleaned_data
+        domain = data["domain"]
+        local_part = data["local_part"]
+        if local_part not in ("", "*"):
+            try:
+                local_part = normalize_local_part(local_part, domain.domain)
+            except ValidationError as exc:
+                apply_service_error(form, exc, default_field="local_part")
+                return self.form_invalid(form)
+        try:
+            alias = alias_create(
+                actor=self.request.user,
+                domain=domain,
+                local_part=local_part,
+                targets=data["targets"],
+                override_limits=data.get("override_limits", False),
+            )
+        except ValidationError as exc:
+            # Limits are about the domain: show them next to the domain choice.
+            apply_service_error(form, exc, default_field="domain")
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("Alias %(address)s created.") % {"address": alias_label(alias.address)}
+        )
+        return HttpResponseRedirect(list_url())
+
+
+class AliasObjectMixin(ScopedMixin, SingleObjectMixin):
+    """Find the alias of the URL among the user's aliases (404 otherwise).
+
+    A mailbox's own alias row is not edited here: the user is sent to the mailbox's forwarding.
+    """
+
+    model = Alias
+    pk_url_kwarg = "address"
+    context_object_name = "alias"
+
+    def mailbox_redirect(self, alias: Alias) -> HttpResponse | None:
+        """Send the user to the mailbox page when the alias is a mailbox's own row."""
+        if not Mailbox.objects.filter(username=alias.address).exists():
+            return None
+        messages.info(
+            self.request,
+            _("%(address)s is a mailbox: its destinations are set as the mailbox's forwarding.")
+            % {"address": alias_label(alias.address)},
+        )
+        url = reverse("mailboxes:mailbox-detail", kwargs={"username": alias.address})
+        return HttpResponseRedirect(f"{url}#forwarding")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return self.mailbox_redirect(self.object) or super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return self.mailbox_redirect(self.object) or super().post(request, *args, **kwargs)
+
+
+class AliasUpdateView(AliasObjectMixin, FormView):
+    """Change an alias's destinations."""
+
+    form_class = AliasForm
+    template_name = "aliases/alias_edit.html"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"targets": "\n".join(self.object.targets)}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["alias_label"] = alias_label(self.object.address)
+        return context
+
+    def form_valid(self, form: AliasForm) -> HttpResponse:
+        try:
+            alias_update(
+                actor=self.request.user, alias=self.object, targets=form.cleaned_data["targets"]
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc, default_field="targets")
+            return self.form_invalid(form)
+        except PermissionDenied:
+            # The alias became a mailbox's own row meanwhile.
+            return self.mailbox_redirect(self.object) or HttpResponseRedirect(list_url())
+        messages.success(
+            self.request,
+            _("Alias %(address)s saved.") % {"address": alias_label(self.object.address)},
+        )
+        return HttpResponseRedirect(list_url())
+
+
+class AliasToggleView(ToggleActiveView):
+    """Activate or deactivate an alias (a mailbox's own row follows its mailbox instead)."""
+
+    model = Alias
+    lookup_field = "address"
+
+    def perform(self, obj: Alias, active: bool) -> None:
+        alias_set_active(actor=self.request.user, alias=obj, active=active)
+
+    def fallback_url(self, obj: Alias) -> str:
+        return list_url()
+
+
+class AliasDeleteView(AliasObjectMixin, DetailView):
+    """Ask for confirmation (GET), then delete the alias (POST)."""
+
+    template_name = "aliases/alias_confirm_delete.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["alias_label"] = alias_label(self.object.address)
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        redirect = self.mailbox_redirect(self.object)
+        if redirect is not None:
+            return redirect
+        try:
+            alias_delete(actor=request.user, alias=self.object)
+        except PermissionDenied:
+            return self.mailbox_redirect(self.object) or HttpResponseRedirect(list_url())
+        messages.success(
+            request, _("Alias %(address)s deleted.") % {"address": alias_label(self.object.address)}
+        )
+        return HttpResponseRedirect(list_url())

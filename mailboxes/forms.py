@@ -1,0 +1,296 @@
+"""Mailbox forms: they validate input and scope every choice; the services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.passwords import generate_password
+from accounts.scoping import is_superadmin
+from aliases.forms import (
+    MAX_DESTINATIONS_TEXT,
+    StyledForm,
+    clean_destinations,
+    domain_filter_choices,
+    scoped_domain_field,
+)
+from domains.names import normalize_address
+from mailboxes.quota import parse_quota
+
+QUOTA_HELP = _(
+    "A size such as 500M or 2G; a bare number is in the quota unit (MB); 0 means unlimited."
+)
+MAX_RECIPIENTS = 20
+
+
+def quota_text(value: int) -> str:
+    """Show a byte quota so that typing it back gives the same bytes."""
+    if value <= 0:
+        return "0"
+    multiplier = settings.VIMBADMIN_QUOTA_MULTIPLIER or 1
+    if value % multiplier == 0:
+        return str(value // multiplier)
+    for unit, size in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if value % size == 0:
+            return f"{value // size}{unit}"
+    return f"{value}B"
+
+
+class QuotaField(forms.CharField):
+    """A quota typed with a unit ("500M", "2G", "0"), cleaned to bytes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Quota"))
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", QUOTA_HELP)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().clean(value)
+        if not text:
+            return None
+        return parse_quota(text)
+
+
+class PasswordFieldsMixin(StyledForm):
+    """A password typed twice, with a server-generated suggestion shown next to it."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=255,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_confirm = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        max_length=255,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Shown on the page so that it can be copied without JavaScript; never stored.
+        self.suggested_password = generate_password()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("password"), data.get("password_confirm")
+        if first and second and first != second:
+            self.add_error("password_confirm", _("The two passwords differ."))
+        return data
+
+
+class MailboxFilterForm(StyledForm):
+    """Search and domain filter of the mailbox list (bound to the query string)."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].widget = forms.Select(choices=domain_filter_choices(user))
+        self.style_widgets()
+
+    def filters(self) -> dict[str, Any]:
+        """Return the filters for the selector; bad input filters as if nothing was typed."""
+        if not self.is_valid():
+            return {"q": "", "domain": self.data.get("domain", "")}
+        return dict(self.cleaned_data)
+
+
+class MailboxCreateForm(PasswordFieldsMixin):
+    """Create a mailbox in one of the user's domains."""
+
+    field_order = [
+        "domain",
+        "local_part",
+        "name",
+        "password",
+        "password_confirm",
+        "quota",
+        "email_other",
+        "send_welcome",
+        "override_limits",
+    ]
+
+    domain = forms.Field()  # replaced in __init__ by the scoped choice field
+    local_part = forms.CharField(
+        label=_("Local part"), max_length=64, help_text=_("The part before the @.")
+    )
+    name = forms.CharField(label=_("Name"), required=False, max_length=255)
+    quota = QuotaField(required=False)
+    email_other = forms.CharField(
+        label=_("Alternative e-mail"),
+        required=False,
+        max_length=255,
+        help_text=_("Another address of the owner, e.g. for the settings e-mail."),
+    )
+    send_welcome = forms.BooleanField(
+        label=_("Send the welcome e-mail"), required=False, initial=True
+    )
+    override_limits = forms.BooleanField(
+        label=_("Override domain limits"),
+        required=False,
+        help_text=_("Super admins only: ignore the domain's mailbox count and quota limits."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        initial_domain: str = "",
+        default_quota: str = "",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        self.order_fields(self.field_order)
+        if default_quota:
+            self.fields["quota"].initial = default_quota
+        self.fields["quota"].help_text = _("%(help)s Empty: the domain's default.") % {
+            "help": QUOTA_HELP
+        }
+        if not is_superadmin(user):
+            del self.fields["override_limits"]
+        self.style_widgets()
+
+    def clean_local_part(self) -> str:
+        value = self.cleaned_data["local_part"].strip()
+        if "@" in value:
+            raise ValidationError(_("Enter only the part before the @."), code="invalid")
+        return value
+
+    def clean_email_other(self) -> str:
+        value = self.cleaned_data["email_other"].strip()
+        return normalize_address(value) if value else ""
+
+
+class MailboxForm(StyledForm):
+    """Change a mailbox's name, quota, alternative address and (where it exists) SMTP switch."""
+
+    name = forms.CharField(label=_("Name"), required=False, max_length=255)
+    quota = QuotaField(required=True)
+    email_other = forms.CharField(label=_("Alternative e-mail"), required=False, max_length=255)
+    smtp_active = forms.BooleanField(
+        label=_("May send mail (SMTP)"),
+        required=False,
+        help_text=_("Off: the mailbox still receives and reads mail but cannot send."),
+    )
+    override_limits = forms.BooleanField(
+        label=_("Override domain limits"),
+        required=False,
+        help_text=_("Super admins only: ignore the domain's quota limits."),
+    )
+
+    def __init__(self, *args: Any, user: Any, smtp_active: bool | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if smtp_active is None:
+            # The database has no smtp_active column (Postfix Admin before 4.0).
+            del self.fields["smtp_active"]
+        if not is_superadmin(user):
+            del self.fields["override_limits"]
+
+    def clean_email_other(self) -> str:
+        value = self.cleaned_data["email_other"].strip()
+        return normalize_address(value) if value else ""
+
+
+class MailboxPasswordForm(PasswordFieldsMixin):
+    """Set a mailbox's password."""
+
+
+class ForwardingForm(StyledForm):
+    """Forward a mailbox's mail, keeping a copy in the mailbox or not."""
+
+    targets = forms.CharField(
+        label=_("Forward to"),
+        required=False,
+        max_length=MAX_DESTINATIONS_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One address per line. Leave empty to stop forwarding."),
+    )
+    keep_copy = forms.BooleanField(
+        label=_("Keep a copy in the mailbox"), required=False, initial=True
+    )
+
+    def clean_targets(self) -> list[str]:
+        return clean_destinations(self.cleaned_data["targets"], required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "targets" in data and not data["targets"] and not data.get("keep_copy"):
+            self.add_error(
+                "keep_copy", _("Without forwarding addresses the mailbox must keep its mail.")
+            )
+        return data
+
+
+class SettingsEmailForm(StyledForm):
+    """Choose who receives a mailbox's client settings."""
+
+    to_mailbox = forms.BooleanField(label=_("To the mailbox"), required=False, initial=True)
+    to_other = forms.BooleanField(label=_("To its alternative address"), required=False)
+    extra = forms.CharField(
+        label=_("To these addresses"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line or separated by commas."),
+    )
+
+    def __init__(self, *args: Any, mailbox: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mailbox = mailbox
+        if not mailbox.email_other:
+            del self.fields["to_other"]
+        else:
+            self.fields["to_other"].label = _("To its alternative address (%(address)s)") % {
+                "address": mailbox.email_other
+            }
+
+    def clean_extra(self) -> list[str]:
+        addresses: list[str] = []
+        errors: list[ValidationError] = []
+        text = self.cleaned_data["extra"].replace(";", ",").replace("\n", ",")
+        for item in text.split(","):
+            if not item.strip():
+                continue
+            try:
+                address = normalize_address(item)
+            except ValidationError as exc:
+                errors.append(exc)
+                continue
+            if address not in addresses:
+                addresses.append(address)
+        if errors:
+            raise ValidationError(errors)
+        if len(addresses) > MAX_RECIPIENTS:
+            raise ValidationError(
+                _("Enter at most %(count)d addresses.") % {"count": MAX_RECIPIENTS}
+            )
+        return addresses
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        recipients: list[str] = []
+        if data.get("to_mailbox"):
+            recipients.append(self.mailbox.username)
+        if data.get("to_other") and self.mailbox.email_other:
+            recipients.append(self.mailbox.email_other)
+        for address in data.get("extra") or []:
+            if address not in recipients:
+                recipients.append(address)
+        if not recipients and not self.errors:
+            raise ValidationError(_("Choose at least one recipient."), code="required")
+        data["recipients"] = recipients
+        return data

@@ -1,0 +1,88 @@
+"""Reads of mailboxes, always through the scoping helper and in SQL (no Python-side filtering)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import idna
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from accounts.scoping import scoped
+from aliases.models import Alias
+from domains.names import normalize_domain
+from mailboxes.models import Mailbox
+from pfa.models import Quota2
+
+# How many aliases pointing at one mailbox its page lists; the rest is reached by searching.
+DELIVERING_ALIASES_LIMIT = 100
+
+
+def domain_filter_value(value: str) -> str:
+    """Return the stored (punycode) form of a domain typed into a filter, or the text itself."""
+    text = (value or "").strip().lower()
+    if not text:
+        return ""
+    try:
+        return normalize_domain(text)
+    except ValidationError:
+        # An impossible domain simply matches nothing.
+        return text
+
+
+def address_search_terms(q: str) -> list[str]:
+    """Return the forms of a typed search text that can occur in stored (punycode) addresses."""
+    text = (q or "").strip().lower()
+    if not text:
+        return []
+    terms = [text]
+    local, sep, domain = text.rpartition("@")
+    part = domain if sep else text
+    if part and not part.isascii():
+        try:
+            encoded = idna.encode(part, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return terms
+        terms.append(f"{local}{sep}{encoded}")
+    return terms
+
+
+def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
+    """Return the user's mailboxes matching `q` (address or name) and `domain`, with usage."""
+    qs = scoped(user, Mailbox)
+    domain = domain_filter_value(filters.get("domain") or "")
+    if domain:
+        # Filtering the scoped queryset: a domain the user does not manage yields no rows.
+        qs = qs.filter(domain_id=domain)
+    q = (filters.get("q") or "").strip()
+    if q:
+        match = Q(name__icontains=q)
+        for term in address_search_terms(q):
+            match |= Q(username__contains=term)
+        qs = qs.filter(match)
+    # Usage comes from Dovecot's quota dict when it fills quota2; one subquery, not one per row.
+    used = Quota2.objects.filter(username=OuterRef("username")).values("bytes")[:1]
+    return qs.annotate(used_bytes=Subquery(used)).order_by("username")
+
+
+def mailbox_used_bytes(mailbox: Mailbox) -> int | None:
+    """Return what Dovecot reports as used by the mailbox, or None when it reports nothing."""
+    return Quota2.objects.filter(username=mailbox.username).values_list("bytes", flat=True).first()
+
+
+def aliases_delivering_to(user: Any, mailbox: Mailbox) -> QuerySet[Alias]:
+    """Return the user's aliases (other than the mailbox's own) whose destinations include it."""
+    address = mailbox.username
+    # Exact membership in the comma list, in SQL: whole value, first, last or middle item.
+    member = (
+        Q(goto=address)
+        | Q(goto__startswith=f"{address},")
+        | Q(goto__endswith=f",{address}")
+        | Q(goto__contains=f",{address},")
+    )
+    return (
+        scoped(user, Alias)
+        .filter(member)
+        .exclude(address=address)
+        .order_by("address")[:DELIVERING_ALIASES_LIMIT]
+    )

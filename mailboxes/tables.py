@@ -1,0 +1,102 @@
+"""The mailbox list as a django-tables2 table (sorted and paginated in SQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from domains.names import address_to_unicode, to_unicode
+from mailboxes.models import Mailbox
+from mailboxes.quota import format_bytes
+
+# However many rows per page a query string asks for, a page never holds more.
+MAX_PER_PAGE = 500
+
+
+class BoundedPaginator(Paginator):
+    """A paginator whose page size stays between 1 and MAX_PER_PAGE whatever the request asks."""
+
+    def __init__(self, object_list: Any, per_page: int | str, *args: Any, **kwargs: Any) -> None:
+        try:
+            size = int(per_page)
+        except (TypeError, ValueError):
+            size = settings.VIMBADMIN_LIST_PAGE_SIZE
+        super().__init__(object_list, max(1, min(size, MAX_PER_PAGE)), *args, **kwargs)
+
+
+def table_pagination() -> dict[str, Any]:
+    """Return the pagination options of every list (page size from the settings)."""
+    return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE, "paginator_class": BoundedPaginator}
+
+
+def quota_cell(quota: int, used: int | None) -> SafeString:
+    """Render a quota with its usage as an accessible <meter> (text for unlimited)."""
+    if quota <= 0:
+        if used is None:
+            return format_html("{}", gettext("unlimited"))
+        return format_html("{} / {}", format_bytes(used) if used else "0", gettext("unlimited"))
+    if used is None:
+        return format_html("{}", format_bytes(quota))
+    percent = min(round(used * 100 / quota), 999)
+    label = gettext("%(used)s of %(quota)s used (%(percent)d%%)") % {
+        "used": format_bytes(used) if used else "0",
+        "quota": format_bytes(quota),
+        "percent": percent,
+    }
+    return format_html(
+        '<meter class="quota-meter" min="0" max="{}" low="{}" high="{}" value="{}" '
+        'aria-label="{}" title="{}">{}</meter> <span class="small">{}</span>',
+        quota,
+        quota * 8 // 10,
+        quota * 95 // 100,
+        min(used, quota),
+        label,
+        label,
+        f"{percent}%",
+        label,
+    )
+
+
+class MailboxTable(tables.Table):
+    """Mailboxes with usage bar, one-click activation and row actions."""
+
+    username = tables.Column(verbose_name=_("Address"))
+    name = tables.Column(verbose_name=_("Name"))
+    domain = tables.Column(verbose_name=_("Domain"), accessor="domain_id", order_by="domain_id")
+    quota = tables.Column(verbose_name=_("Quota and usage"), empty_values=())
+    active = tables.TemplateColumn(
+        verbose_name=_("Active"), template_name="mailboxes/_toggle_cell.html"
+    )
+    created = tables.DateTimeColumn(verbose_name=_("Created"), short=True)
+    actions = tables.TemplateColumn(
+        verbose_name=_("Actions"),
+        template_name="mailboxes/_actions_cell.html",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = ("username", "name", "domain", "quota", "active", "created")
+        sequence = ("username", "name", "domain", "quota", "active", "created", "actions")
+        order_by = "username"
+        attrs = {"class": "table table-striped table-hover align-middle"}
+        empty_text = _("No mailboxes match.")
+
+    def render_username(self, value: str) -> SafeString:
+        url = reverse("mailboxes:mailbox-detail", kwargs={"username": value})
+        return format_html('<a href="{}">{}</a>', url, address_to_unicode(value))
+
+    def render_domain(self, value: str) -> str:
+        return to_unicode(value)
+
+    def render_quota(self, value: int, record: Any) -> SafeString:
+        return quota_cell(value, getattr(record, "used_bytes", None))

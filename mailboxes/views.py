@@ -1,0 +1,336 @@
+"""Mailbox pages: thin views that read through the scoping helper and write through services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
+from django_tables2 import SingleTableMixin
+
+from accounts.scoping import scoped
+from domains.models import Domain
+from domains.names import address_to_unicode, normalize_local_part
+from mailboxes.emails import send_settings_email
+from mailboxes.forms import (
+    ForwardingForm,
+    MailboxCreateForm,
+    MailboxFilterForm,
+    MailboxForm,
+    MailboxPasswordForm,
+    SettingsEmailForm,
+    quota_text,
+)
+from mailboxes.models import Mailbox
+from mailboxes.selectors import (
+    DELIVERING_ALIASES_LIMIT,
+    aliases_delivering_to,
+    domain_filter_value,
+    mailbox_list,
+    mailbox_used_bytes,
+)
+from mailboxes.services import (
+    default_quota_bytes,
+    mailbox_create,
+    mailbox_forwarding,
+    mailbox_purge,
+    mailbox_set_active,
+    mailbox_set_forwarding,
+    mailbox_set_password,
+    mailbox_smtp_active,
+    mailbox_update,
+)
+from mailboxes.tables import MailboxTable, quota_cell, table_pagination
+from vimbadmin.sticky import sticky_domain
+from vimbadmin.views import (
+    AdminRequiredMixin,
+    ScopedMixin,
+    ToggleActiveView,
+    apply_validation_error,
+)
+
+
+def apply_service_error(form: Form, exc: ValidationError, *, default_field: str = "") -> None:
+    """Show a service error on the form; errors naming no field go on `default_field`."""
+    if not hasattr(exc, "error_dict") and default_field in form.fields:
+        for message in exc.messages:
+            form.add_error(default_field, message)
+    else:
+        apply_validation_error(form, exc)
+
+
+def filter_context(filter_form: Form) -> dict[str, Any]:
+    """Return the filter form and whether its domain is one the user manages, for the template."""
+    domain = domain_filter_value(filter_form.data.get("domain", ""))
+    managed = {value for value, _label in filter_form.fields["domain"].widget.choices}
+    return {
+        "filter_form": filter_form,
+        "filter_domain": domain,
+        "filter_domain_managed": domain in managed,
+    }
+
+
+def detail_url(mailbox: Mailbox) -> str:
+    """Return the address of a mailbox's page."""
+    return reverse("mailboxes:mailbox-detail", kwargs={"username": mailbox.username})
+
+
+class MailboxListView(ScopedMixin, SingleTableMixin, ListView):
+    """List the user's mailboxes with search, domain filter, usage and one-click activation."""
+
+    model = Mailbox
+    table_class = MailboxTable
+    template_name = "mailboxes/mailbox_list.html"
+
+    def get_queryset(self) -> QuerySet[Mailbox]:
+        data = {
+            "q": self.request.GET.get("q", ""),
+            "domain": domain_filter_value(sticky_domain(self.request)),
+        }
+        self.filter_form = MailboxFilterForm(data, user=self.request.user)
+        return mailbox_list(self.request.user, self.filter_form.filters())
+
+    def get_table_pagination(self, table: Any) -> dict[str, Any]:
+        return table_pagination()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(filter_context(self.filter_form))
+        return context
+
+
+class MailboxCreateView(AdminRequiredMixin, FormView):
+    """Create a mailbox in one of the user's domains, within its limits."""
+
+    form_class = MailboxCreateForm
+    template_name = "mailboxes/mailbox_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        domains = scoped(self.request.user, Domain)
+        chosen = sticky_domain(self.request)
+        domain = domains.filter(domain=chosen).first() if chosen else None
+        domain = domain or domains.order_by("domain").first()
+        kwargs["user"] = self.request.user
+        if domain is not None:
+            kwargs["initial_domain"] = domain.domain
+            kwargs["default_quota"] = quota_text(default_quota_bytes(domain))
+        return kwargs
+
+    def form_valid(self, form: MailboxCreateForm) -> HttpResponse:
+        data = form.cleaned_data
+        domain = data["domain"]
+        try:
+            local_part = normalize_local_part(data["local_part"], domain.domain)
+        except ValidationError as exc:
+            apply_service_error(form, exc, default_field="local_part")
+            return self.form_invalid(form)
+        try:
+            mailbox = mailbox_create(
+                actor=self.request.user,
+                domain=domain,
+                local_part=local_part,
+                password=data["password"],
+                name=data["name"],
+                quota_bytes=data["quota"],
+                email_other=data["email_other"],
+                send_welcome=data["send_welcome"],
+                override_limits=data.get("override_limits", False),
+            )
+        except ValidationError as exc:
+            # Limits are about the domain: show them next to the domain choice.
+            apply_service_error(form, exc, default_field="domain")
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Mailbox %(address)s created.") % {"address": address_to_unicode(mailbox.username)},
+        )
+        return HttpResponseRedirect(detail_url(mailbox))
+
+
+class MailboxObjectMixin(ScopedMixin, SingleObjectMixin):
+    """Find the mailbox of the URL among the user's mailboxes (404 otherwise)."""
+
+    model = Mailbox
+    pk_url_kwarg = "username"
+    context_object_name = "mailbox"
+
+
+class MailboxDetailView(MailboxObjectMixin, DetailView):
+    """Show a mailbox with its usage, the aliases that reach it, forwarding and settings e-mail."""
+
+    template_name = "mailboxes/mailbox_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        mailbox = self.object
+        if "forwarding_form" not in kwargs:
+            targets, keep = mailbox_forwarding(mailbox)
+            kwargs["forwarding_form"] = ForwardingForm(
+                initial={"targets": "\n".join(targets), "keep_copy": keep}
+            )
+        if "settings_form" not in kwargs:
+            kwargs["settings_form"] = SettingsEmailForm(mailbox=mailbox)
+        context = super().get_context_data(**kwargs)
+        context["used_bytes"] = mailbox_used_bytes(mailbox)
+        context["delivering_aliases"] = list(aliases_delivering_to(self.request.user, mailbox))
+        context["smtp_active"] = mailbox_smtp_active(mailbox)
+        context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
+        context["delivering_limit"] = DELIVERING_ALIASES_LIMIT
+        return context
+
+
+class MailboxForwardingView(MailboxDetailView):
+    """Set where a mailbox's mail goes: forward with or without a copy kept."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseRedirect(detail_url(self.get_object()))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        form = ForwardingForm(request.POST)
+        if form.is_valid():
+            try:
+                mailbox_set_forwarding(
+                    actor=request.user,
+                    mailbox=self.object,
+                    targets=form.cleaned_data["targets"],
+                    keep_copy=form.cleaned_data["keep_copy"],
+                )
+            except ValidationError as exc:
+                apply_service_error(form, exc, default_field="targets")
+            else:
+                messages.success(request, _("Forwarding saved."))
+                return HttpResponseRedirect(detail_url(self.object))
+        return self.render_to_response(self.get_context_data(forwarding_form=form))
+
+
+class MailboxSendSettingsView(MailboxDetailView):
+    """Send a mailbox's client settings to it, its alternative address or typed addresses."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseRedirect(detail_url(self.get_object()))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        form = SettingsEmailForm(request.POST, mailbox=self.object)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(settings_form=form))
+        recipients = form.cleaned_data["recipients"]
+        # A failed send is reported as a warning by send_settings_email itself.
+        if send_settings_email(self.object, recipients):
+            messages.success(
+                request,
+                _("The settings were sent to %(recipients)s.")
+                % {"recipients": ", ".join(address_to_unicode(r) for r in recipients)},
+            )
+        return HttpResponseRedirect(detail_url(self.object))
+
+
+class MailboxUpdateView(MailboxObjectMixin, FormView):
+    """Change a mailbox's name, quota, alternative address and SMTP switch."""
+
+    form_class = MailboxForm
+    template_name = "mailboxes/mailbox_edit.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        self.smtp_active = mailbox_smtp_active(self.object)
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        kwargs["smtp_active"] = self.smtp_active
+        return kwargs
+
+    def get_initial(self) -> dict[str, Any]:
+        mailbox = self.object
+        return {
+            "name": mailbox.name,
+            "quota": quota_text(mailbox.quota),
+            "email_other": mailbox.email_other,
+            "smtp_active": self.smtp_active,
+        }
+
+    def form_valid(self, form: MailboxForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            mailbox_update(
+                actor=self.request.user,
+                mailbox=self.object,
+                name=data["name"],
+                quota_bytes=data["quota"],
+                email_other=data["email_other"],
+                smtp_active=data["smtp_active"] if "smtp_active" in form.fields else None,
+                override_limits=data.get("override_limits", False),
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc, default_field="quota")
+            return self.form_invalid(form)
+        messages.success(self.request, _("Mailbox saved."))
+        return HttpResponseRedirect(detail_url(self.object))
+
+
+class MailboxPasswordView(MailboxObjectMixin, FormView):
+    """Set a mailbox's password (policy checked, a generated one suggested)."""
+
+    form_class = MailboxPasswordForm
+    template_name = "mailboxes/mailbox_password.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: MailboxPasswordForm) -> HttpResponse:
+        try:
+            mailbox_set_password(
+                actor=self.request.user, mailbox=self.object, password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc, default_field="password")
+            return self.form_invalid(form)
+        messages.success(self.request, _("Password changed."))
+        return HttpResponseRedirect(detail_url(self.object))
+
+
+class MailboxToggleView(ToggleActiveView):
+    """Activate or deactivate a mailbox (its own alias row follows)."""
+
+    model = Mailbox
+    lookup_field = "username"
+
+    def perform(self, obj: Mailbox, active: bool) -> None:
+        mailbox_set_active(actor=self.request.user, mailbox=obj, active=active)
+
+    def fallback_url(self, obj: Mailbox) -> str:
+        return reverse("mailboxes:mailbox-list")
+
+
+class MailboxPurgeView(MailboxObjectMixin, DetailView):
+    """Ask for confirmation (GET), then delete the mailbox with Postfix Admin's cascade (POST)."""
+
+    template_name = "mailboxes/mailbox_confirm_delete.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        mailbox = self.get_object()
+        mailbox_purge(actor=request.user, mailbox=mailbox)
+        messages.success(
+            request,
+            _("Mailbox %(address)s purged.") % {"address": address_to_unicode(mailbox.username)},
+        )
+        return HttpResponseRedirect(reverse("mailboxes:mailbox-list"))
