@@ -81,7 +81,7 @@ def layout(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     if is_admin(user):
         role = "superadmin" if is_superadmin(user) else "domainadmin"
-    elif match is not None and match.namespace == "me":
+    elif getattr(request, "mailbox", None) is not None and match and match.namespace == "me":
         role = "owner"
     else:
         role = ""

@@ -1,0 +1,212 @@
+"""Playwright harness: Debian's chromium against pytest-django's live server.
+
+Never downloads a browser. axe-core comes from the npm registry into the git-ignored .cache/axe:
+    npm install --prefix .cache/axe --no-save --no-audit --no-fund axe-core@4.14.1
+(installed by the `axe_source` fixture when missing). It is loaded as an init script, since the
+page's Content-Security-Policy rightly refuses an injected <script>.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM would otherwise refuse to
+# run in the test body (the live server answers in its own thread either way).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+SCREENSHOTS = BASE_DIR / "test-artifacts" / "screenshots"
+AXE_DIR = BASE_DIR / ".cache" / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PACKAGE = "axe-core@4.14.1"
+NPM_FLAGS = ("--no-save", "--no-audit", "--no-fund")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (never a browser download)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("axe-core is missing and npm is not installed (apt-get install npm)")
+        subprocess.run(
+            [npm, "install", "--prefix", str(AXE_DIR), *NPM_FLAGS, AXE_PACKAGE],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return str(AXE_JS)
+
+
+def _empty_postfix_admin_tables() -> None:
+    # Django's flush after a transactional test skips unmanaged models, i.e. every Postfix Admin
+    # table; empty them here so that each browser test starts from nothing.
+    from accounts.models import Admin
+    from aliases.models import Alias
+    from domains.models import AliasDomain, Domain, DomainAdmin
+    from mailboxes.models import Mailbox
+    from pfa.models import Log, Quota2, Vacation, VacationNotification
+
+    for model in (
+        Log,
+        Quota2,
+        VacationNotification,
+        Vacation,
+        Alias,
+        Mailbox,
+        AliasDomain,
+        DomainAdmin,
+        Domain,
+        Admin,
+    ):
+        model._base_manager.all().delete()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(transactional_db) -> Iterator[None]:
+    _empty_postfix_admin_tables()
+    yield
+    _empty_postfix_admin_tables()
+
+
+class UI:
+    """One browser tab on the live server, with the checks every end-to-end test needs."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.console_errors: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else self.base_url + path
+
+    def goto(self, path: str) -> None:
+        response = self.page.goto(self.url(path))
+        assert response is not None
+        assert response.status < 500, f"{path} answered {response.status}"
+
+    def path(self) -> str:
+        return self.page.url.removeprefix(self.base_url)
+
+    def login(self, username: str, password: str, path: str = "/accounts/login/") -> None:
+        self.goto(path)
+        self.page.locator("input[name=username]").fill(username)
+        self.page.locator("input[name=password]").fill(password)
+        self.submit()
+
+    def submit(self, label: str | re.Pattern | None = None) -> None:
+        """Press a form's submit button (by its visible name) and wait for the next page."""
+        if label is None:
+            button = self.page.locator("main form button[type=submit]").first
+        else:
+            button = self.page.get_by_role("button", name=label).first
+        with self.page.expect_navigation():
+            button.click()
+
+    def csp_violations(self) -> list[str]:
+        return [text for text in self.console_errors if "Content Security Policy" in text]
+
+    def check_accessibility(self, label: str) -> None:
+        """Run axe-core on the current page; fail on serious or critical violations."""
+        result = self.page.evaluate(
+            """async () => {
+                const r = await axe.run(document, {
+                    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                                     'best-practice']},
+                });
+                return r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' +
+                                                      n.failureSummary),
+                }));
+            }"""
+        )
+        serious = [v for v in result if v["impact"] in ("serious", "critical")]
+        report = "\n".join(
+            f"{v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"])
+            for v in serious
+        )
+        assert not serious, f"accessibility violations on {label} ({self.path()}):\n{report}"
+
+    def check_page(self, label: str) -> None:
+        """Check the current page: no CSP violation so far, no serious accessibility problem."""
+        assert self.csp_violations() == [], f"{label}: {self.csp_violations()}"
+        self.check_accessibility(label)
+
+    def screenshot(self, name: str) -> None:
+        """Save the current page at 1280 and 390 px wide (whole page) as test artifacts."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for suffix, size in (("1280", WIDE), ("390", NARROW)):
+            self.page.set_viewport_size(size)
+            self.page.screenshot(path=SCREENSHOTS / f"{name}-{suffix}.png", full_page=True)
+        self.page.set_viewport_size(WIDE)
+
+
+def _open(browser: Browser, base_url: str, axe_source: str) -> tuple[BrowserContext, UI]:
+    context = browser.new_context(viewport=WIDE, locale="en-GB")
+    # An init script runs outside the page's CSP; a <script> tag with axe would be refused.
+    context.add_init_script(path=axe_source)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, UI(page, base_url)
+
+
+@pytest.fixture
+def ui(browser: Browser, live_server, axe_source: str) -> Iterator[UI]:
+    context, tab = _open(browser, live_server.url, axe_source)
+    yield tab
+    context.close()
+    assert tab.csp_violations() == []
+
+
+@pytest.fixture
+def new_ui(browser: Browser, live_server, axe_source: str) -> Iterator:
+    """Open further independent browsers (separate cookies), e.g. for a second user."""
+    opened: list[tuple[BrowserContext, UI]] = []
+
+    def make() -> UI:
+        opened.append(_open(browser, live_server.url, axe_source))
+        return opened[-1][1]
+
+    yield make
+    for context, tab in opened:
+        context.close()
+        assert tab.csp_violations() == []
