@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""The audit log page."""
+
+from django.urls import path
+
+from pfa import views
 
 app_name = "pfa"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.LogListView.as_view(), name="log-list"),
+]

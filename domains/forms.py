@@ -1,0 +1,264 @@
+"""Forms for domains and alias domains: they validate input and never write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import scoped
+from domains.models import Domain
+from domains.names import normalize_domain, to_unicode
+
+_LIMIT_HELP = _("-1 = disabled, 0 = unlimited.")
+
+
+class DomainFilterForm(forms.Form):
+    """Search the domain list by name (in any script) or description."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+    )
+
+
+def _limit_field(label: str, help_text: str = "") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=-1,
+        max_value=2**31 - 1,
+        help_text=help_text or _LIMIT_HELP,
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+        error_messages={"min_value": _("Use -1 (disabled), 0 (unlimited) or a positive number.")},
+    )
+
+
+def _transport_choices() -> list[tuple[str, str]]:
+    return [(item, item) for item in settings.VIMBADMIN_TRANSPORT_OPTIONS]
+
+
+class DomainEditForm(forms.Form):
+    """The domain's description, limits (MB for quotas), transport and flags."""
+
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    mailboxes = _limit_field(_("Max mailboxes"))
+    aliases = _limit_field(_("Max aliases"))
+    maxquota = _limit_field(
+        _("Max quota per mailbox (MB)"), _("-1 = disabled, 0 = unlimited; in MB.")
+    )
+    quota = _limit_field(_("Domain total quota (MB)"), _("-1 = disabled, 0 = unlimited; in MB."))
+    default_mailbox_quota = forms.IntegerField(
+        label=_("Default quota for new mailboxes (MB)"),
+        min_value=0,
+        max_value=2**53,
+        help_text=_("Pre-filled in the new mailbox form; 0 = unlimited."),
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+    )
+    transport = forms.ChoiceField(
+        label=_("Transport"), widget=forms.Select(attrs={"class": "form-select"})
+    )
+    backupmx = forms.BooleanField(
+        label=_("Backup MX"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args: Any, current_transport: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = _transport_choices()
+        # An adopted domain may use a transport the operator has not listed; keep it selectable
+        # so that saving the form does not silently change where mail goes.
+        if current_transport and current_transport not in dict(choices):
+            choices.append((current_transport, current_transport))
+        self.fields["transport"].choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        maxquota, default = data.get("maxquota"), data.get("default_mailbox_quota")
+        if maxquota and maxquota > 0 and default and default > maxquota:
+            self.add_error(
+                "default_mailbox_quota",
+                _("The default quota cannot exceed the max quota per mailbox (%(max)s MB).")
+                % {"max": maxquota},
+            )
+        return data
+
+
+class DomainCreateForm(DomainEditForm):
+    """A new domain: its name (typed in Unicode or punycode) plus every editable field."""
+
+    domain = forms.CharField(
+        label=_("Domain"),
+        max_length=255,
+        help_text=_("Internationalised names may be typed as they are read, e.g. bücher.example."),
+        widget=forms.TextInput(attrs={"class": "form-control", "autofocus": True}),
+    )
+    create_default_aliases = forms.BooleanField(
+        label=_("Create the RFC 2142 aliases (postmaster, abuse, hostmaster, webmaster)"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    field_order = ["domain", "description"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        s = settings
+        defaults = {
+            "mailboxes": s.VIMBADMIN_DOMAIN_DEFAULT_MAILBOXES,
+            "aliases": s.VIMBADMIN_DOMAIN_DEFAULT_ALIASES,
+            "maxquota": s.VIMBADMIN_DOMAIN_DEFAULT_MAXQUOTA,
+            "quota": s.VIMBADMIN_DOMAIN_DEFAULT_QUOTA,
+            "default_mailbox_quota": s.VIMBADMIN_DOMAIN_DEFAULT_MAILBOX_QUOTA,
+            "transport": s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT,
+            "active": True,
+            "create_default_aliases": True,
+        }
+        for name, value in defaults.items():
+            self.fields[name].initial = value
+        if s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT not in dict(self.fields["transport"].choices):
+            self.fields["transport"].choices = [
+                (s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT, s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT),
+                *self.fields["transport"].choices,
+            ]
+
+    def clean_domain(self) -> str:
+        return normalize_domain(self.cleaned_data["domain"])
+
+
+class DomainPurgeForm(forms.Form):
+    """Ask the admin to type the domain's name before everything in it is deleted."""
+
+    confirm = forms.CharField(
+        label=_("Type the domain name to confirm"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, domain: Domain, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.domain = domain
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        try:
+            matches = normalize_domain(typed) == self.domain.domain
+        except ValidationError:
+            matches = False
+        if not matches:
+            raise ValidationError(
+                _("Type “%(name)s” exactly to confirm."),
+                code="mismatch",
+                params={"name": to_unicode(self.domain.domain)},
+            )
+        return typed
+
+
+# Above this many domains a domain is typed rather than picked: a select of thousands of options
+# is unusable and would load the whole domain table into the page.
+SELECT_MAX_DOMAINS = 200
+
+
+class ScopedDomainField(forms.CharField):
+    """A typed domain name (Unicode or punycode) that must be one the user may see."""
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "form-control"}))
+        super().__init__(*args, max_length=255, **kwargs)
+        self.user = user
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if not text:
+            return ""
+        name = normalize_domain(text)
+        if not scoped(self.user, Domain).filter(domain=name).exists():
+            raise ValidationError(_("Enter a domain you manage."), code="unknown")
+        return name
+
+
+def scoped_domain_names(user: Any) -> list[str]:
+    """Return the stored names of the user's domains, at most one more than fit a select."""
+    names = scoped(user, Domain).order_by("domain").values_list("domain", flat=True)
+    return list(names[: SELECT_MAX_DOMAINS + 1])
+
+
+def scoped_domain_field(
+    user: Any, names: list[str], *, label: str, required: bool, blank: str = "---------"
+) -> forms.Field:
+    """Return a select of the user's domains, or a checked text field when there are many."""
+    if len(names) > SELECT_MAX_DOMAINS:
+        return ScopedDomainField(user=user, label=label, required=required)
+    return forms.ChoiceField(
+        label=label,
+        required=required,
+        choices=[("", blank), *((name, to_unicode(name)) for name in names)],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class AliasDomainForm(forms.Form):
+    """An alias domain and its target, both among the domains the user manages."""
+
+    active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        names = scoped_domain_names(user)
+        fields = {
+            "alias_domain": (_("Alias domain"), _("Mail to any address at this domain …")),
+            "target_domain": (
+                _("Target domain"),
+                _("… is delivered to the same local part at this domain."),
+            ),
+        }
+        for name, (label, help_text) in fields.items():
+            field = scoped_domain_field(user, names, label=label, required=True)
+            field.help_text = help_text
+            self.fields[name] = field
+        self.order_fields(["alias_domain", "target_domain", "active"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        source, target = data.get("alias_domain"), data.get("target_domain")
+        if source and target:
+            found = {
+                d.domain: d for d in scoped(self.user, Domain).filter(domain__in=[source, target])
+            }
+            if source not in found or target not in found:
+                raise ValidationError(_("Select domains you manage."))
+            data["alias_domain"], data["target_domain"] = found[source], found[target]
+        return data
+
+
+class AliasDomainFilterForm(forms.Form):
+    """Search the alias domain list by either domain."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+    )

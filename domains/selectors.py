@@ -1,0 +1,107 @@
+"""Reads of domains and alias domains, always through the scoping helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import idna
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from accounts.scoping import scoped
+from aliases.models import Alias
+from domains.models import AliasDomain, Domain
+from mailboxes.models import Mailbox
+from pfa.models import Log, Quota2
+
+
+class _Total(Func):
+    """SUM/COUNT over a whole correlated subquery; a plain Func adds no GROUP BY."""
+
+    template = "%(function)s(%(expressions)s)"
+
+
+def _scalar(queryset: QuerySet, function: str, column: str) -> Coalesce:
+    """Return one number computed by the database per outer row, 0 when there is nothing."""
+    total = queryset.order_by().annotate(total=_Total(F(column), function=function))
+    return Coalesce(Subquery(total.values("total")[:1]), Value(0), output_field=IntegerField())
+
+
+def with_domain_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
+    """Add mailbox and alias counts, allocated quota and usage as correlated subqueries."""
+    mailboxes = Mailbox.objects.filter(domain=OuterRef("pk"))
+    aliases = Alias.objects.filter(domain=OuterRef("pk"))
+    # Negative quotas mean "disabled" and must not lower the allocated total.
+    quotas = Mailbox.objects.filter(domain=OuterRef("pk"), quota__gt=0)
+    usage = Quota2.objects.filter(
+        username__in=Mailbox.objects.filter(domain=OuterRef(OuterRef("pk"))).values("username")
+    )
+    return queryset.annotate(
+        mailbox_count=_scalar(mailboxes, "COUNT", "pk"),
+        alias_rows=_scalar(aliases, "COUNT", "pk"),
+        quota_allocated=_scalar(quotas, "SUM", "quota"),
+        usage_bytes=_scalar(usage, "SUM", "bytes"),
+    ).annotate(
+        # Postfix Admin's rule: every mailbox owns one alias row, which is not counted.
+        alias_count=F("alias_rows") - F("mailbox_count"),
+    )
+
+
+def _punycode_term(term: str) -> str:
+    """Return a typed Unicode search term in its stored (punycode) form, or '' if it has none."""
+    if term.isascii():
+        return ""
+    labels = []
+    for label in term.lower().split("."):
+        try:
+            labels.append(idna.encode(label, uts46=True).decode("ascii") if label else "")
+        except (idna.IDNAError, UnicodeError):
+            return ""
+    return ".".join(labels)
+
+
+def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
+    """Return the domains the user may see, matching the search, with counts and usage."""
+    queryset = scoped(user, Domain)
+    term = (filters.get("q") or "").strip()
+    if term:
+        match = Q(domain__icontains=term) | Q(description__icontains=term)
+        encoded = _punycode_term(term)
+        if encoded:
+            match |= Q(domain__icontains=encoded)
+        queryset = queryset.filter(match)
+    return with_domain_stats(queryset)
+
+
+def domain_get(user: Any, name: str) -> Domain:
+    """Return one visible domain with its counts and usage, or 404."""
+    found = with_domain_stats(scoped(user, Domain).filter(domain=name)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def domain_log(user: Any, domain: Domain, limit: int = 10) -> list[Log]:
+    """Return the newest log rows of a domain the user may see."""
+    return list(scoped(user, Log).filter(domain=domain.domain).order_by("-timestamp")[:limit])
+
+
+def alias_domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[AliasDomain]:
+    """Return the alias domains the user may see, matching the search on either side."""
+    queryset = scoped(user, AliasDomain)
+    term = (filters.get("q") or "").strip()
+    if term:
+        match = Q(alias_domain__domain__icontains=term) | Q(target_domain__domain__icontains=term)
+        encoded = _punycode_term(term)
+        if encoded:
+            match |= Q(alias_domain__domain__icontains=encoded) | Q(
+                target_domain__domain__icontains=encoded
+            )
+        queryset = queryset.filter(match)
+    return queryset
+
+
+def alias_domains_of(user: Any, domain: Domain) -> QuerySet[AliasDomain]:
+    """Return the alias domains that point at the domain, as far as the user may see them."""
+    return scoped(user, AliasDomain).filter(target_domain_id=domain.domain)

@@ -1,0 +1,106 @@
+"""The domain and alias domain lists as django-tables2 tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from domains.names import to_unicode
+from mailboxes.quota import bytes_to_mb, format_bytes
+
+_TABLE_ATTRS = {"class": "table table-striped table-hover align-middle"}
+
+
+def limit_text(limit: int) -> str:
+    """Show a Postfix Admin limit: 0 is unlimited, -1 is disabled."""
+    if limit == 0:
+        return "∞"
+    if limit < 0:
+        return _("disabled")
+    return str(limit)
+
+
+def usage_text(value: int | None) -> str:
+    """Show used bytes; nothing used reads as 0, never as "unlimited"."""
+    return format_bytes(value) if value and value > 0 else "0 B"
+
+
+def _domain_link(name: str) -> SafeString:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("domains:domain-detail", args=[name]), to_unicode(name)
+    )
+
+
+class DomainTable(tables.Table):
+    """List domains with their counts against limits, quota and usage."""
+
+    domain = tables.Column(verbose_name=_lazy("Domain"))
+    description = tables.Column(verbose_name=_lazy("Description"))
+    mailbox_count = tables.Column(verbose_name=_lazy("Mailboxes"), empty_values=())
+    alias_count = tables.Column(verbose_name=_lazy("Aliases"), empty_values=())
+    quota_allocated = tables.Column(verbose_name=_lazy("Quota allocated"), empty_values=())
+    usage_bytes = tables.Column(verbose_name=_lazy("Usage"), empty_values=())
+    transport = tables.Column(verbose_name=_lazy("Transport"))
+    backupmx = tables.BooleanColumn(verbose_name=_lazy("Backup MX"))
+    active = tables.TemplateColumn(
+        template_name="domains/_domain_toggle.html", verbose_name=_lazy("Active")
+    )
+    created = tables.DateTimeColumn(verbose_name=_lazy("Created"), format="Y-m-d H:i")
+
+    class Meta:
+        attrs = _TABLE_ATTRS
+        order_by = "domain"
+        empty_text = _lazy("No domains match.")
+
+    def render_domain(self, value: str) -> SafeString:
+        return _domain_link(value)
+
+    def render_mailbox_count(self, value: int, record: Any) -> str:
+        return f"{value} / {limit_text(record.mailboxes)}"
+
+    def render_alias_count(self, value: int, record: Any) -> str:
+        return f"{max(value, 0)} / {limit_text(record.aliases)}"
+
+    def render_quota_allocated(self, value: int, record: Any) -> str:
+        return f"{bytes_to_mb(value or 0)} MB / {limit_text(record.quota)}"
+
+    def render_usage_bytes(self, value: int) -> str:
+        return usage_text(value)
+
+
+class AliasDomainTable(tables.Table):
+    """List alias domains with their target and a one-click activation."""
+
+    alias_domain = tables.Column(
+        verbose_name=_lazy("Alias domain"), accessor="alias_domain_id", order_by="alias_domain"
+    )
+    target_domain = tables.Column(
+        verbose_name=_lazy("Target domain"), accessor="target_domain_id", order_by="target_domain"
+    )
+    active = tables.TemplateColumn(
+        template_name="domains/_aliasdomain_toggle.html", verbose_name=_lazy("Active")
+    )
+    modified = tables.DateTimeColumn(verbose_name=_lazy("Modified"), format="Y-m-d H:i")
+    actions = tables.TemplateColumn(
+        template_name="domains/_aliasdomain_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        attrs = _TABLE_ATTRS
+        order_by = "alias_domain"
+        empty_text = _lazy("No alias domains match.")
+
+    def render_alias_domain(self, value: str) -> str:
+        return to_unicode(value)
+
+    def render_target_domain(self, value: str) -> SafeString:
+        return _domain_link(value)

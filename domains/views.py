@@ -1,0 +1,319 @@
+"""Pages for domains and alias domains: thin views over forms, selectors and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, ListView, TemplateView
+from django_tables2 import SingleTableMixin
+
+from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
+from domains import selectors, services
+from domains.forms import (
+    AliasDomainFilterForm,
+    AliasDomainForm,
+    DomainCreateForm,
+    DomainEditForm,
+    DomainFilterForm,
+    DomainPurgeForm,
+)
+from domains.models import AliasDomain, Domain
+from domains.names import to_unicode
+from domains.tables import AliasDomainTable, DomainTable, limit_text, usage_text
+from mailboxes.quota import bytes_to_mb
+from vimbadmin import sticky
+from vimbadmin.views import (
+    AdminRequiredMixin,
+    ScopedMixin,
+    SuperAdminRequiredMixin,
+    ToggleActiveView,
+    apply_validation_error,
+    safe_next,
+)
+
+
+def _mb_text(limit: int) -> str:
+    return f"{limit} MB" if limit > 0 else limit_text(limit)
+
+
+class PagedTableMixin(SingleTableMixin):
+    """Paginate tables with the configured page size (read per request, not at import)."""
+
+    def get_table_pagination(self, table: Any) -> dict[str, Any]:
+        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE}
+
+
+class DomainListView(AdminRequiredMixin, PagedTableMixin, ListView):
+    """List the visible domains with counts, quota and usage, searched and sorted in SQL."""
+
+    table_class = DomainTable
+    template_name = "domains/domain_list.html"
+
+    def get_queryset(self) -> QuerySet[Domain]:
+        self.filter_form = DomainFilterForm(self.request.GET or None)
+        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        return selectors.domain_list(self.request.user, filters)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["filter_form"] = self.filter_form
+        # The list itself is never narrowed by the selected domain, but ?domain= clears it here.
+        context["sticky_domain"] = sticky.sticky_domain(self.request)
+        return context
+
+
+class DomainCreateView(SuperAdminRequiredMixin, FormView):
+    """Create a domain with its limits and, by default, its RFC 2142 aliases."""
+
+    form_class = DomainCreateForm
+    template_name = "domains/domain_form.html"
+
+    def form_valid(self, form: DomainCreateForm) -> HttpResponse:
+        try:
+            domain = services.domain_create(actor=self.request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("Domain %(name)s created.") % {"name": to_unicode(domain.domain)}
+        )
+        return HttpResponseRedirect(reverse("domains:domain-detail", args=[domain.domain]))
+
+
+class DomainDetailView(AdminRequiredMixin, TemplateView):
+    """Show a domain's limits and usage, its alias domains and its recent log rows."""
+
+    template_name = "domains/domain_detail.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.domain = selectors.domain_get(request.user, kwargs["domain"])
+        # Opening a domain selects it, so the mailbox and alias lists that follow are filtered.
+        request.session[sticky.SESSION_KEY] = self.domain.domain
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        domain = self.domain
+        target_of = scoped(user, AliasDomain).filter(alias_domain_id=domain.domain).first()
+        kwargs["domain"] = domain
+        return super().get_context_data(
+            domain_settings=services.domain_settings(domain),
+            alias_domains=list(selectors.alias_domains_of(user, domain)),
+            target_of=target_of,
+            log_rows=selectors.domain_log(user, domain),
+            is_super=is_superadmin(user),
+            mailbox_limit=limit_text(domain.mailboxes),
+            alias_count=max(domain.alias_count, 0),
+            alias_limit=limit_text(domain.aliases),
+            maxquota=_mb_text(domain.maxquota),
+            quota_allocated_mb=bytes_to_mb(domain.quota_allocated),
+            quota_limit=_mb_text(domain.quota),
+            usage=usage_text(domain.usage_bytes),
+            **kwargs,
+        )
+
+
+class DomainObjectMixin(SuperAdminRequiredMixin):
+    """Look the domain of the URL up within the user's scope (404 when out of reach)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if is_superadmin(request.user):
+            self.domain = get_scoped_or_404(request.user, Domain, domain=kwargs["domain"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs["domain"] = self.domain
+        return super().get_context_data(**kwargs)
+
+
+class DomainEditView(DomainObjectMixin, FormView):
+    """Change a domain's description, limits, transport and flags."""
+
+    form_class = DomainEditForm
+    template_name = "domains/domain_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["current_transport"] = self.domain.transport or ""
+        return kwargs
+
+    def get_initial(self) -> dict[str, Any]:
+        d = self.domain
+        return {
+            "description": d.description,
+            "mailboxes": d.mailboxes,
+            "aliases": d.aliases,
+            "maxquota": d.maxquota,
+            "quota": d.quota,
+            "default_mailbox_quota": services.domain_settings(d).default_mailbox_quota,
+            "transport": d.transport,
+            "backupmx": d.backupmx,
+            "active": d.active,
+        }
+
+    def form_valid(self, form: DomainEditForm) -> HttpResponse:
+        try:
+            services.domain_update(actor=self.request.user, domain=self.domain, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("Domain %(name)s saved.") % {"name": to_unicode(self.domain.domain)}
+        )
+        return HttpResponseRedirect(reverse("domains:domain-detail", args=[self.domain.domain]))
+
+
+class DomainToggleView(SuperAdminRequiredMixin, ToggleActiveView):
+    """Activate or deactivate a domain with one click."""
+
+    model = Domain
+    lookup_field = "domain"
+
+    def perform(self, obj: Domain, active: bool) -> None:
+        services.domain_set_active(actor=self.request.user, domain=obj, active=active)
+
+    def fallback_url(self, obj: Domain) -> str:
+        return reverse("domains:domain-list")
+
+
+class DomainPurgeView(DomainObjectMixin, FormView):
+    """Delete a domain and everything in it, after the admin has typed its name."""
+
+    form_class = DomainPurgeForm
+    template_name = "domains/domain_confirm_delete.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["domain"] = self.domain
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        return super().get_context_data(
+            stats=selectors.domain_get(user, self.domain.domain),
+            alias_domains=list(selectors.alias_domains_of(user, self.domain)),
+            **kwargs,
+        )
+
+    def form_valid(self, form: DomainPurgeForm) -> HttpResponse:
+        try:
+            services.domain_purge(actor=self.request.user, domain=self.domain)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        if self.request.session.get(sticky.SESSION_KEY) == self.domain.domain:
+            self.request.session.pop(sticky.SESSION_KEY)
+        messages.success(
+            self.request,
+            _("Domain %(name)s and everything in it deleted.")
+            % {"name": to_unicode(self.domain.domain)},
+        )
+        return HttpResponseRedirect(reverse("domains:domain-list"))
+
+
+class AliasDomainListView(ScopedMixin, PagedTableMixin, ListView):
+    """List the visible alias domains, searched and sorted in SQL."""
+
+    model = AliasDomain
+    table_class = AliasDomainTable
+    template_name = "domains/aliasdomain_list.html"
+
+    def get_queryset(self) -> QuerySet[AliasDomain]:
+        self.filter_form = AliasDomainFilterForm(self.request.GET or None)
+        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        return selectors.alias_domain_list(self.request.user, filters)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(filter_form=self.filter_form, **kwargs)
+
+
+class AliasDomainCreateView(AdminRequiredMixin, FormView):
+    """Make one managed domain an alias of another."""
+
+    form_class = AliasDomainForm
+    template_name = "domains/aliasdomain_form.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def form_valid(self, form: AliasDomainForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            obj = services.alias_domain_create(
+                actor=self.request.user,
+                alias_domain=data["alias_domain"],
+                target_domain=data["target_domain"],
+                active=data["active"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.form_invalid(form)
+        except PermissionDenied:
+            raise Http404 from None
+        messages.success(
+            self.request,
+            _("Mail to %(alias)s now goes to %(target)s.")
+            % {
+                "alias": to_unicode(obj.alias_domain_id),
+                "target": to_unicode(obj.target_domain_id),
+            },
+        )
+        return HttpResponseRedirect(reverse("domains:aliasdomain-list"))
+
+
+class AliasDomainToggleView(ToggleActiveView):
+    """Activate or deactivate an alias domain with one click."""
+
+    model = AliasDomain
+    lookup_field = "alias_domain"
+
+    def perform(self, obj: AliasDomain, active: bool) -> None:
+        services.alias_domain_set_active(actor=self.request.user, alias_domain=obj, active=active)
+
+    def fallback_url(self, obj: AliasDomain) -> str:
+        return reverse("domains:aliasdomain-list")
+
+
+class AliasDomainDeleteView(ScopedMixin, TemplateView):
+    """Ask, then remove an alias domain (the domain itself stays)."""
+
+    model = AliasDomain
+    template_name = "domains/aliasdomain_confirm_delete.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object: AliasDomain | None = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self) -> AliasDomain:
+        obj = self.get_queryset().filter(alias_domain=self.kwargs["alias_domain"]).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        try:
+            services.alias_domain_delete(actor=request.user, alias_domain=obj)
+        except PermissionDenied:
+            raise Http404 from None
+        messages.success(
+            request,
+            _("Alias domain %(name)s removed.") % {"name": to_unicode(obj.alias_domain_id)},
+        )
+        return HttpResponseRedirect(safe_next(request, reverse("domains:aliasdomain-list")))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(object=self.object, **kwargs)

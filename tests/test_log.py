@@ -1,0 +1,197 @@
+"""The log page: scoped to the admin's domains, filters, newest first, lazy pagination."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from pfa.models import Log
+from tests.factories import make_domain
+from vimbadmin.sticky import SESSION_KEY
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("pfa:log-list")
+
+
+def _rows(html: str) -> list[str]:
+    body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr.*?</tr>", body, flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+
+
+def _log(domain: str, action: str, data: str, *, when: datetime.datetime, who: str = "x") -> Log:
+    return Log.objects.create(
+        timestamp=when, username=f"{who} (192.0.2.1)", domain=domain, action=action, data=data
+    )
+
+
+@pytest.fixture
+def history(domain_a, domain_b):
+    Log.objects.all().delete()
+    day = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
+    _log("alpha.example", "create_mailbox", "a1@alpha.example", when=day, who="root@admins.example")
+    _log("alpha.example", "edit_alias", "a2@alpha.example", when=day + datetime.timedelta(days=1))
+    _log("beta.example", "create_mailbox", "b1@beta.example", when=day + datetime.timedelta(days=2))
+    _log("beta.example", "delete_alias", "b2@beta.example", when=day + datetime.timedelta(days=3))
+    _log("", "create_admin", "someone@admins.example", when=day + datetime.timedelta(days=4))
+    return day
+
+
+def test_super_admin_sees_everything_newest_first(super_client, history):
+    rows = _rows(super_client.get(LIST).content.decode())
+    assert [row.split()[-1] for row in rows] == [
+        "someone@admins.example",
+        "b2@beta.example",
+        "b1@beta.example",
+        "a2@alpha.example",
+        "a1@alpha.example",
+    ]
+    assert "2026-03-10 12:00:00" in rows[-1]
+    assert "Create mailbox" in rows[-1]
+
+
+def test_domain_admin_sees_only_own_domains(client_a, history):
+    html = client_a.get(LIST).content.decode()
+    rows = _rows(html)
+    assert len(rows) == 2
+    assert all("alpha.example" in row for row in rows)
+    # Asking for another domain is not possible: it is not among the choices.
+    html = client_a.get(LIST, {"domain": "beta.example"}).content.decode()
+    assert "beta.example" not in " ".join(_rows(html))
+    assert '<option value="beta.example"' not in html
+
+
+def test_filters(super_client, history):
+    def data_of(**params: str) -> list[str]:
+        html = super_client.get(LIST, params).content.decode()
+        rows = _rows(html)
+        if len(rows) == 1 and "No log rows match." in rows[0]:
+            return []
+        return [row.split()[-1] for row in rows]
+
+    assert data_of(domain="beta.example") == ["b2@beta.example", "b1@beta.example"]
+    assert data_of(domain="", action="create_mailbox") == ["b1@beta.example", "a1@alpha.example"]
+    assert data_of(domain="", admin="ROOT@admins") == ["a1@alpha.example"]
+    assert data_of(domain="", date_from="2026-03-11", date_to="2026-03-12") == [
+        "b1@beta.example",
+        "a2@alpha.example",
+    ]
+    assert data_of(domain="", date_to="2026-03-10") == ["a1@alpha.example"]
+    assert data_of(domain="alpha.example", action="delete_alias") == []
+
+
+def test_bad_filters_show_errors(super_client, history):
+    html = super_client.get(
+        LIST, {"domain": "", "date_from": "2026-03-12", "date_to": "2026-03-10"}
+    ).content.decode()
+    assert "The start date is after the end date." in html
+    html = super_client.get(LIST, {"domain": "", "date_from": "yesterday"}).content.decode()
+    assert "Enter a valid date." in html
+    html = super_client.get(LIST, {"domain": "", "action": "drop_table"}).content.decode()
+    assert "Select a valid choice." in html
+    assert "No log rows match." in html
+
+
+def test_action_choices_are_postfix_admin_keys(super_client, history):
+    html = super_client.get(LIST).content.decode()
+    select = re.search(r'<select name="action".*?</select>', html, flags=re.S).group(0)
+    values = [v for v in re.findall(r'<option value="([^"]*)"', select) if v]
+    assert "create_domain" in values
+    assert "edit_mailbox_state" in values
+    assert values == sorted(values)
+
+
+def test_selected_domain_filters_the_log_until_cleared(super_client, history):
+    super_client.get(reverse("domains:domain-detail", args=["beta.example"]))
+    html = super_client.get(LIST).content.decode()
+    rows = _rows(html)
+    assert len(rows) == 2
+    assert all("beta.example" in row for row in rows)
+    assert "Selected domain" in html
+    rows = _rows(super_client.get(LIST, {"domain": ""}).content.decode())
+    assert len(rows) == 5
+    assert SESSION_KEY not in super_client.session
+
+
+def test_forgotten_domain_selection_is_dropped(super_client, history):
+    session = super_client.session
+    session[SESSION_KEY] = "gone.example"
+    session.save()
+    rows = _rows(super_client.get(LIST).content.decode())
+    assert len(rows) == 5
+    assert SESSION_KEY not in super_client.session
+
+
+def test_log_rows_of_purged_domain_stay_visible_to_super_admin(super_client):
+    make_domain("gone.example")
+    super_client.post(
+        reverse("domains:domain-purge", args=["gone.example"]), {"confirm": "gone.example"}
+    )
+    html = super_client.get(LIST, {"domain": "", "action": "delete_domain"}).content.decode()
+    assert "gone.example" in " ".join(_rows(html))
+
+
+def test_pagination_is_lazy(super_client, domain_a, settings):
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 3
+    Log.objects.all().delete()
+    start = timezone.now() - datetime.timedelta(days=1)
+    for i in range(7):
+        _log("alpha.example", "edit_alias", f"row{i}", when=start + datetime.timedelta(minutes=i))
+    first = _rows(super_client.get(LIST).content.decode())
+    assert [r.split()[-1] for r in first] == ["row6", "row5", "row4"]
+    third = _rows(super_client.get(LIST, {"page": 3}).content.decode())
+    assert [r.split()[-1] for r in third] == ["row0"]
+    with CaptureQueriesContext(connection) as queries:
+        super_client.get(LIST, {"page": 2})
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+
+
+def _list_queries(client, count: int) -> int:
+    Log.objects.all().delete()
+    start = timezone.now() - datetime.timedelta(days=1)
+    Log.objects.bulk_create(
+        Log(
+            timestamp=start + datetime.timedelta(seconds=i),
+            username="x (192.0.2.1)",
+            domain="alpha.example",
+            action="edit_alias",
+            data=f"row{i}",
+        )
+        for i in range(count)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST)
+    assert len(_rows(response.content.decode())) == min(count, 50)
+    return len(queries)
+
+
+@pytest.mark.parametrize("who", ["super_client", "client_a"])
+def test_list_query_count_does_not_grow_with_rows(request, who, domain_a):
+    client = request.getfixturevalue(who)
+    assert _list_queries(client, 5) == _list_queries(client, 60)
+
+
+def test_typed_unknown_domain_is_reported(super_client, history):
+    html = super_client.get(LIST, {"domain": "nowhere.example"}).content.decode()
+    assert "Select a valid choice." in html
+    assert "No log rows match." in html
+    assert SESSION_KEY not in super_client.session
+
+
+def test_many_domains_filter_is_typed(super_client, client_a, history, monkeypatch):
+    monkeypatch.setattr("domains.forms.SELECT_MAX_DOMAINS", 1)
+    html = super_client.get(LIST, {"domain": "Beta.Example"}).content.decode()
+    assert re.search(r'<input type="text" name="domain"', html)
+    rows = _rows(html)
+    assert len(rows) == 2
+    assert all("beta.example" in row for row in rows)
+    # A domain admin typing a foreign domain learns nothing about it.
+    html = client_a.get(LIST, {"domain": "beta.example"}).content.decode()
+    assert "beta.example" not in " ".join(_rows(html))
