@@ -12,12 +12,14 @@ import pytest
 from django.contrib.auth import SESSION_KEY as ADMIN_SESSION_KEY
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.test import Client
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
 from accounts.models import AuthEvent
 from accounts.passwords import verify_password
+from accounts.selfservice.session import mailbox_login_required
 from accounts.selfservice.tokens import encode_uid, mailbox_reset_token
 from domains.services import alias_domain_create, domain_set_active
 from mailboxes.models import Mailbox
@@ -617,3 +619,24 @@ def test_reset_service_refuses_a_used_or_foreign_token(owner, domain_a):
         )
     assert verify_password(NEW_PASSWORD, reload(owner).password)
     assert verify_password(PASSWORD, reload(other).password)
+
+
+def _probe(request):
+    return HttpResponse(f"owner {request.mailbox.username}")
+
+
+# The project's routes plus one function view behind the decorator (see the test below).
+urlpatterns = [
+    path("probe/", mailbox_login_required(_probe)),
+    path("", include("vimbadmin.urls")),
+]
+
+
+@pytest.mark.urls("tests.test_self_service")
+def test_function_views_use_the_same_owner_check(owner, superadmin):
+    client = Client()
+    assert client.get("/probe/")["Location"] == f"{LOGIN_URL}?next=/probe/"
+    client.force_login(superadmin)
+    assert client.get("/probe/")["Location"] == f"{LOGIN_URL}?next=/probe/"
+    login(client, owner.username)
+    assert client.get("/probe/").text == "owner owner@alpha.example"

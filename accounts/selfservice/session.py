@@ -66,31 +66,36 @@ def owner_mailbox(request: HttpRequest) -> Mailbox | None:
     return mailbox
 
 
+def _attach_owner(request: HttpRequest) -> HttpResponse | None:
+    """Set `request.mailbox` for a logged-in owner, else return the redirect to the owner login."""
+    mailbox = owner_mailbox(request)
+    if mailbox is None:
+        return redirect_to_login(request.get_full_path(), reverse("me:login"))
+    request.mailbox = mailbox  # type: ignore[attr-defined]
+    return None
+
+
 def mailbox_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Let in a logged-in mailbox owner (as `request.mailbox`); send others to the owner login."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        mailbox = owner_mailbox(request)
-        if mailbox is None:
-            return redirect_to_login(request.get_full_path(), reverse("me:login"))
-        request.mailbox = mailbox  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        return _attach_owner(request) or view(request, *args, **kwargs)
 
     return wrapped
 
 
 class MailboxLoginRequiredMixin:
-    """Class-based form of mailbox_login_required; the mailbox is `self.mailbox`."""
+    """Class-based form of mailbox_login_required; the mailbox is also `self.mailbox`."""
 
     mailbox: Mailbox
     request: HttpRequest
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        mailbox = owner_mailbox(request)
-        if mailbox is None:
-            return redirect_to_login(request.get_full_path(), reverse("me:login"))
-        self.mailbox = request.mailbox = mailbox  # type: ignore[attr-defined]
+        refused = _attach_owner(request)
+        if refused is not None:
+            return refused
+        self.mailbox = request.mailbox  # type: ignore[attr-defined]
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
