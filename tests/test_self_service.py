@@ -82,14 +82,18 @@ def test_login_opens_the_overview_without_an_admin_login(owner):
     ).exists()
 
 
-def test_login_rotates_the_session_key(owner):
+def test_login_rotates_the_session_key_and_csrf_token(owner):
     client = Client()
+    client.get(reverse("me:login"))
     session = client.session
     session["probe"] = 1
     session.save()
-    before = client.cookies["sessionid"].value
+    before_session = client.cookies["sessionid"].value
+    before_csrf = client.cookies["csrftoken"].value
     login(client, owner.username)
-    assert client.cookies["sessionid"].value != before
+    assert client.cookies["sessionid"].value != before_session
+    assert client.cookies["csrftoken"].value != before_csrf
+    assert client.session["probe"] == 1
 
 
 @pytest.mark.parametrize("case", ["wrong", "unknown", "inactive_mailbox", "inactive_domain"])

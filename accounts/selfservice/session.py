@@ -10,6 +10,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -30,6 +31,8 @@ def owner_login(request: HttpRequest, mailbox: Mailbox) -> None:
     """Log the owner in under a fresh session key, leaving any admin login in place."""
     # A new key defeats session fixation; cycle_key() keeps the admin's data, flush() would not.
     request.session.cycle_key()
+    # As Django's own login(): a CSRF token seen before the login is worthless after it.
+    rotate_token(request)
     request.session[SESSION_KEY] = mailbox.username
     request.session[HASH_SESSION_KEY] = session_hash(mailbox)
 
