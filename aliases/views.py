@@ -19,7 +19,7 @@ from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
 from aliases.models import Alias
 from aliases.selectors import alias_list
 from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
-from aliases.tables import AliasTable, alias_label
+from aliases.tables import AliasTable, alias_label, target_label
 from domains.models import Domain
 from domains.names import normalize_local_part
 from mailboxes.models import Mailbox
@@ -141,7 +141,7 @@ class AliasUpdateView(AliasObjectMixin, FormView):
     template_name = "aliases/alias_edit.html"
 
     def get_initial(self) -> dict[str, Any]:
-        return {"targets": "\n".join(self.object.targets)}
+        return {"targets": "\n".join(target_label(t) for t in self.object.targets)}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

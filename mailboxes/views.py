@@ -16,6 +16,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django_tables2 import SingleTableMixin
 
 from accounts.scoping import scoped
+from aliases.tables import target_label
 from domains.models import Domain
 from domains.names import address_to_unicode, normalize_local_part
 from mailboxes.emails import send_settings_email
@@ -173,7 +174,7 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
         if "forwarding_form" not in kwargs:
             targets, keep = mailbox_forwarding(mailbox)
             kwargs["forwarding_form"] = ForwardingForm(
-                initial={"targets": "\n".join(targets), "keep_copy": keep}
+                initial={"targets": "\n".join(target_label(t) for t in targets), "keep_copy": keep}
             )
         if "settings_form" not in kwargs:
             kwargs["settings_form"] = SettingsEmailForm(mailbox=mailbox)
