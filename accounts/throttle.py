@@ -54,17 +54,17 @@ def record(*, realm: str, kind: str, username: str, client_address: str) -> None
     AuthEvent.objects.create(
         realm=realm, kind=kind, username=user, client_address=client_address[:45]
     )
+    # Control characters are dropped so a crafted login cannot forge a second log line.
+    shown = "".join(ch for ch in user if ch.isprintable()).replace(" ", "_") or "-"
     if kind == AuthEvent.Kind.LOGIN_FAILED:
-        # Control characters are dropped so a crafted login cannot forge a second log line.
-        shown = "".join(ch for ch in user if ch.isprintable()).replace(" ", "_") or "-"
         logger.warning(
             "vimbadmin auth failure: realm=%s user=%s client=%s", realm, shown, client_address
         )
     elif kind == AuthEvent.Kind.LOCKED_OUT:
         logger.warning(
-            "vimbadmin auth locked: realm=%s user=%s client=%s", realm, user, client_address
+            "vimbadmin auth locked: realm=%s user=%s client=%s", realm, shown, client_address
         )
     else:
         logger.info(
-            "vimbadmin auth %s: realm=%s user=%s client=%s", kind, realm, user, client_address
+            "vimbadmin auth %s: realm=%s user=%s client=%s", kind, realm, shown, client_address
         )

@@ -479,7 +479,9 @@ class AdminUnassignDomainView(AdminObjectMixin, View):
         )
 
 
-def _perform(request: HttpRequest, service: Any, admin: Admin, domain: Domain, *, assign: bool):
+def _perform(
+    request: HttpRequest, service: Any, admin: Admin, domain: Domain, *, assign: bool
+) -> None:
     try:
         service(actor=request.user, admin=admin, domain=domain)
     except (ValidationError, PermissionDenied) as exc:

@@ -77,6 +77,8 @@ def test_list_search_sort_and_pagination(super_client, settings, db):
     response = super_client.get("/accounts/admins/?q=gamma&page=3")
     names = [row.record.pk for row in response.context["table"].page.object_list]
     assert names == ["user10@gamma.example", "user11@gamma.example"]
+    for column in ("is_super", "-active", "domain_count", "-created"):
+        assert super_client.get(f"/accounts/admins/?sort={column}").status_code == 200
     response = super_client.get("/accounts/admins/?q=nothing-matches")
     assert "No admins match." in response.content.decode()
 

@@ -9,7 +9,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import reverse
 
-from accounts import passwords
+from accounts import passwords, throttle
 from accounts.models import Admin, AuthEvent
 from accounts.services import admin_set_active
 from tests.factories import PASSWORD, make_admin
@@ -196,3 +196,14 @@ def test_session_lifetime_is_configured(client, admin_a, settings):
     settings.SESSION_COOKIE_AGE = 1234
     _post(client, admin_a.pk, PASSWORD)
     assert client.session.get_expiry_age() == 1234
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", [AuthEvent.Kind.LOCKED_OUT, AuthEvent.Kind.LOGIN_FAILED, "logout"])
+def test_crafted_login_cannot_forge_a_log_line(caplog, kind):
+    crafted = "x\nvimbadmin auth failure: realm=admin user=victim client=192.0.2.1"
+    with caplog.at_level(logging.INFO, logger="vimbadmin.auth"):
+        throttle.record(realm="admin", kind=kind, username=crafted, client_address="192.0.2.9")
+    (record,) = caplog.records
+    assert "\n" not in record.getMessage()
+    assert record.getMessage().endswith("client=192.0.2.9")
