@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scoping import scoped
 from domains.models import Domain
 from domains.names import normalize_domain, to_unicode
+from domains.services import default_aliases
 
 _LIMIT_HELP = _("-1 = disabled, 0 = unlimited.")
 
@@ -23,7 +24,13 @@ class DomainFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=255,
-        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control",
+                "type": "search",
+                "placeholder": _("Domain or description"),
+            }
+        ),
     )
 
 
@@ -132,6 +139,12 @@ class DomainCreateForm(DomainEditForm):
         }
         for name, value in defaults.items():
             self.fields[name].initial = value
+        pairs = default_aliases(str(_("<domain>")))
+        self.fields["create_default_aliases"].help_text = (
+            ", ".join(f"{local} → {target}" for local, target in pairs)
+            if pairs
+            else _("No default aliases are configured.")
+        )
         if s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT not in dict(self.fields["transport"].choices):
             self.fields["transport"].choices = [
                 (s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT, s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT),
@@ -154,6 +167,9 @@ class DomainPurgeForm(forms.Form):
     def __init__(self, *args: Any, domain: Domain, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.domain = domain
+        self.fields["confirm"].help_text = _("Type “%(name)s”. This cannot be undone.") % {
+            "name": to_unicode(domain.domain)
+        }
 
     def clean_confirm(self) -> str:
         typed = self.cleaned_data["confirm"].strip()
@@ -260,5 +276,7 @@ class AliasDomainFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=255,
-        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "type": "search", "placeholder": _("Domain")}
+        ),
     )
