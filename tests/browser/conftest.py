@@ -146,6 +146,8 @@ class UI:
 
     def check_accessibility(self, label: str) -> None:
         """Run axe-core on the current page; fail on serious or critical violations."""
+        # From the top, as a reader arrives: axe misjudges colours of elements scrolled away.
+        self.page.evaluate("window.scrollTo(0, 0)")
         result = self.page.evaluate(
             """async () => {
                 const r = await axe.run(document, {
@@ -164,6 +166,10 @@ class UI:
             f"{v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"])
             for v in serious
         )
+        if serious:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            name = re.sub(r"[^a-z0-9]+", "-", label.lower())
+            self.page.screenshot(path=SCREENSHOTS / f"axe-failure-{name}.png", full_page=True)
         assert not serious, f"accessibility violations on {label} ({self.path()}):\n{report}"
 
     def check_page(self, label: str) -> None:
