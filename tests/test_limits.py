@@ -1,0 +1,371 @@
+"""Domain limits: who is held to them, Postfix Admin's counting rule, the race for the last slot.
+
+The race tests use two real database connections (one per thread). They prove that the row lock
+taken by the services (domains.services.lock_domain) makes the second request wait for the first
+and then see its row, so that two requests can never both take the last free slot.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
+
+from aliases.models import Alias
+from aliases.services import alias_count, alias_create
+from domains.models import Domain
+from domains.services import domain_update, lock_domain
+from mailboxes.models import Mailbox
+from mailboxes.services import mailbox_create
+from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
+
+# Postfix Admin's tables are unmanaged, so a transactional test's flush leaves them alone:
+# the race tests empty them themselves.
+PFA_TABLES = [
+    "vacation_notification",
+    "vacation",
+    "fetchmail",
+    "quota",
+    "quota2",
+    "alias_domain",
+    "alias",
+    "mailbox",
+    "domain_admins",
+    "admin",
+    "domain",
+    "log",
+]
+
+
+def page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def mailbox_data(local: str, **overrides: str) -> dict[str, str]:
+    data = {
+        "domain": "alpha.example",
+        "local_part": local,
+        "name": "",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "quota": "10",
+    }
+    data.update(overrides)
+    return data
+
+
+def set_limits(domain: Domain, **limits: int) -> Domain:
+    values = {
+        "description": domain.description,
+        "aliases": domain.aliases,
+        "mailboxes": domain.mailboxes,
+        "maxquota": domain.maxquota,
+        "quota": domain.quota,
+        "default_mailbox_quota": 10,
+        "transport": domain.transport or "virtual",
+        "backupmx": domain.backupmx,
+        "active": domain.active,
+    }
+    values.update(limits)
+    return domain_update(actor=None, domain=domain, **values)
+
+
+# Who is held to which limit (through the web pages) ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_domain_admin_is_held_to_max_mailboxes(client_a, domain_a):
+    set_limits(domain_a, mailboxes=2)
+    assert client_a.post("/mailboxes/new/", mailbox_data("one")).status_code == 302
+    assert client_a.post("/mailboxes/new/", mailbox_data("two")).status_code == 302
+    # A domain admin's override box does not exist; posting it changes nothing.
+    response = client_a.post("/mailboxes/new/", mailbox_data("three", override_limits="on"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["domain"] == [
+        "The domain has reached its limit of 2 mailboxes."
+    ]
+    assert "The domain has reached its limit of 2 mailboxes." in page(response)
+    assert Mailbox.objects.filter(domain_id="alpha.example").count() == 2
+
+
+@pytest.mark.django_db
+def test_zero_means_unlimited_and_minus_one_disabled(client_a, domain_a):
+    set_limits(domain_a, mailboxes=0, aliases=0)
+    for i in range(12):
+        make_mailbox(domain_a, f"m{i}", check_policy=False)
+        make_alias(domain_a, f"a{i}")
+    assert client_a.post("/mailboxes/new/", mailbox_data("more")).status_code == 302
+
+    set_limits(Domain.objects.get(pk="alpha.example"), mailboxes=-1, aliases=-1)
+    response = client_a.post("/mailboxes/new/", mailbox_data("none"))
+    assert "This domain may not have mailboxes." in page(response)
+    response = client_a.post(
+        "/aliases/new/", {"domain": "alpha.example", "local_part": "x", "targets": "a@x.example"}
+    )
+    assert "This domain may not have aliases." in page(response)
+
+
+@pytest.mark.django_db
+def test_alias_limit_counts_alias_rows_minus_mailbox_rows(client_a, domain_a):
+    set_limits(domain_a, aliases=2)
+    for local in ("m1", "m2", "m3"):
+        make_mailbox(domain_a, local)
+    # Three own alias rows exist, yet no alias counts yet (Postfix Admin's rule).
+    assert alias_count(domain_a) == 0
+    for local in ("a1", "a2"):
+        response = client_a.post(
+            "/aliases/new/",
+            {"domain": "alpha.example", "local_part": local, "targets": "m1@alpha.example"},
+        )
+        assert response.status_code == 302
+    response = client_a.post(
+        "/aliases/new/",
+        {"domain": "alpha.example", "local_part": "a3", "targets": "m1@alpha.example"},
+    )
+    assert response.status_code == 200
+    assert "The domain has reached its limit of 2 aliases." in page(response)
+    assert alias_count(domain_a) == 2
+    # Mailboxes still fit: their own alias rows are not aliases for the limit.
+    assert client_a.post("/mailboxes/new/", mailbox_data("m4")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_max_quota_per_mailbox(client_a, domain_a, settings):
+    settings.VIMBADMIN_QUOTA_MULTIPLIER = 1024000
+    set_limits(domain_a, maxquota=100)
+    response = client_a.post("/mailboxes/new/", mailbox_data("big", quota="101"))
+    assert response.context["form"].errors["quota"] == [
+        "The quota is too high: the most is 97.7 MiB per mailbox."
+    ]
+    response = client_a.post("/mailboxes/new/", mailbox_data("big", quota="0"))
+    assert "Unlimited is not allowed here" in response.context["form"].errors["quota"][0]
+    assert client_a.post("/mailboxes/new/", mailbox_data("ok", quota="100")).status_code == 302
+    response = client_a.post(
+        "/mailboxes/ok@alpha.example/edit/", {"name": "", "quota": "1G", "email_other": ""}
+    )
+    assert "The quota is too high" in response.context["form"].errors["quota"][0]
+    assert Mailbox.objects.get(pk="ok@alpha.example").quota == 100 * 1024000
+
+
+@pytest.mark.django_db
+def test_total_domain_quota(client_a, domain_a, settings):
+    settings.VIMBADMIN_QUOTA_MULTIPLIER = 1024000
+    set_limits(domain_a, quota=250)
+    assert client_a.post("/mailboxes/new/", mailbox_data("a", quota="200")).status_code == 302
+    response = client_a.post("/mailboxes/new/", mailbox_data("b", quota="100"))
+    assert response.context["form"].errors["quota"] == [
+        "The domain's total quota of 244.1 MiB would be exceeded (48.8 MiB left)."
+    ]
+    assert client_a.post("/mailboxes/new/", mailbox_data("b", quota="50")).status_code == 302
+    # Raising an existing mailbox is held to the same total (its own share excluded).
+    response = client_a.post(
+        "/mailboxes/a@alpha.example/edit/", {"name": "", "quota": "201", "email_other": ""}
+    )
+    assert "would be exceeded" in response.context["form"].errors["quota"][0]
+    response = client_a.post(
+        "/mailboxes/a@alpha.example/edit/", {"name": "", "quota": "150", "email_other": ""}
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_super_admin_exceeds_limits_only_with_the_override(super_client, domain_a, settings):
+    settings.VIMBADMIN_QUOTA_MULTIPLIER = 1024000
+    set_limits(domain_a, mailboxes=1, aliases=1, maxquota=100, quota=100)
+    make_mailbox(domain_a, "first", quota_bytes=100 * 1024000)
+    make_alias(domain_a, "first-alias")
+
+    response = super_client.post("/mailboxes/new/", mailbox_data("second", quota="500"))
+    assert response.status_code == 200
+    assert "The domain has reached its limit of 1 mailboxes." in page(response)
+    response = super_client.post(
+        "/mailboxes/new/", mailbox_data("second", quota="500", override_limits="on")
+    )
+    assert response.status_code == 302
+    assert Mailbox.objects.get(pk="second@alpha.example").quota == 500 * 1024000
+
+    alias = {"domain": "alpha.example", "local_part": "more", "targets": "a@x.example"}
+    response = super_client.post("/aliases/new/", alias)
+    assert "The domain has reached its limit of 1 aliases." in page(response)
+    response = super_client.post("/aliases/new/", {**alias, "override_limits": "on"})
+    assert response.status_code == 302
+
+    edit = "/mailboxes/first@alpha.example/edit/"
+    response = super_client.post(edit, {"name": "", "quota": "2G", "email_other": ""})
+    assert "The quota is too high" in page(response)
+    response = super_client.post(
+        edit, {"name": "", "quota": "2G", "email_other": "", "override_limits": "on"}
+    )
+    assert response.status_code == 302
+    assert Mailbox.objects.get(pk="first@alpha.example").quota == 2 * 1024**3
+
+
+# The race for the last slot (two real connections) ----------------------------------------
+
+needs_row_locks = pytest.mark.skipif(
+    "connection.vendor == 'sqlite'",
+    reason=(
+        "SQLite has no row locks (select_for_update is a no-op) and its shared-cache in-memory "
+        "test database answers a second writer with 'database table is locked' instead of "
+        "queueing it; the proof runs on PostgreSQL and MariaDB."
+    ),
+)
+
+
+def empty_pfa_tables() -> None:
+    with connection.cursor() as cursor:
+        for table in PFA_TABLES:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+@pytest.fixture
+def pfa_cleanup(transactional_db) -> Iterator[None]:
+    empty_pfa_tables()
+    yield
+    empty_pfa_tables()
+
+
+def race(calls: list[Callable[[], object]], *, before_start: Callable[[], None] | None = None):
+    """Run the calls at the same moment in threads with their own connections; return outcomes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = call()
+        except Exception as exc:
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    if before_start is not None:
+        before_start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a racing request never finished (deadlock?)"
+    return outcomes
+
+
+def split(outcomes: list[object]) -> tuple[list[object], list[ValidationError]]:
+    errors = [o for o in outcomes if isinstance(o, ValidationError)]
+    others = [
+        o for o in outcomes if isinstance(o, Exception) and not isinstance(o, ValidationError)
+    ]
+    assert not others, f"unexpected failures: {others!r}"
+    return [o for o in outcomes if not isinstance(o, Exception)], errors
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(5))
+def test_two_connections_cannot_both_take_the_last_mailbox_slot(pfa_cleanup, round_):
+    domain = make_domain("race.example", mailboxes=2)
+    admin = make_admin("admin@race.example", domains=[domain])
+    make_mailbox(domain, "existing")
+
+    outcomes = race(
+        [
+            lambda: mailbox_create(
+                actor=admin, domain=domain, local_part="left", password=PASSWORD
+            ),
+            lambda: mailbox_create(
+                actor=admin, domain=domain, local_part="right", password=PASSWORD
+            ),
+        ]
+    )
+    created, refused = split(outcomes)
+    assert len(created) == 1
+    assert len(refused) == 1
+    assert refused[0].messages == ["The domain has reached its limit of 2 mailboxes."]
+    assert Mailbox.objects.filter(domain_id="race.example").count() == 2
+    # The loser left nothing behind: no mailbox row, no own alias row.
+    assert Alias.objects.filter(domain_id="race.example").count() == 2
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(5))
+def test_two_connections_cannot_both_take_the_last_alias_slot(pfa_cleanup, round_):
+    domain = make_domain("race.example", aliases=2)
+    admin = make_admin("admin@race.example", domains=[domain])
+    make_mailbox(domain, "box")
+    make_alias(domain, "existing", ["box@race.example"])
+
+    outcomes = race(
+        [
+            lambda: alias_create(
+                actor=admin, domain=domain, local_part="left", targets=["box@race.example"]
+            ),
+            lambda: alias_create(
+                actor=admin, domain=domain, local_part="right", targets=["box@race.example"]
+            ),
+        ]
+    )
+    created, refused = split(outcomes)
+    assert len(created) == 1
+    assert len(refused) == 1
+    assert refused[0].messages == ["The domain has reached its limit of 2 aliases."]
+    assert alias_count(domain) == 2
+
+
+def waiting_on_locks() -> int:
+    """Count the other connections now waiting for a row lock (a live view, not a snapshot)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(DISTINCT pid) FROM pg_locks"
+                " WHERE NOT granted AND pid <> pg_backend_pid()"
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+            )
+        return int(cursor.fetchone()[0])
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+def test_both_requests_queue_on_the_domain_row_lock(pfa_cleanup):
+    """Hold the domain lock while both requests start: both must wait, then run one by one."""
+    domain = make_domain("race.example", mailboxes=2)
+    admin = make_admin("admin@race.example", domains=[domain])
+    make_mailbox(domain, "existing")
+    seen_waiting: list[int] = []
+
+    def hold_lock_until_both_wait() -> None:
+        with transaction.atomic():
+            lock_domain(domain)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                count = waiting_on_locks()
+                if count >= 2:
+                    break
+                time.sleep(0.05)
+            seen_waiting.append(count)
+            # Nothing was written while the lock was held.
+            assert Mailbox.objects.filter(domain_id="race.example").count() == 1
+
+    outcomes = race(
+        [
+            lambda: mailbox_create(
+                actor=admin, domain=domain, local_part="left", password=PASSWORD
+            ),
+            lambda: mailbox_create(
+                actor=admin, domain=domain, local_part="right", password=PASSWORD
+            ),
+        ],
+        before_start=hold_lock_until_both_wait,
+    )
+    assert seen_waiting == [2]
+    created, refused = split(outcomes)
+    assert (len(created), len(refused)) == (1, 1)
+    assert Mailbox.objects.filter(domain_id="race.example").count() == 2
