@@ -21,7 +21,12 @@ from accounts import passwords
 from accounts.models import Admin
 from accounts.scoping import scoped
 from domains.models import Domain, DomainAdmin
-from domains.names import normalize_address
+from domains.names import normalize_address, to_unicode
+
+
+def _domain_label(domain: Domain) -> str:
+    # Stored as punycode, shown the way people write it.
+    return to_unicode(domain.domain)
 
 
 def _address(value: str) -> str:
@@ -223,6 +228,7 @@ class AdminCreateForm(PasswordPairMixin):
     def __init__(self, *args: Any, user: Admin, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domains"].queryset = scoped(user, Domain).order_by("domain")
+        self.fields["domains"].label_from_instance = _domain_label
 
     def clean_username(self) -> str:
         return _address(self.cleaned_data["username"])
@@ -267,6 +273,7 @@ class AssignDomainForm(StyledForm):
         self.fields["domain"].queryset = (
             scoped(user, Domain).exclude(domain__in=assigned).order_by("domain")
         )
+        self.fields["domain"].label_from_instance = _domain_label
 
 
 class AssignAdminForm(StyledForm):

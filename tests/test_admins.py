@@ -431,3 +431,16 @@ def test_password_hash_never_shown(super_client, admin_a):
     for url in ("/accounts/admins/", "/accounts/admins/admin@alpha.example/"):
         assert stored not in super_client.get(url).content.decode()
     assert PASSWORD not in super_client.get("/accounts/admins/").content.decode()
+
+
+def test_internationalised_domains_are_shown_in_unicode(super_client, admin_a):
+    idn = make_domain("bücher.example")
+    assert idn.pk == "xn--bcher-kva.example"
+    base = "/accounts/admins/admin@alpha.example"
+    html = super_client.get(f"{base}/").content.decode()
+    assert '<option value="xn--bcher-kva.example">bücher.example</option>' in html
+    super_client.post(f"{base}/domains/assign/", {"domain": idn.pk})
+    assert "xn--bcher-kva.example" in _domains_of(admin_a)
+    html = super_client.get(f"{base}/").content.decode()
+    assert ">bücher.example</a>" in html or "<td>bücher.example</td>" in html
+    assert super_client.get("/accounts/domains/xn--bcher-kva.example/admins/").status_code == 200
