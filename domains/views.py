@@ -289,19 +289,11 @@ class AliasDomainDeleteView(ScopedMixin, TemplateView):
     model = AliasDomain
     template_name = "domains/aliasdomain_confirm_delete.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object: AliasDomain | None = None
-        return super().dispatch(request, *args, **kwargs)
-
     def get_object(self) -> AliasDomain:
         obj = self.get_queryset().filter(alias_domain=self.kwargs["alias_domain"]).first()
         if obj is None:
             raise Http404
         return obj
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = self.get_object()
-        return super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
@@ -316,4 +308,5 @@ class AliasDomainDeleteView(ScopedMixin, TemplateView):
         return HttpResponseRedirect(safe_next(request, reverse("domains:aliasdomain-list")))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(object=self.object, **kwargs)
+        kwargs["object"] = self.get_object()
+        return super().get_context_data(**kwargs)
