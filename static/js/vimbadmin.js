@@ -149,43 +149,68 @@
     return out;
   }
 
+  function passwordTargets(button, form) {
+    var ids = [button.getAttribute("data-target"), button.getAttribute("data-confirm")].filter(Boolean);
+    if (ids.length) {
+      return ids.map(function (id) {
+        return document.getElementById(id);
+      }).filter(Boolean);
+    }
+    /* Never the current password: only the fields that take the new one. */
+    return Array.prototype.slice.call(
+      form.querySelectorAll("input[type=password]:not([autocomplete=current-password])")
+    );
+  }
+
+  function showPassword(button, form, password) {
+    /* A template may offer its own place for the password; otherwise add one after the button. */
+    var holder = button.parentElement && button.parentElement.querySelector(".js-generated-password");
+    if (holder) {
+      holder.textContent = password;
+      return;
+    }
+    var box = form.querySelector(".generated-password");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "generated-password";
+      box.setAttribute("role", "status");
+      var label = document.createElement("span");
+      label.textContent = button.getAttribute("data-shown-label") || "New password:";
+      var code = document.createElement("code");
+      code.className = "js-generated-password-value";
+      code.id = (form.id || "form") + "-generated-password";
+      var copy = document.createElement("button");
+      copy.type = "button";
+      copy.className = "btn btn-outline-secondary btn-sm";
+      copy.textContent = button.getAttribute("data-copy-label") || "Copy";
+      copy.setAttribute("data-copy-target", "#" + code.id);
+      if (button.hasAttribute("data-copied-label")) {
+        copy.setAttribute("data-copied-label", button.getAttribute("data-copied-label"));
+      }
+      box.appendChild(label);
+      box.appendChild(code);
+      box.appendChild(copy);
+      button.insertAdjacentElement("afterend", box);
+    }
+    box.querySelector("code").textContent = password;
+  }
+
   function initGeneratePassword() {
     document.querySelectorAll(".js-generate-password").forEach(function (button) {
+      /* Hidden in the markup so that pages without JavaScript do not offer it. */
+      button.hidden = false;
       button.addEventListener("click", function (event) {
         event.preventDefault();
         var form = button.form || button.closest("form");
         if (!form) {
           return;
         }
-        var password = randomPassword(parseInt(button.getAttribute("data-length"), 10) || LENGTH);
-        var inputs = form.querySelectorAll("input[type=password]:not([autocomplete=current-password])");
-        inputs.forEach(function (input) {
+        var password = randomPassword(Math.max(16, parseInt(button.getAttribute("data-length"), 10) || LENGTH));
+        passwordTargets(button, form).forEach(function (input) {
           input.value = password;
           input.dispatchEvent(new Event("input", { bubbles: true }));
         });
-        var box = form.querySelector(".generated-password");
-        if (!box) {
-          box = document.createElement("div");
-          box.className = "generated-password";
-          box.setAttribute("role", "status");
-          var label = document.createElement("span");
-          label.textContent = button.getAttribute("data-shown-label") || "New password:";
-          var code = document.createElement("code");
-          code.id = (form.id || "form") + "-generated-password";
-          var copy = document.createElement("button");
-          copy.type = "button";
-          copy.className = "btn btn-outline-secondary btn-sm";
-          copy.textContent = button.getAttribute("data-copy-label") || "Copy";
-          copy.setAttribute("data-copy-target", "#" + code.id);
-          if (button.hasAttribute("data-copied-label")) {
-            copy.setAttribute("data-copied-label", button.getAttribute("data-copied-label"));
-          }
-          box.appendChild(label);
-          box.appendChild(code);
-          box.appendChild(copy);
-          button.insertAdjacentElement("afterend", box);
-        }
-        box.querySelector("code").textContent = password;
+        showPassword(button, form, password);
       });
     });
   }

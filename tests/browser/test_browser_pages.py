@@ -3,6 +3,8 @@ screenshot of each at 1280 and 390 px wide."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
@@ -69,4 +71,80 @@ def test_phone_menu_is_open_without_javascript(browser, live_server, superadmin)
     assert menu.get_by_role("link", name="Mailboxes", exact=True).is_visible()
     assert not page.get_by_role("button", name="Show or hide the menu").is_visible()
     page.screenshot(path=ui_screenshot_path("phone-menu-nojs-390"), full_page=True)
+    context.close()
+
+
+def test_log_and_alias_domain_pages(ui, superadmin, domain_a, domain_b):
+    from domains.services import alias_domain_create
+    from tests.factories import make_alias, make_mailbox
+
+    make_mailbox(domain_a, "anna")
+    make_alias(domain_a, "sales", ["anna@alpha.example"])
+    alias_domain_create(actor=superadmin, alias_domain=domain_b, target_domain=domain_a)
+    ui.login(superadmin.username, PASSWORD)
+    menu = ui.page.get_by_role("navigation", name="Main")
+    menu.get_by_role("link", name="Log", exact=True).click()
+    assert ui.page.locator("main table tbody tr").count() >= 3
+    ui.check_page("log")
+    ui.screenshot("log-list")
+    menu.get_by_role("link", name="Alias domains", exact=True).click()
+    assert ui.page.locator("main table tbody tr").filter(has_text="beta.example").count() == 1
+    ui.check_page("alias domain list")
+    ui.screenshot("aliasdomain-list")
+
+
+GENERATED = re.compile(
+    r"^[ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789#%+\-.=@_]{16,}$"
+)
+
+
+def test_generate_and_copy_password_on_the_mailbox_form(ui, admin_a, domain_a):
+    ui.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    ui.login(admin_a.username, PASSWORD)
+    ui.goto("/mailboxes/new/")
+    page = ui.page
+    page.get_by_role("button", name=re.compile("Generate")).click()
+    first = page.get_by_label("Password", exact=True).input_value()
+    assert GENERATED.match(first), first
+    assert page.get_by_label("Password (again)").input_value() == first
+    shown = page.locator("main .generated-password code")
+    assert shown.inner_text() == first
+    page.locator("main .generated-password").get_by_role("button", name="Copy").click()
+    page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")
+    assert page.evaluate("navigator.clipboard.readText()") == first
+    page.get_by_role("button", name=re.compile("Generate")).click()
+    assert page.get_by_label("Password", exact=True).input_value() != first
+    ui.screenshot("mailbox-form-generated")
+
+
+def test_generate_password_on_the_admin_form(ui, superadmin):
+    ui.login(superadmin.username, PASSWORD)
+    ui.goto("/accounts/admins/new/")
+    page = ui.page
+    page.get_by_role("button", name="Generate").click()
+    value = page.get_by_label("Password", exact=True).input_value()
+    assert GENERATED.match(value), value
+    assert page.get_by_label("Password (again)").input_value() == value
+    assert value in page.locator("main").inner_text()
+
+
+def test_forms_work_without_javascript(browser, live_server, admin_a, domain_a):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("E-mail address").fill(admin_a.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/mailboxes/new/")
+    assert not page.get_by_role("button", name=re.compile("Generate")).is_visible()
+    page.get_by_label("Local part").fill("plain")
+    page.get_by_label("Password", exact=True).fill("Lantern-Quartz-Meadow-47")
+    page.get_by_label("Password (again)").fill("Lantern-Quartz-Meadow-47")
+    page.get_by_label("Send the welcome e-mail").uncheck()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create mailbox").click()
+    assert "plain@alpha.example" in page.locator("main .alert").first.inner_text()
+    page.goto(live_server.url + "/mailboxes/?q=plain")
+    assert page.locator("main table tbody tr").count() == 1
     context.close()
