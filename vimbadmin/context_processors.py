@@ -15,6 +15,8 @@ from vimbadmin.sticky import SESSION_KEY
 
 # Above this many domains the switcher is a text field: a select of thousands is unusable.
 SWITCHER_MAX_OPTIONS = 200
+# The lists that narrow their rows to the selected (sticky) domain.
+FILTERED_LISTS = frozenset({"mailboxes:mailbox-list", "aliases:alias-list", "pfa:log-list"})
 
 
 class DomainSwitcher:
@@ -56,9 +58,9 @@ class DomainSwitcher:
 
     @cached_property
     def action(self) -> str:
-        """Return the list the switcher filters: the current one, else the mailbox list."""
+        """Return the list the switcher filters: the current one if it can, else the mailboxes."""
         match = getattr(self.request, "resolver_match", None)
-        if match is not None and (match.url_name or "").endswith("-list"):
+        if match is not None and match.view_name in FILTERED_LISTS:
             return self.request.path
         try:
             return reverse("mailboxes:mailbox-list")

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
+from domains.services import alias_domain_create
 from tests.browser.conftest import SCREENSHOTS
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_alias, make_mailbox
 
 
 def ui_screenshot_path(name: str):
@@ -75,9 +76,6 @@ def test_phone_menu_is_open_without_javascript(browser, live_server, superadmin)
 
 
 def test_log_and_alias_domain_pages(ui, superadmin, domain_a, domain_b):
-    from domains.services import alias_domain_create
-    from tests.factories import make_alias, make_mailbox
-
     make_mailbox(domain_a, "anna")
     make_alias(domain_a, "sales", ["anna@alpha.example"])
     alias_domain_create(actor=superadmin, alias_domain=domain_b, target_domain=domain_a)

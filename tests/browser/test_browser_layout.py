@@ -1,0 +1,116 @@
+"""The page frame in a real browser: role navigation, the domain switcher, skip link, focus."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD, make_domain, make_mailbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _menu(ui):
+    return ui.page.get_by_role("navigation", name="Main")
+
+
+def _menu_links(ui) -> list[str]:
+    return [text.strip() for text in _menu(ui).get_by_role("link").all_inner_texts()]
+
+
+def test_navigation_follows_the_role(ui, new_ui, superadmin, admin_a, domain_a):
+    make_mailbox(domain_a, "anna")
+    ui.login(superadmin.username, PASSWORD)
+    assert _menu_links(ui)[:7] == [
+        "ViMbAdmin",
+        "Domains",
+        "Mailboxes",
+        "Aliases",
+        "Alias domains",
+        "Admins",
+        "Log",
+    ]
+
+    domain_admin = new_ui()
+    domain_admin.login(admin_a.username, PASSWORD)
+    links = _menu_links(domain_admin)
+    assert "Admins" not in links
+    assert {"Domains", "Mailboxes", "Aliases", "Alias domains", "Log"} <= set(links)
+
+    owner = new_ui()
+    owner.goto("/me/login/")
+    assert owner.page.get_by_role("navigation", name="Main").count() == 0
+    owner.page.get_by_label("E-mail address").fill("anna@alpha.example")
+    owner.page.get_by_label("Password").fill(PASSWORD)
+    owner.submit("Log in")
+    assert _menu_links(owner) == ["ViMbAdmin", "My mailbox"]
+    assert _menu(owner).get_by_role("button", name="Log out").is_visible()
+
+    anonymous = new_ui()
+    anonymous.goto("/accounts/login/")
+    assert anonymous.page.get_by_role("navigation", name="Main").count() == 0
+    assert anonymous.page.get_by_text("ViMbAdmin").first.is_visible()
+
+
+def test_domain_switcher_filters_the_lists_and_can_be_cleared(ui, superadmin, domain_a, domain_b):
+    make_mailbox(domain_a, "anna")
+    make_mailbox(domain_b, "bert")
+    ui.login(superadmin.username, PASSWORD)
+    page = ui.page
+    ui.goto("/domains/")
+    switcher = page.get_by_role("search", name="Domain filter")
+    switcher.get_by_label("Domain").select_option("beta.example")
+    with page.expect_navigation():
+        switcher.get_by_role("button", name="Filter").click()
+    assert ui.path().startswith("/mailboxes/")
+    table = page.locator("main table tbody")
+    assert "bert@beta.example" in table.inner_text()
+    assert "anna@alpha.example" not in table.inner_text()
+
+    # Sticky: the alias list and the pages without their own filter keep the selection.
+    ui.goto("/domains/new/")
+    switcher = page.get_by_role("search", name="Domain filter")
+    assert switcher.get_by_label("Domain").input_value() == "beta.example"
+    ui.check_page("domain form with a selected domain")
+    ui.screenshot("switcher-selected")
+    with page.expect_navigation():
+        switcher.get_by_role("link", name="Stop filtering by beta.example").click()
+    assert "anna@alpha.example" in page.locator("main table tbody").inner_text()
+    ui.goto("/domains/new/")
+    switcher = page.get_by_role("search", name="Domain filter")
+    assert switcher.get_by_label("Domain").input_value() == ""
+    assert switcher.get_by_role("link").count() == 0
+
+
+def test_domain_switcher_is_a_text_field_for_many_domains(ui, monkeypatch, superadmin):
+    monkeypatch.setattr("vimbadmin.context_processors.SWITCHER_MAX_OPTIONS", 2)
+    for name in ("one.example", "two.example", "three.example"):
+        make_domain(name)
+    make_mailbox(make_domain("four.example"), "dora")
+    ui.login(superadmin.username, PASSWORD)
+    ui.goto("/domains/")
+    switcher = ui.page.get_by_role("search", name="Domain filter")
+    field = switcher.get_by_role("textbox", name="Domain")
+    field.fill("four.example")
+    with ui.page.expect_navigation():
+        field.press("Enter")
+    assert "dora@four.example" in ui.page.locator("main table tbody").inner_text()
+
+
+def test_skip_link_and_visible_focus(ui, superadmin):
+    ui.login(superadmin.username, PASSWORD)
+    ui.goto("/domains/")
+    page = ui.page
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("element => element === document.activeElement")
+    assert skip.is_visible()
+    outline = skip.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert focused[1] == "solid" and focused[2] == "3px", focused
