@@ -6,7 +6,6 @@ from typing import Any
 
 import django_tables2 as tables
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -16,12 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from domains.names import address_to_unicode, to_unicode
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes
+from vimbadmin.pagination import DeferredPaginator
 
 # However many rows per page a query string asks for, a page never holds more.
 MAX_PER_PAGE = 500
 
 
-class BoundedPaginator(Paginator):
+class BoundedPaginator(DeferredPaginator):
     """A paginator whose page size stays between 1 and MAX_PER_PAGE whatever the request asks."""
 
     def __init__(self, object_list: Any, per_page: int | str, *args: Any, **kwargs: Any) -> None:

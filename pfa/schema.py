@@ -155,10 +155,18 @@ def ensure_schema(connection: BaseDatabaseWrapper) -> SchemaState:
     """Create the schema on an empty database, accept an adoptable one, refuse anything else."""
     state = inspect_database(connection)
     check_usable(state)
+    # Later migrations of the same run may add project indexes to a schema made here, never to
+    # an adopted one.
+    connection.vimb_created_fresh = state.kind == "empty"
     if state.kind == "empty":
         create_fresh_schema(connection)
         state = inspect_database(connection)
     return state
+
+
+def created_fresh(connection: BaseDatabaseWrapper) -> bool:
+    """Tell whether this process created the Postfix Admin schema on the connection's database."""
+    return getattr(connection, "vimb_created_fresh", False)
 
 
 @cache
