@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.scoping import scoped
 from aliases.models import Alias
 from mailboxes.models import Mailbox
-from mailboxes.selectors import address_search_terms, domain_filter_value
+from mailboxes.selectors import address_search_terms, domain_filter_value, restrict_to_domains
 
 
 def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
@@ -22,10 +22,7 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     if not filters.get("show_mailbox_aliases"):
         # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python.
         qs = qs.filter(is_mailbox=False)
-    domain = domain_filter_value(filters.get("domain") or "")
-    if domain:
-        # Filtering the scoped queryset: a domain the user does not manage yields no rows.
-        qs = qs.filter(domain_id=domain)
+    qs = restrict_to_domains(user, qs, domain_filter_value(filters.get("domain") or ""))
     match = Q()
     for term in address_search_terms(filters.get("q") or ""):
         match |= Q(address__contains=term) | Q(goto__contains=term)

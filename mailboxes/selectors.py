@@ -8,11 +8,15 @@ import idna
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from accounts.scoping import scoped
+from accounts.scoping import is_superadmin, scoped
 from aliases.models import Alias
+from domains.models import Domain
 from domains.names import normalize_domain
 from mailboxes.models import Mailbox
 from pfa.models import Quota2
+
+# Up to this many managed domains are spelled out as literals in list queries (see below).
+LITERAL_DOMAINS_LIMIT = 200
 
 # How many aliases pointing at one mailbox its page lists; the rest is reached by searching.
 DELIVERING_ALIASES_LIMIT = 100
@@ -28,6 +32,29 @@ def domain_filter_value(value: str) -> str:
     except ValidationError:
         # An impossible domain simply matches nothing.
         return text
+
+
+def restrict_to_domains(user: Any, qs: QuerySet, domain: str) -> QuerySet:
+    """Narrow a scoped queryset to the selected domain, or to the user's domains as literals.
+
+    The scoped queryset already holds only the user's rows; repeating a domain admin's domains
+    as literal values lets the database use its statistics and the (domain, key) indexes
+    instead of planning for an unknown subquery (seconds instead of milliseconds on 200,000
+    rows).
+    """
+    if domain:
+        # A domain the user does not manage yields no rows: the queryset is scoped.
+        return qs.filter(domain_id=domain)
+    if is_superadmin(user):
+        return qs
+    names = list(
+        scoped(user, Domain)
+        .order_by()
+        .values_list("domain", flat=True)[: LITERAL_DOMAINS_LIMIT + 1]
+    )
+    if len(names) > LITERAL_DOMAINS_LIMIT:
+        return qs
+    return qs.filter(domain_id__in=names)
 
 
 def address_search_terms(q: str) -> list[str]:
@@ -49,11 +76,8 @@ def address_search_terms(q: str) -> list[str]:
 
 def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
     """Return the user's mailboxes matching `q` (address or name) and `domain`, with usage."""
-    qs = scoped(user, Mailbox)
     domain = domain_filter_value(filters.get("domain") or "")
-    if domain:
-        # Filtering the scoped queryset: a domain the user does not manage yields no rows.
-        qs = qs.filter(domain_id=domain)
+    qs = restrict_to_domains(user, scoped(user, Mailbox), domain)
     q = (filters.get("q") or "").strip()
     if q:
         match = Q(name__icontains=q)
