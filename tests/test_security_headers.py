@@ -14,9 +14,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, URLResolver, get_resolver, path, reverse
 from django.views.defaults import server_error
 
+from domains.services import alias_domain_create
+from tests.factories import PASSWORD, make_admin, make_alias, make_mailbox
 from vimbadmin.security import CONTENT_SECURITY_POLICY
 from vimbadmin.urls import urlpatterns as app_urlpatterns
 
@@ -231,6 +233,59 @@ def test_rendered_main_pages_carry_no_inline_script_or_style(client, super_clien
         if found:
             offenders[url] = found
     assert offenders == {}
+
+
+def _named_routes() -> list[tuple[str, list[str]]]:
+    """List every named route of the app as ("namespace:name", [keyword arguments])."""
+    found = []
+
+    def walk(patterns, namespace: str = "") -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                walk(entry.url_patterns, inner)
+            elif entry.name:
+                found.append((namespace + entry.name, list(entry.pattern.converters)))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+@pytest.mark.django_db
+def test_every_page_renders_without_error_or_inline_code(superadmin, domain_a, domain_b):
+    mailbox = make_mailbox(domain_a, "anna")
+    alias = make_alias(domain_a, "sales", ["anna@alpha.example"])
+    alias_domain_create(actor=superadmin, alias_domain=domain_b, target_domain=domain_a)
+    admin = make_admin("boss@alpha.example", domains=[domain_a])
+    browser = Client(raise_request_exception=False)
+    browser.force_login(superadmin)
+    owner = Client(raise_request_exception=False)
+    owner.post("/me/login/", {"address": "anna@alpha.example", "password": PASSWORD})
+    values = {
+        "domain": domain_a.domain,
+        "address": alias.address,
+        "alias_domain": domain_b.domain,
+        "uidb64": "x",
+        "token": "y",
+    }
+    offenders, errors, seen = {}, {}, 0
+    for name, converters in _named_routes():
+        kwargs = {key: values.get(key) for key in converters}
+        if "username" in kwargs:
+            kwargs["username"] = admin.pk if name.startswith("accounts:") else mailbox.pk
+        url = reverse(name, kwargs=kwargs)
+        client = owner if name.startswith("me:") else browser
+        response = client.get(url)
+        if response.status_code >= 500:
+            errors[url] = response.status_code
+        elif response.status_code == 200 and "text/html" in response["Content-Type"]:
+            seen += 1
+            found = _inline_code(response.content.decode())
+            if found:
+                offenders[url] = found
+    assert errors == {}
+    assert offenders == {}
+    assert seen >= 20
 
 
 def _deploy_env(**extra: str) -> dict[str, str]:
