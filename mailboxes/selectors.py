@@ -95,7 +95,7 @@ def mailbox_used_bytes(mailbox: Mailbox) -> int | None:
 
 
 def aliases_delivering_to(user: Any, mailbox: Mailbox) -> QuerySet[Alias]:
-    """Return the user's aliases (other than the mailbox's own) whose destinations include it."""
+    """Return the user's aliases in the mailbox's domain (not its own) that deliver to it."""
     address = mailbox.username
     # Exact membership in the comma list, in SQL: whole value, first, last or middle item.
     member = (
@@ -104,8 +104,10 @@ def aliases_delivering_to(user: Any, mailbox: Mailbox) -> QuerySet[Alias]:
         | Q(goto__endswith=f",{address}")
         | Q(goto__contains=f",{address},")
     )
+    # goto is unindexable text: the scan stays within one domain (index on alias.domain).
     return (
         scoped(user, Alias)
+        .filter(domain_id=mailbox.domain_id)
         .filter(member)
         .exclude(address=address)
         .order_by("address")[:DELIVERING_ALIASES_LIMIT]
