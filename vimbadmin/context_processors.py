@@ -68,6 +68,44 @@ class DomainSwitcher:
             return self.request.path
 
 
+# Creating these needs a super admin; a domain admin is not offered the link.
+SUPERADMIN_CREATE = frozenset({"domains:domain-create", "accounts:admin-create"})
+# Query parameters that page or sort a list without narrowing it.
+NOT_FILTERS = frozenset({"page", "sort", "per_page"})
+
+
+class ListState:
+    """Describe the current list for its empty state: narrowed by a filter, or where to create."""
+
+    def __init__(self, request: HttpRequest, role: str) -> None:
+        self.request = request
+        self.role = role
+
+    @cached_property
+    def filtered(self) -> bool:
+        request = self.request
+        if any(value for key, value in request.GET.items() if key not in NOT_FILTERS):
+            return True
+        match = getattr(request, "resolver_match", None)
+        session = getattr(request, "session", None)
+        sticky = session.get(SESSION_KEY, "") if session is not None else ""
+        in_filtered_list = match is not None and match.view_name in FILTERED_LISTS
+        return bool(sticky) and in_filtered_list and "domain" not in request.GET
+
+    @cached_property
+    def create_url(self) -> str:
+        match = getattr(self.request, "resolver_match", None)
+        if match is None or not match.view_name.endswith("-list"):
+            return ""
+        name = match.view_name.removesuffix("-list") + "-create"
+        if name in SUPERADMIN_CREATE and self.role != "superadmin":
+            return ""
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            return ""
+
+
 def _section(request: HttpRequest) -> str:
     """Name the current section as "namespace:entity", e.g. "domains:aliasdomain"."""
     match = getattr(request, "resolver_match", None)
@@ -78,7 +116,7 @@ def _section(request: HttpRequest) -> str:
 
 
 def layout(request: HttpRequest) -> dict[str, Any]:
-    """Give base.html the viewer's role, the current section and the domain switcher."""
+    """Give the frame the viewer's role, the section, the domain switcher and list state."""
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
     if is_admin(user):
@@ -93,4 +131,5 @@ def layout(request: HttpRequest) -> dict[str, Any]:
         "domain_switcher": DomainSwitcher(request)
         if role in ("superadmin", "domainadmin")
         else None,
+        "list_state": ListState(request, role),
     }

@@ -207,7 +207,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ViMbAdmin <postmaster@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# Bootstrap 5 markup plus an empty state that offers the next step (templates/_table.html).
+DJANGO_TABLES2_TEMPLATE = "_table.html"
 
 # The project's own settings.
 VIMBADMIN_PASSWORD_SCHEME = env_str("VIMBADMIN_PASSWORD_SCHEME", "ARGON2ID").upper()

@@ -114,3 +114,27 @@ def test_skip_link_and_visible_focus(ui, superadmin):
         " return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; }"
     )
     assert focused[1] == "solid" and focused[2] == "3px", focused
+
+
+def test_empty_lists_offer_the_next_step(ui, admin_a, domain_a):
+    ui.login(admin_a.username, PASSWORD)
+    page = ui.page
+    _menu(ui).get_by_role("link", name="Mailboxes", exact=True).click()
+    empty = page.locator("main .empty-state")
+    assert "No mailboxes" in empty.inner_text()
+    ui.check_page("empty mailbox list")
+    ui.screenshot("mailbox-list-empty")
+    with page.expect_navigation():
+        empty.get_by_role("link", name="Create the first one").click()
+    assert ui.path() == "/mailboxes/new/"
+
+    _menu(ui).get_by_role("link", name="Domains", exact=True).click()
+    assert page.locator("main .empty-state").count() == 0
+    with page.expect_navigation():
+        page.get_by_role("searchbox").first.fill("nothing-like-this")
+        page.keyboard.press("Enter")
+    empty = page.locator("main .empty-state")
+    assert empty.get_by_role("link", name="Create the first one").count() == 0
+    with page.expect_navigation():
+        empty.get_by_role("link", name="Clear the search and show everything").click()
+    assert "alpha.example" in page.locator("main table tbody").inner_text()
