@@ -1,11 +1,11 @@
 """Indexes the project's list pages need beyond Postfix Admin's own, per engine.
 
-Postfix Admin's PostgreSQL schema indexes `mailbox`, `alias` and `log` by domain (and domain,
-timestamp) only, so a domain's mailboxes in address order, a deep page and the newest log rows of
-all domains make PostgreSQL sort a whole domain (or the whole log) on every page view. InnoDB
+Postfix Admin's PostgreSQL schema indexes `mailbox`, `alias` and `log` by domain (and
+domain, timestamp) only, so a domain's mailboxes in address order, a deep page and the newest
+log rows make PostgreSQL sort a whole domain (or the whole log) on every page view. InnoDB
 appends the primary key to every secondary index, so MySQL/MariaDB's `KEY domain (domain)` is
-already (domain, username) and `KEY timestamp (timestamp)` already (timestamp, id): nothing is
-needed there.
+already (domain, username), `KEY timestamp (timestamp)` already (timestamp, id) and
+`KEY domain_timestamp` already (domain, timestamp, id): nothing is needed there.
 
 They are plain (non-unique) indexes: Postfix Admin, Postfix and Dovecot neither see nor mind them.
 A fresh database gets them from migration pfa 0002; an adopted Postfix Admin database only from
@@ -54,6 +54,12 @@ LIST_INDEXES = (
         "log",
         ("timestamp", "id"),
         "log page of all domains, newest first",
+    ),
+    ListIndex(
+        "vimb_log_domain_timestamp_id",
+        "log",
+        ("domain", "timestamp", "id"),
+        "log page of one domain, newest first, first and deep pages",
     ),
 )
 

@@ -1,0 +1,80 @@
+"""Print Markdown tables of the newest result per engine and size (for bench/RESULTS.md).
+
+python bench/report.py [bench/results/*.json ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ORDER = {"S": 0, "M": 1, "L": 2, "XL": 3}
+# Issue 8's targets for list, search and log pages.
+MEDIAN_MS, P95_MS = 50, 150
+
+
+def newest(paths: list[Path]) -> list[dict[str, Any]]:
+    """Return the newest result of every (engine, size), smallest size first."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for path in sorted(paths):
+        data = json.loads(path.read_text())
+        best[(data["engine"], data["size"])] = data
+    return sorted(best.values(), key=lambda d: (d["engine"], ORDER.get(d["size"], 9)))
+
+
+def mark(step: dict[str, Any]) -> str:
+    if step["kind"] != "list" or step["median_ms"] is None:
+        return ""
+    ok = step["median_ms"] <= MEDIAN_MS and step["p95_ms"] <= P95_MS
+    return "" if ok else " ✗"
+
+
+def table(data: dict[str, Any]) -> str:
+    m = data["machine"]
+    rows = m["rows"]
+    mem = data.get("memory_after") or {}
+    lines = [
+        f"### {data['size']} on {m['db_server'].split(' on ')[0].split(',')[0]}",
+        "",
+        f"`{data['command']}` — {data['when']}; rows: {rows['domain']} domains, "
+        f"{rows['mailbox']:,} mailboxes, {rows['alias']:,} alias rows, {rows['log']:,} log rows; "
+        f"{data['reps']} reps after {data['warmup']} warm-up, page size {data['page_size']}, "
+        f"gunicorn {data['workers']} workers; load average before {data.get('loadavg_before')}.",
+        "",
+        "| page | role | median ms | p95 ms | bytes | SQL | slowest SQL ms | HTTP |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in data["steps"]:
+        lines.append(
+            f"| {s['name']} | {s['role']} | {s['median_ms']}{mark(s)} | {s['p95_ms']} | "
+            f"{s['bytes']} | {s['queries'] if s['queries'] is not None else ''} | "
+            f"{s['slowest_query_ms'] if s['slowest_query_ms'] is not None else ''} | "
+            f"{','.join(map(str, s['statuses']))} |"
+        )
+    lines += [
+        "",
+        f"Hash (configured scheme) {data['hash_ms']} ms. Server peak RSS: worker "
+        f"{mem.get('peak_worker_mb')} MB, master + workers {mem.get('peak_total_mb')} MB.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(RESULTS.glob("*.json"))
+    results = newest(paths)
+    if results:
+        m = results[-1]["machine"]
+        print(
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; "
+            f"Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']}.\n"
+        )
+    for data in results:
+        print(table(data))
+
+
+if __name__ == "__main__":
+    main()
