@@ -146,3 +146,31 @@ def test_forms_work_without_javascript(browser, live_server, admin_a, domain_a):
     page.goto(live_server.url + "/mailboxes/?q=plain")
     assert page.locator("main table tbody tr").count() == 1
     context.close()
+
+
+def test_detail_and_confirmation_pages(ui, superadmin, admin_a, domain_a, domain_b):
+    make_mailbox(domain_a, "anna", name="Anna Example")
+    make_alias(domain_a, "sales", ["anna@alpha.example"])
+    ui.login(superadmin.username, PASSWORD)
+    pages = {
+        "domain-detail": "/domains/alpha.example/",
+        "domain-edit": "/domains/alpha.example/edit/",
+        "domain-purge": "/domains/alpha.example/purge/",
+        "mailbox-detail": "/mailboxes/anna@alpha.example/",
+        "mailbox-edit": "/mailboxes/anna@alpha.example/edit/",
+        "mailbox-password": "/mailboxes/anna@alpha.example/password/",
+        "mailbox-forwarding": "/mailboxes/anna@alpha.example/forwarding/",
+        "mailbox-purge": "/mailboxes/anna@alpha.example/purge/",
+        "alias-edit": "/aliases/sales@alpha.example/",
+        "alias-delete": "/aliases/sales@alpha.example/delete/",
+        "aliasdomain-create": "/domains/alias-domains/new/",
+        "admin-detail": "/accounts/admins/admin@alpha.example/",
+        "admin-edit": "/accounts/admins/admin@alpha.example/edit/",
+        "admin-delete": "/accounts/admins/admin@alpha.example/delete/",
+        "password-change": "/accounts/password/",
+    }
+    for name, path in pages.items():
+        ui.goto(path)
+        assert ui.page.locator("main h1").count() == 1, name
+        ui.check_page(name)
+        ui.screenshot(name)
