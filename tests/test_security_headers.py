@@ -334,3 +334,18 @@ def test_check_deploy_warns_when_cookies_are_not_secure():
         check=False,
     )
     assert "security.W012" in result.stdout + result.stderr
+
+
+def test_hsts_subdomains_and_preload_can_be_switched_off():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=BASE_DIR,
+        env=_deploy_env(SECURE_HSTS_INCLUDE_SUBDOMAINS="false", SECURE_HSTS_PRELOAD="false"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert "security.W005" in output
+    assert "security.W021" in output
