@@ -230,8 +230,8 @@ def pfa_cleanup(transactional_db) -> Iterator[None]:
     empty_pfa_tables()
 
 
-def race(calls: list[Callable[[], object]], *, before_start: Callable[[], None] | None = None):
-    """Run the calls at the same moment in threads with their own connections; return outcomes."""
+def start_race(calls: list[Callable[[], object]]) -> tuple[list[threading.Thread], list[object]]:
+    """Start the calls in threads with their own connections, released together by a barrier."""
     barrier = threading.Barrier(len(calls))
     outcomes: list[object] = [None] * len(calls)
 
@@ -247,12 +247,20 @@ def race(calls: list[Callable[[], object]], *, before_start: Callable[[], None] 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
     for thread in threads:
         thread.start()
-    if before_start is not None:
-        before_start()
+    return threads, outcomes
+
+
+def finish_race(threads: list[threading.Thread], outcomes: list[object]) -> list[object]:
+    """Wait for the racing threads; return what each call returned or raised."""
     for thread in threads:
         thread.join(timeout=60)
         assert not thread.is_alive(), "a racing request never finished (deadlock?)"
     return outcomes
+
+
+def race(calls: list[Callable[[], object]]) -> list[object]:
+    """Run the calls at the same moment in threads with their own connections; return outcomes."""
+    return finish_race(*start_race(calls))
 
 
 def split(outcomes: list[object]) -> tuple[list[object], list[ValidationError]]:
@@ -339,33 +347,23 @@ def test_both_requests_queue_on_the_domain_row_lock(pfa_cleanup):
     domain = make_domain("race.example", mailboxes=2)
     admin = make_admin("admin@race.example", domains=[domain])
     make_mailbox(domain, "existing")
-    seen_waiting: list[int] = []
-
-    def hold_lock_until_both_wait() -> None:
-        with transaction.atomic():
-            lock_domain(domain)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                count = waiting_on_locks()
-                if count >= 2:
-                    break
-                time.sleep(0.05)
-            seen_waiting.append(count)
-            # Nothing was written while the lock was held.
-            assert Mailbox.objects.filter(domain_id="race.example").count() == 1
-
-    outcomes = race(
-        [
-            lambda: mailbox_create(
-                actor=admin, domain=domain, local_part="left", password=PASSWORD
-            ),
-            lambda: mailbox_create(
-                actor=admin, domain=domain, local_part="right", password=PASSWORD
-            ),
-        ],
-        before_start=hold_lock_until_both_wait,
-    )
-    assert seen_waiting == [2]
+    calls = [
+        lambda: mailbox_create(actor=admin, domain=domain, local_part="left", password=PASSWORD),
+        lambda: mailbox_create(actor=admin, domain=domain, local_part="right", password=PASSWORD),
+    ]
+    with transaction.atomic():
+        lock_domain(domain)
+        # The lock is taken before the threads exist, so both must run into it.
+        threads, outcomes = start_race(calls)
+        deadline = time.monotonic() + 30
+        waiting = waiting_on_locks()
+        while waiting < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            waiting = waiting_on_locks()
+        # Nothing was written while the lock was held.
+        assert Mailbox.objects.filter(domain_id="race.example").count() == 1
+    outcomes = finish_race(threads, outcomes)
+    assert waiting == 2
     created, refused = split(outcomes)
     assert (len(created), len(refused)) == (1, 1)
     assert Mailbox.objects.filter(domain_id="race.example").count() == 2
