@@ -51,10 +51,7 @@ def missing_prerequisites(driver: str) -> list[str]:
     ).stdout.split()
     if driver not in maps:
         problems.append(f"Postfix has no {driver} map support (install postfix-{driver})")
-    modules = Path("/usr/lib/dovecot/modules/auth")
-    if not (modules / f"libdriver_{driver}.so").exists() and not list(
-        Path("/usr/lib/dovecot/modules").glob(f"**/libdriver_{driver}.so")
-    ):
+    if not any(Path("/usr/lib/dovecot/modules").glob(f"**/libdriver_{driver}.so")):
         problems.append(f"Dovecot has no {driver} driver (install dovecot-{driver})")
     for account in ("postfix", "dovecot", "dovenull", VMAIL_USER):
         try:
