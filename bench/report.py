@@ -32,6 +32,10 @@ def mark(step: dict[str, Any]) -> str:
     return "" if ok else " ✗"
 
 
+def opt(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 def table(data: dict[str, Any]) -> str:
     m = data["machine"]
     rows = m["rows"]
@@ -44,14 +48,14 @@ def table(data: dict[str, Any]) -> str:
         f"{data['reps']} reps after {data['warmup']} warm-up, page size {data['page_size']}, "
         f"gunicorn {data['workers']} workers; load average before {data.get('loadavg_before')}.",
         "",
-        "| page | role | median ms | p95 ms | bytes | SQL | slowest SQL ms | HTTP |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| page | role | median ms | p95 ms | bytes | queries | SQL ms | app CPU ms | HTTP |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in data["steps"]:
         lines.append(
             f"| {s['name']} | {s['role']} | {s['median_ms']}{mark(s)} | {s['p95_ms']} | "
             f"{s['bytes']} | {s['queries'] if s['queries'] is not None else ''} | "
-            f"{s['slowest_query_ms'] if s['slowest_query_ms'] is not None else ''} | "
+            f"{opt(s.get('sql_ms'))} | {opt(s.get('python_cpu_ms'))} | "
             f"{','.join(map(str, s['statuses']))} |"
         )
     lines += [

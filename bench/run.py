@@ -140,6 +140,8 @@ class Step:
     sizes: list[int] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     queries: int | None = None
+    sql_ms: float | None = None
+    python_cpu_ms: float | None = None
     slowest_sql: str = ""
     slowest_ms: float | None = None
 
@@ -157,6 +159,8 @@ class Step:
             "bytes": int(statistics.median(self.sizes)) if self.sizes else None,
             "statuses": sorted(set(self.statuses)),
             "queries": self.queries,
+            "sql_ms": self.sql_ms,
+            "python_cpu_ms": self.python_cpu_ms,
             "slowest_query_ms": self.slowest_ms,
             "slowest_query": self.slowest_sql[:2000],
         }
@@ -186,11 +190,13 @@ def pages(size: common.Size) -> list[Step]:
                 f"/aliases/?domain={big}&page={min(1000, alias_last)}",
             ),
             Step("alias search", role, f"/aliases/?domain={big}&q=sales-1"),
-            Step("log p1", role, "/log/"),
-            Step(f"log p{log_deep}", role, f"/log/?page={log_deep}"),
+            Step("log p1", role, f"/log/?domain={big}"),
+            Step(f"log p{log_deep}", role, f"/log/?domain={big}&page={log_deep}"),
         ]
     # Everything at once: no domain filter (an empty value clears the sticky one).
     steps += [
+        Step("log p1 all domains", "super", "/log/?domain="),
+        Step(f"log p{log_deep} all domains", "super", f"/log/?domain=&page={log_deep}"),
         Step("mailbox list all domains", "super", "/mailboxes/?domain="),
         Step("mailbox search all domains", "super", "/mailboxes/?domain=&q=hartmann.12"),
         Step("domain search", "super", "/domains/?q=d09"),
@@ -283,9 +289,13 @@ def count_queries(steps: list[Step]) -> None:
             continue
         client = clients[step.role]
         client.get(step.path)  # warm caches (column lists, sticky domain)
+        cpu = time.process_time()
         with CaptureQueriesContext(connection) as ctx:
             client.get(step.path)
+        # CPU time of this process only: the application's own cost, whatever the load.
+        step.python_cpu_ms = round((time.process_time() - cpu) * 1000, 1)
         step.queries = len(ctx.captured_queries)
+        step.sql_ms = round(sum(float(q["time"]) for q in ctx.captured_queries) * 1000, 1)
         if ctx.captured_queries:
             slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
             step.slowest_ms = round(float(slowest["time"]) * 1000, 1)
@@ -391,7 +401,10 @@ def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Pop
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = f"{'page':32} {'role':6} {'median':>8} {'p95':>8} {'bytes':>8} {'SQL':>4} {'HTTP':>6}"
+    head = (
+        f"{'page':32} {'role':6} {'median':>8} {'p95':>8} {'bytes':>8} {'SQL':>4} "
+        f"{'sql ms':>7} {'cpu ms':>7} {'HTTP':>6}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -400,7 +413,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         queries = "" if r["queries"] is None else str(r["queries"])
         print(
             f"{r['name']:32} {r['role']:6} {med:>8} {p95:>8} {r['bytes'] or 0:>8} "
-            f"{queries:>4} {','.join(map(str, r['statuses'])):>6}"
+            f"{queries:>4} {r['sql_ms'] if r['sql_ms'] is not None else '':>7} "
+            f"{r['python_cpu_ms'] if r['python_cpu_ms'] is not None else '':>7} "
+            f"{','.join(map(str, r['statuses'])):>6}"
         )
 
 
