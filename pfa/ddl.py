@@ -354,41 +354,32 @@ POSTGRESQL = [
     # Dovecot's dict inserts a row per change; these triggers turn inserts into increments.
     """CREATE OR REPLACE FUNCTION merge_quota() RETURNS TRIGGER AS $$
 BEGIN
-  IF NEW.messages < 0 OR NEW.messages IS NULL THEN
-    IF NEW.messages IS NULL THEN NEW.messages = 0; ELSE NEW.messages = -NEW.messages; END IF;
-    RETURN NEW;
+  UPDATE quota SET current = current + NEW.current
+    WHERE username = NEW.username AND path = NEW.path;
+  IF found THEN
+    RETURN NULL;
   END IF;
-  LOOP
-    UPDATE quota SET current = current + NEW.current
-      WHERE username = NEW.username AND path = NEW.path;
-    IF found THEN RETURN NULL; END IF;
-    BEGIN
-      IF NEW.messages = 0 THEN
-        INSERT INTO quota (username, path, current) VALUES (NEW.username, NEW.path, NEW.current);
-      ELSE
-        NEW.messages = -NEW.messages;
-        RETURN NEW;
-      END IF;
-      RETURN NULL;
-    EXCEPTION WHEN unique_violation THEN
-    END;
-  END LOOP;
+  RETURN NEW;
 END;
 $$ LANGUAGE plpgsql""",
     """CREATE OR REPLACE FUNCTION merge_quota2() RETURNS TRIGGER AS $$
 BEGIN
-  IF NEW.messages < 0 OR NEW.messages IS NULL THEN
-    IF NEW.messages IS NULL THEN NEW.messages = 0; ELSE NEW.messages = -NEW.messages; END IF;
+  -- The row this function inserts itself (one trigger level down) is stored as it is.
+  IF pg_trigger_depth() > 1 THEN
     RETURN NEW;
   END IF;
   LOOP
     UPDATE quota2 SET bytes = bytes + NEW.bytes, messages = messages + NEW.messages
       WHERE username = NEW.username;
-    IF found THEN RETURN NULL; END IF;
+    IF found THEN
+      RETURN NULL;
+    END IF;
     BEGIN
-      NEW.messages = -NEW.messages;
-      RETURN NEW;
+      INSERT INTO quota2 (username, bytes, messages)
+        VALUES (NEW.username, NEW.bytes, NEW.messages);
+      RETURN NULL;
     EXCEPTION WHEN unique_violation THEN
+      -- Another session inserted the row first: go round and add to it.
     END;
   END LOOP;
 END;
