@@ -17,11 +17,19 @@ MEDIAN_MS, P95_MS = 50, 150
 
 
 def newest(paths: list[Path]) -> list[dict[str, Any]]:
-    """Return the newest result of every (engine, size), smallest size first."""
+    """Return, per (engine, size), the newest run with each page's newest measurement."""
     best: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(paths):
+    for path in sorted(paths, key=lambda p: json.loads(p.read_text())["when"]):
         data = json.loads(path.read_text())
-        best[(data["engine"], data["size"])] = data
+        key = (data["engine"], data["size"])
+        if key in best:
+            # A partial run (--only) replaces only the pages it measured.
+            old = best[key]
+            steps = {(s["name"], s["role"]): s for s in old["steps"]}
+            steps.update({(s["name"], s["role"]): s for s in data["steps"]})
+            data["steps"] = list(steps.values())
+            data["command"] = f"{old['command']}`, then `{data['command']}"
+        best[key] = data
     return sorted(best.values(), key=lambda d: (d["engine"], ORDER.get(d["size"], 9)))
 
 

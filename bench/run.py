@@ -196,6 +196,7 @@ def pages(size: common.Size) -> list[Step]:
     # Everything at once: no domain filter (an empty value clears the sticky one).
     steps += [
         Step("log p1 all domains", "super", "/log/?domain="),
+        Step("log p1 all my domains", "domain", "/log/?domain="),
         Step(f"log p{log_deep} all domains", "super", f"/log/?domain=&page={log_deep}"),
         Step("mailbox list all domains", "super", "/mailboxes/?domain="),
         Step("mailbox search all domains", "super", "/mailboxes/?domain=&q=hartmann.12"),
