@@ -137,6 +137,16 @@ class UI:
         self.page.locator("input[name=password]").fill(password)
         self.submit()
 
+    def follow(self, locator) -> None:
+        """Click a link or button and wait until the page it leads to has loaded."""
+        with self.page.expect_navigation():
+            locator.click()
+
+    def nav(self, name: str) -> None:
+        """Follow a link of the main menu."""
+        menu = self.page.get_by_role("navigation", name="Main")
+        self.follow(menu.get_by_role("link", name=name, exact=True))
+
     def submit(self, label: str | re.Pattern | None = None) -> None:
         """Press a form's submit button (by its visible name) and wait for the next page."""
         if label is None:
@@ -183,12 +193,14 @@ class UI:
 
     def check_page(self, label: str) -> None:
         """Check the current page: no CSP violation so far, no serious accessibility problem."""
+        self.page.wait_for_load_state("load")
         assert self.csp_violations() == [], f"{label}: {self.csp_violations()}"
         self.check_accessibility(label)
 
     def screenshot(self, name: str) -> None:
         """Save the current page at 1280 and 390 px wide (whole page) as test artifacts."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_load_state("load")
         for suffix, size in (("1280", WIDE), ("390", NARROW)):
             self.page.set_viewport_size(size)
             self.page.screenshot(path=SCREENSHOTS / f"{name}-{suffix}.png", full_page=True)

@@ -30,10 +30,8 @@ def test_super_admin_creates_a_domain_and_its_admin(ui, superadmin):
     assert ui.path() == "/domains/"
 
     page = ui.page
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Domains", exact=True
-    ).click()
-    page.get_by_role("link", name="New domain").click()
+    ui.nav("Domains")
+    ui.follow(page.get_by_role("link", name="New domain"))
     page.get_by_label("Domain", exact=True).fill("shop.example")
     page.get_by_label("Description").fill("The shop")
     page.get_by_label("Max mailboxes").fill("3")
@@ -45,10 +43,8 @@ def test_super_admin_creates_a_domain_and_its_admin(ui, superadmin):
     assert "shop.example" in _alert(ui).inner_text()
     assert Domain.objects.filter(domain="shop.example", mailboxes=3, aliases=5).exists()
 
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Admins", exact=True
-    ).click()
-    page.get_by_role("link", name="New admin").click()
+    ui.nav("Admins")
+    ui.follow(page.get_by_role("link", name="New admin"))
     page.get_by_label("E-mail address").fill("boss@shop.example")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Password (again)").fill(NEW_PASSWORD)
@@ -58,9 +54,7 @@ def test_super_admin_creates_a_domain_and_its_admin(ui, superadmin):
     ui.submit("Create")
     assert DomainAdmin.objects.filter(username="boss@shop.example", domain="shop.example").exists()
 
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Admins", exact=True
-    ).click()
+    ui.nav("Admins")
     assert _row(ui, "boss@shop.example").count() == 1
     ui.check_page("admin list")
     ui.screenshot("admin-list")
@@ -81,8 +75,8 @@ def test_domain_admin_manages_mailboxes_and_aliases_within_limits(ui):
     assert menu.get_by_role("link", name="Admins", exact=True).count() == 0
 
     # A mailbox.
-    menu.get_by_role("link", name="Mailboxes", exact=True).click()
-    page.get_by_role("link", name=re.compile("New mailbox|create the first")).first.click()
+    ui.nav("Mailboxes")
+    ui.follow(page.get_by_role("link", name=re.compile("New mailbox|create the first")).first)
     page.get_by_label("Local part").fill("info")
     page.get_by_label("Name").fill("Info desk")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
@@ -95,8 +89,8 @@ def test_domain_admin_manages_mailboxes_and_aliases_within_limits(ui):
     assert Mailbox.objects.get(username="info@shop.example").active
 
     # An alias.
-    menu.get_by_role("link", name="Aliases", exact=True).click()
-    page.get_by_role("link", name=re.compile("New alias|create the first")).first.click()
+    ui.nav("Aliases")
+    ui.follow(page.get_by_role("link", name=re.compile("New alias|create the first")).first)
     page.get_by_label("Local part").fill("sales")
     page.get_by_label("Destinations").fill("info@shop.example\nboss@elsewhere.example")
     ui.check_page("alias form")
@@ -106,29 +100,25 @@ def test_domain_admin_manages_mailboxes_and_aliases_within_limits(ui):
     assert set(alias.targets) == {"info@shop.example", "boss@elsewhere.example"}
 
     # Toggle both off and on again from the lists.
-    menu.get_by_role("link", name="Aliases", exact=True).click()
-    _row(ui, "sales@shop.example").get_by_role("button", name="Active").click()
-    page.wait_for_load_state()
+    ui.nav("Aliases")
+    ui.follow(_row(ui, "sales@shop.example").get_by_role("button", name="Active"))
     assert "deactivated" in _alert(ui).inner_text()
     assert not Alias.objects.get(address="sales@shop.example").active
-    _row(ui, "sales@shop.example").get_by_role("button", name="Inactive").click()
-    page.wait_for_load_state()
+    ui.follow(_row(ui, "sales@shop.example").get_by_role("button", name="Inactive"))
     assert Alias.objects.get(address="sales@shop.example").active
     ui.check_page("alias list")
     ui.screenshot("alias-list")
 
-    menu.get_by_role("link", name="Mailboxes", exact=True).click()
-    _row(ui, "info@shop.example").get_by_role("button", name="Active").click()
-    page.wait_for_load_state()
+    ui.nav("Mailboxes")
+    ui.follow(_row(ui, "info@shop.example").get_by_role("button", name="Active"))
     assert "deactivated" in _alert(ui).inner_text()
     assert not Mailbox.objects.get(username="info@shop.example").active
-    _row(ui, "info@shop.example").get_by_role("button", name="Inactive").click()
-    page.wait_for_load_state()
+    ui.follow(_row(ui, "info@shop.example").get_by_role("button", name="Inactive"))
     assert Mailbox.objects.get(username="info@shop.example").active
 
     # The alias limit (1) is reached: the second alias is refused with a message.
-    menu.get_by_role("link", name="Aliases", exact=True).click()
-    page.get_by_role("link", name="New alias").first.click()
+    ui.nav("Aliases")
+    ui.follow(page.get_by_role("link", name="New alias").first)
     page.get_by_label("Local part").fill("press")
     page.get_by_label("Destinations").fill("info@shop.example")
     ui.submit("Create alias")
@@ -137,8 +127,8 @@ def test_domain_admin_manages_mailboxes_and_aliases_within_limits(ui):
 
     # The mailbox limit (2): the second mailbox is fine, the third one refused.
     for local, expect_ok in (("team", True), ("extra", False)):
-        menu.get_by_role("link", name="Mailboxes", exact=True).click()
-        page.get_by_role("link", name="New mailbox").first.click()
+        ui.nav("Mailboxes")
+        ui.follow(page.get_by_role("link", name="New mailbox").first)
         page.get_by_label("Local part").fill(local)
         page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
         page.get_by_label("Password (again)").fill(NEW_PASSWORD)
@@ -162,9 +152,7 @@ def test_domain_admin_searches_and_pages_through_hundreds_of_mailboxes(ui):
     ui.login("boss@shop.example", PASSWORD)
     page = ui.page
 
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Mailboxes", exact=True
-    ).click()
+    ui.nav("Mailboxes")
     table_rows = page.locator("main table tbody tr")
     assert table_rows.count() >= 20
     assert "other.example" not in page.locator("main").inner_text()
@@ -174,8 +162,7 @@ def test_domain_admin_searches_and_pages_through_hundreds_of_mailboxes(ui):
     # Paging: next page, then the last page.
     pages = page.get_by_role("navigation", name=re.compile("Table navigation|Pages", re.I))
     first_page_text = table_rows.first.inner_text()
-    pages.get_by_role("link", name=re.compile("next", re.I)).click()
-    page.wait_for_load_state()
+    ui.follow(pages.get_by_role("link", name=re.compile("next", re.I)))
     assert "page=2" in page.url
     assert table_rows.first.inner_text() != first_page_text
 
@@ -208,7 +195,7 @@ def test_mailbox_owner_changes_password_and_logs_in_with_it(ui):
     ui.check_page("self-service overview")
     ui.screenshot("me-overview")
 
-    page.get_by_role("link", name="Change password").first.click()
+    ui.follow(page.get_by_role("link", name="Change password").first)
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)
@@ -233,7 +220,7 @@ def test_admin_resets_a_forgotten_password_from_the_emailed_link(ui):
     make_admin("boss@admins.example", superadmin=True)
     ui.goto("/accounts/login/")
     page = ui.page
-    page.get_by_role("link", name=re.compile("Forgotten your password")).click()
+    ui.follow(page.get_by_role("link", name=re.compile("Forgotten your password")))
     page.get_by_label("E-mail address").fill("boss@admins.example")
     ui.check_page("password reset request")
     ui.submit("Send the link")

@@ -119,7 +119,7 @@ def test_skip_link_and_visible_focus(ui, superadmin):
 def test_empty_lists_offer_the_next_step(ui, admin_a, domain_a):
     ui.login(admin_a.username, PASSWORD)
     page = ui.page
-    _menu(ui).get_by_role("link", name="Mailboxes", exact=True).click()
+    ui.nav("Mailboxes")
     empty = page.locator("main .empty-state")
     assert "No mailboxes" in empty.inner_text()
     ui.check_page("empty mailbox list")
@@ -128,7 +128,7 @@ def test_empty_lists_offer_the_next_step(ui, admin_a, domain_a):
         empty.get_by_role("link", name="Create the first one").click()
     assert ui.path() == "/mailboxes/new/"
 
-    _menu(ui).get_by_role("link", name="Domains", exact=True).click()
+    ui.nav("Domains")
     assert page.locator("main .empty-state").count() == 0
     with page.expect_navigation():
         page.get_by_role("searchbox").first.fill("nothing-like-this")

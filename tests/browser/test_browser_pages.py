@@ -80,12 +80,11 @@ def test_log_and_alias_domain_pages(ui, superadmin, domain_a, domain_b):
     make_alias(domain_a, "sales", ["anna@alpha.example"])
     alias_domain_create(actor=superadmin, alias_domain=domain_b, target_domain=domain_a)
     ui.login(superadmin.username, PASSWORD)
-    menu = ui.page.get_by_role("navigation", name="Main")
-    menu.get_by_role("link", name="Log", exact=True).click()
+    ui.nav("Log")
     assert ui.page.locator("main table tbody tr").count() >= 3
     ui.check_page("log")
     ui.screenshot("log-list")
-    menu.get_by_role("link", name="Alias domains", exact=True).click()
+    ui.nav("Alias domains")
     assert ui.page.locator("main table tbody tr").filter(has_text="beta.example").count() == 1
     ui.check_page("alias domain list")
     ui.screenshot("aliasdomain-list")
