@@ -9,7 +9,7 @@ PACKAGES=(
   postfixadmin php-cli php-pgsql php-mysql php-sqlite3
   postfix postfix-pgsql postfix-mysql
   dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-mysql
-  chromium fonts-dejavu-core npm
+  chromium fonts-dejavu-core npm fail2ban
 )
 
 missing=()
