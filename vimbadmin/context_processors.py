@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from accounts.scoping import is_admin, is_superadmin, scoped
 from domains.models import Domain
 from domains.names import to_unicode
+from mailboxes.selectors import domain_filter_value
 from vimbadmin.sticky import SESSION_KEY
 
 # Above this many domains the switcher is a text field: a select of thousands is unusable.
@@ -27,10 +28,13 @@ class DomainSwitcher:
 
     @cached_property
     def selected(self) -> str:
+        """Return the selected domain in its stored (punycode) form, as the options carry it."""
         if "domain" in self.request.GET:
-            return self.request.GET.get("domain", "").strip().lower()
-        session = getattr(self.request, "session", None)
-        return session.get(SESSION_KEY, "") if session is not None else ""
+            raw = self.request.GET.get("domain", "")
+        else:
+            session = getattr(self.request, "session", None)
+            raw = session.get(SESSION_KEY, "") if session is not None else ""
+        return domain_filter_value(raw)
 
     @cached_property
     def selected_label(self) -> str:

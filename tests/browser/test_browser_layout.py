@@ -85,15 +85,19 @@ def test_domain_switcher_is_a_text_field_for_many_domains(ui, monkeypatch, super
     monkeypatch.setattr("vimbadmin.context_processors.SWITCHER_MAX_OPTIONS", 2)
     for name in ("one.example", "two.example", "three.example"):
         make_domain(name)
-    make_mailbox(make_domain("four.example"), "dora")
+    make_mailbox(make_domain("bücher.example"), "dora")
     ui.login(superadmin.username, PASSWORD)
     ui.goto("/domains/")
     switcher = ui.page.get_by_role("search", name="Domain filter")
     field = switcher.get_by_role("textbox", name="Domain")
-    field.fill("four.example")
+    field.fill("Bücher.example")
     with ui.page.expect_navigation():
         field.press("Enter")
-    assert "dora@four.example" in ui.page.locator("main table tbody").inner_text()
+    assert "dora@bücher.example" in ui.page.locator("main table tbody").inner_text()
+    ui.goto("/domains/new/")
+    switcher = ui.page.get_by_role("search", name="Domain filter")
+    assert switcher.get_by_role("textbox", name="Domain").input_value() == "bücher.example"
+    assert switcher.get_by_role("link", name="Stop filtering by bücher.example").is_visible()
 
 
 def test_skip_link_and_visible_focus(ui, superadmin):
