@@ -349,3 +349,18 @@ def test_hsts_subdomains_and_preload_can_be_switched_off():
     output = result.stdout + result.stderr
     assert "security.W005" in output
     assert "security.W021" in output
+
+
+def test_every_table_header_cell_has_a_scope():
+    # Screen readers announce a cell's headers only when <th> says what it heads.
+    header_without_scope = re.compile(r"<th(?![a-z])(?![^>]*\bscope=)[^>]*>", re.IGNORECASE)
+    offenders = {}
+    for template in sorted(BASE_DIR.glob("templates/**/*.html")) + sorted(
+        BASE_DIR.glob("*/templates/**/*.html")
+    ):
+        if "emails" in template.parts:
+            continue
+        found = header_without_scope.findall(template.read_text())
+        if found:
+            offenders[str(template.relative_to(BASE_DIR))] = found
+    assert offenders == {}
