@@ -568,3 +568,15 @@ def test_no_smtp_switch_where_the_database_has_no_such_column(client_a, domain_a
     )
     assert response.status_code == 302
     assert Mailbox.objects.get(pk="bob@alpha.example").name == "Bob"
+
+
+def test_unicode_local_part_round_trips_through_the_urls(client_a, domain_a):
+    response = client_a.post("/mailboxes/new/", create_data(local_part="Jürgen"), follow=True)
+    assert response.status_code == 200
+    assert "Mailbox jürgen@alpha.example created." in page(response)
+    assert Mailbox.objects.filter(pk="jürgen@alpha.example").exists()
+    response = client_a.post(
+        "/mailboxes/jürgen@alpha.example/toggle/", {"active": "0"}, follow=True
+    )
+    assert "jürgen@alpha.example deactivated." in page(response)
+    assert client_a.get("/mailboxes/j%C3%BCrgen@alpha.example/edit/").status_code == 200
