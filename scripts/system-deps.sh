@@ -9,8 +9,11 @@ PACKAGES=(
   postfixadmin php-cli php-pgsql php-mysql php-sqlite3
   postfix postfix-pgsql postfix-mysql
   dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-mysql
-  chromium fonts-dejavu-core npm fail2ban
+  chromium fonts-dejavu-core fail2ban
 )
+# npm fetches axe-core for the accessibility checks; a Node.js install may bring its own npm,
+# which Debian's npm package would conflict with.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

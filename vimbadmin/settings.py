@@ -132,7 +132,13 @@ def _database() -> dict:
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("charset", "utf8mb4")
         config["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
-    elif not engine.endswith(("postgresql", "sqlite3")):
+    elif engine.endswith("sqlite3"):
+        # IMMEDIATE takes the write lock at BEGIN, so a second writer waits for it (up to the
+        # timeout) instead of failing with "database is locked" halfway through a change.
+        config.setdefault("OPTIONS", {})
+        config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+        config["OPTIONS"].setdefault("timeout", 20)
+    elif not engine.endswith("postgresql"):
         raise ImproperlyConfigured(
             f"DATABASE_URL names an unsupported engine ({engine or 'none'}); use sqlite, "
             "postgresql or mysql."
