@@ -294,6 +294,8 @@ def _deploy_env(**extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in {"DEBUG", "SECURE_COOKIES", "SECURE_HSTS_INCLUDE_SUBDOMAINS"}
         and key not in {"SECURE_HSTS_PRELOAD", "DATABASE_URL", "DATABASE_TEST_NAME"}
+        # Set while the browser tests run in the same session; never in production.
+        and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
     env.update(

@@ -2,9 +2,7 @@
 (function () {
   "use strict";
 
-  var root = document.documentElement;
-  root.classList.remove("no-js");
-  root.classList.add("js");
+  document.documentElement.classList.add("js");
 
   /* The menu toggle on narrow screens (without JS the menu is always open). */
   function initToggles() {
