@@ -216,16 +216,23 @@ def _open(browser: Browser, base_url: str, axe_source: str) -> tuple[BrowserCont
     return context, UI(page, base_url)
 
 
+def _final_screenshot(tab: UI, name: str) -> None:
+    # Every test leaves the page it ended on as an artifact, at both widths.
+    if tab.page.url.startswith("http"):
+        tab.screenshot("final-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-"))
+
+
 @pytest.fixture
-def ui(browser: Browser, live_server, axe_source: str) -> Iterator[UI]:
+def ui(request, browser: Browser, live_server, axe_source: str) -> Iterator[UI]:
     context, tab = _open(browser, live_server.url, axe_source)
     yield tab
+    _final_screenshot(tab, request.node.name)
     context.close()
     assert tab.unexpected_errors() == []
 
 
 @pytest.fixture
-def new_ui(browser: Browser, live_server, axe_source: str) -> Iterator:
+def new_ui(request, browser: Browser, live_server, axe_source: str) -> Iterator:
     """Open further independent browsers (separate cookies), e.g. for a second user."""
     opened: list[tuple[BrowserContext, UI]] = []
 
@@ -234,6 +241,7 @@ def new_ui(browser: Browser, live_server, axe_source: str) -> Iterator:
         return opened[-1][1]
 
     yield make
-    for context, tab in opened:
+    for number, (context, tab) in enumerate(opened, start=2):
+        _final_screenshot(tab, f"{request.node.name}-{number}")
         context.close()
         assert tab.unexpected_errors() == []

@@ -144,6 +144,11 @@ def test_forms_work_without_javascript(browser, live_server, admin_a, domain_a):
     assert "plain@alpha.example" in page.locator("main .alert").first.inner_text()
     page.goto(live_server.url + "/mailboxes/?q=plain")
     assert page.locator("main table tbody tr").count() == 1
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(
+            path=ui_screenshot_path(f"final-nojs-mailbox-search-{width}"), full_page=True
+        )
     context.close()
 
 
