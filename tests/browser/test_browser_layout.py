@@ -142,3 +142,22 @@ def test_empty_lists_offer_the_next_step(ui, admin_a, domain_a):
     with page.expect_navigation():
         empty.get_by_role("link", name="Clear the search and show everything").click()
     assert "alpha.example" in page.locator("main table tbody").inner_text()
+
+
+def test_keyboard_only_login_and_menu(ui, superadmin):
+    ui.goto("/accounts/login/")
+    keyboard = ui.page.keyboard
+    ui.page.get_by_label("E-mail address").focus()
+    keyboard.type(superadmin.username)
+    keyboard.press("Tab")
+    keyboard.type(PASSWORD)
+    with ui.page.expect_navigation():
+        keyboard.press("Enter")
+    assert ui.path() == "/domains/"
+    # Skip link, brand, Domains, Mailboxes; Enter follows the link.
+    for _ in range(4):
+        keyboard.press("Tab")
+    assert ui.page.evaluate("document.activeElement.textContent.trim()") == "Mailboxes"
+    with ui.page.expect_navigation():
+        keyboard.press("Enter")
+    assert ui.path().startswith("/mailboxes/")
