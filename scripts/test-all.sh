@@ -47,6 +47,9 @@ if [ -d tests/integration ]; then
 fi
 
 if [ -d tests/browser ]; then
+  # axe-core (accessibility checks) comes from the npm registry into a git-ignored cache.
+  [ -f .cache/axe/node_modules/axe-core/axe.min.js ] || \
+    npm install --prefix .cache/axe --no-save --no-audit --no-fund axe-core@4.14.1 >/dev/null
   run "browser (chromium)" env DATABASE_TEST_NAME="test_vimb_${RUN_ID}_browser" \
     python -m pytest tests/browser -m browser -p no:cacheprovider "$@"
 fi
