@@ -104,9 +104,9 @@ def test_generate_and_copy_password_on_the_mailbox_form(ui, admin_a, domain_a):
     first = page.get_by_label("Password", exact=True).input_value()
     assert GENERATED.match(first), first
     assert page.get_by_label("Password (again)").input_value() == first
-    shown = page.locator("main .generated-password code")
+    shown = page.locator("main .password-suggestion code")
     assert shown.inner_text() == first
-    page.locator("main .generated-password").get_by_role("button", name="Copy").click()
+    page.locator("main .password-suggestion").get_by_role("button", name="Copy").click()
     page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")
     assert page.evaluate("navigator.clipboard.readText()") == first
     page.get_by_role("button", name=re.compile("Generate")).click()
