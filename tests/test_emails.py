@@ -1,7 +1,7 @@
 """Welcome and settings e-mails: sent after commit, settings filled in, never a password.
 
-Passwords are never mailed, whatever VIMBADMIN_MAIL_PASSWORDS says: the templates get no
-password in their context, so an operator's override cannot leak one either.
+Passwords are never mailed (there is no setting for it): the templates get no password in their
+context, so an operator's override of a template cannot leak one either.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ def mail_text(message) -> str:
 def test_welcome_email_is_sent_after_commit_with_filled_in_settings(
     client_a, domain_a, server_settings, django_capture_on_commit_callbacks
 ):
-    server_settings.VIMBADMIN_MAIL_PASSWORDS = True  # still never mailed
     with django_capture_on_commit_callbacks() as callbacks:
         response = client_a.post("/mailboxes/new/", create_data())
     assert response.status_code == 302
