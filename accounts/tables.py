@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Admin
+from vimbadmin.tables import row_url, toggle_form
 
 
 class AdminTable(tables.Table):
@@ -14,15 +20,10 @@ class AdminTable(tables.Table):
     username = tables.LinkColumn(
         "accounts:admin-detail", args=[tables.A("pk")], verbose_name=_("E-mail address")
     )
-    is_super = tables.TemplateColumn(
-        template_name="accounts/_superadmin_badge.html",
-        verbose_name=_("Role"),
-        order_by=("-superadmin", "username"),
+    is_super = tables.Column(
+        verbose_name=_("Role"), order_by=("-superadmin", "username"), empty_values=()
     )
-    active = tables.TemplateColumn(
-        template_name="accounts/_admin_toggle.html",
-        verbose_name=_("Active"),
-    )
+    active = tables.Column(verbose_name=_("Active"), empty_values=())
     domain_count = tables.Column(verbose_name=_("Domains"))
     created = tables.DateTimeColumn(verbose_name=_("Created"), format="Y-m-d H:i")
 
@@ -32,3 +33,15 @@ class AdminTable(tables.Table):
         attrs = {"class": "table table-striped table-hover align-middle"}
         order_by = "username"
         empty_text = _("No admins match.")
+
+    def render_is_super(self, record: Any) -> SafeString:
+        if record.is_super:
+            return format_html(
+                '<span class="badge text-bg-danger">{}</span>', gettext("Super admin")
+            )
+        return format_html(
+            '<span class="badge text-bg-secondary">{}</span>', gettext("Domain admin")
+        )
+
+    def render_active(self, record: Admin) -> SafeString:
+        return toggle_form(self, row_url(self, "accounts:admin-toggle", record.pk), record.active)

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin, scoped
+from domains.forms import SELECT_MAX_DOMAINS, ScopedDomainField, scoped_domain_names
 from domains.models import Domain
-from domains.names import normalize_target
+from domains.names import normalize_target, to_unicode
 
 MAX_DESTINATIONS_TEXT = 20000
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -70,8 +71,25 @@ class DomainChoiceField(forms.ModelChoiceField):
         return obj.unicode_name
 
 
-def scoped_domain_field(user: Any, *, initial: str = "") -> DomainChoiceField:
-    """Build a domain choice field limited to the user's domains."""
+class TypedDomainField(ScopedDomainField):
+    """A typed domain the user manages (Unicode or punycode), cleaned to its Domain row."""
+
+    def clean(self, value: Any) -> Domain | None:
+        name = super().clean(value)
+        if not name:
+            return None
+        domain = scoped(self.user, Domain).filter(domain=name).first()
+        if domain is None:
+            raise ValidationError(_("Enter a domain you manage."), code="unknown")
+        return domain
+
+
+def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
+    """Build the domain field of a create form: a select of the user's domains, typed if many."""
+    if len(scoped_domain_names(user)) > SELECT_MAX_DOMAINS:
+        return TypedDomainField(
+            user=user, label=_("Domain"), required=True, initial=to_unicode(initial) or None
+        )
     return DomainChoiceField(
         label=_("Domain"),
         queryset=scoped(user, Domain).order_by("domain"),
@@ -81,10 +99,38 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> DomainChoiceField:
     )
 
 
-def domain_filter_choices(user: Any) -> list[tuple[str, str]]:
-    """Return the choices of a list's domain filter: every domain the user manages."""
-    domains = scoped(user, Domain).only("domain").order_by("domain")
-    return [("", _("All my domains")), *((d.domain, d.unicode_name) for d in domains)]
+class DomainFilterForm(StyledForm):
+    """A list filter form whose `domain` is a select of the user's domains, typed if many."""
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = scoped_domain_names(user)
+        if len(names) > SELECT_MAX_DOMAINS:
+            self.fields["domain"] = ScopedDomainField(user=user, label=_("Domain"), required=False)
+            self.managed_domains: set[str] | None = None
+        else:
+            # A plain text field with a select widget: a domain outside the choices (a sticky
+            # domain of another admin) filters to nothing rather than invalidating the search.
+            choices = [("", _("All my domains")), *((name, to_unicode(name)) for name in names)]
+            self.fields["domain"].widget = forms.Select(choices=choices)
+            self.managed_domains = set(names)
+        self.style_widgets()
+
+    def domain_is_managed(self, domain: str) -> bool:
+        """Say whether the filter's (punycode) domain is one the user manages."""
+        if self.managed_domains is not None:
+            return domain in self.managed_domains
+        return self.is_valid() or not self.has_error("domain")
+
+    def filters(self) -> dict[str, Any]:
+        """Return the filters for the selector; bad input filters as if nothing was typed."""
+        if not self.is_valid():
+            # The selector is scoped: a refused domain still shows none of anyone else's rows.
+            filters = {"q": self.cleaned_data.get("q", ""), "domain": self.data.get("domain", "")}
+            if "show_mailbox_aliases" in self.fields:
+                filters["show_mailbox_aliases"] = False
+            return filters
+        return dict(self.cleaned_data)
 
 
 DESTINATIONS_HELP = _(
@@ -93,7 +139,7 @@ DESTINATIONS_HELP = _(
 )
 
 
-class AliasFilterForm(StyledForm):
+class AliasFilterForm(DomainFilterForm):
     """Search and filters of the alias list (bound to the query string)."""
 
     q = forms.CharField(
@@ -104,17 +150,6 @@ class AliasFilterForm(StyledForm):
     )
     domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
     show_mailbox_aliases = forms.BooleanField(label=_("Show mailbox aliases"), required=False)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["domain"].widget = forms.Select(choices=domain_filter_choices(user))
-        self.style_widgets()
-
-    def filters(self) -> dict[str, Any]:
-        """Return the filters for the selector; bad input filters as if nothing was typed."""
-        if not self.is_valid():
-            return {"q": "", "domain": self.data.get("domain", ""), "show_mailbox_aliases": False}
-        return dict(self.cleaned_data)
 
 
 class AliasCreateForm(StyledForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aliases.models import Alias
 from domains.names import address_to_unicode, to_unicode
+from vimbadmin.tables import active_badge, row_url, toggle_form
 
 # Destinations shown per row; the alias page shows them all.
 SHOWN_DESTINATIONS = 3
@@ -38,15 +38,8 @@ class AliasTable(tables.Table):
     address = tables.Column(verbose_name=_("Address"))
     goto = tables.Column(verbose_name=_("Destinations"), orderable=False)
     domain = tables.Column(verbose_name=_("Domain"), accessor="domain_id", order_by="domain_id")
-    active = tables.TemplateColumn(
-        verbose_name=_("Active"), template_name="aliases/_toggle_cell.html"
-    )
-    actions = tables.TemplateColumn(
-        verbose_name=_("Actions"),
-        template_name="aliases/_actions_cell.html",
-        orderable=False,
-        empty_values=(),
-    )
+    active = tables.Column(verbose_name=_("Active"), empty_values=())
+    actions = tables.Column(verbose_name=_("Actions"), orderable=False, empty_values=())
 
     class Meta:
         model = Alias
@@ -58,9 +51,9 @@ class AliasTable(tables.Table):
 
     def render_address(self, value: str, record: Any) -> SafeString:
         if getattr(record, "is_mailbox", False):
-            url = reverse("mailboxes:mailbox-detail", kwargs={"username": value})
+            url = row_url(self, "mailboxes:mailbox-detail", value)
         else:
-            url = reverse("aliases:alias-edit", kwargs={"address": value})
+            url = row_url(self, "aliases:alias-edit", value)
         return format_html('<a href="{}">{}</a>', url, alias_label(value))
 
     def render_goto(self, record: Alias) -> SafeString:
@@ -76,3 +69,29 @@ class AliasTable(tables.Table):
 
     def render_domain(self, value: str) -> str:
         return to_unicode(value)
+
+    def render_active(self, record: Alias) -> SafeString:
+        if getattr(record, "is_mailbox", False):
+            # A mailbox's own alias row follows the mailbox: no toggle here.
+            return active_badge(record.active, gettext("Follows its mailbox"))
+        url = row_url(self, "aliases:alias-toggle", record.address)
+        return toggle_form(self, url, record.active)
+
+    def render_actions(self, record: Alias) -> SafeString:
+        address = record.address
+        if getattr(record, "is_mailbox", False):
+            return format_html(
+                '<a class="btn btn-sm btn-outline-primary" href="{}#forwarding">{}</a>',
+                row_url(self, "mailboxes:mailbox-detail", address),
+                gettext("Mailbox forwarding"),
+            )
+        return format_html(
+            '<div class="btn-group btn-group-sm" role="group" aria-label="{}">\n'
+            '  <a class="btn btn-outline-primary" href="{}">{}</a>\n'
+            '  <a class="btn btn-outline-danger" href="{}">{}</a>\n</div>',
+            gettext("Actions"),
+            row_url(self, "aliases:alias-edit", address),
+            gettext("Edit"),
+            row_url(self, "aliases:alias-delete", address),
+            gettext("Delete"),
+        )

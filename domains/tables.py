@@ -11,8 +11,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.scoping import is_superadmin
 from domains.names import to_unicode
 from mailboxes.quota import bytes_to_mb, format_bytes
+from vimbadmin.tables import active_badge, row_url, toggle_form
 
 _TABLE_ATTRS = {"class": "table table-striped table-hover align-middle"}
 
@@ -48,9 +50,7 @@ class DomainTable(tables.Table):
     usage_bytes = tables.Column(verbose_name=_lazy("Usage"), empty_values=())
     transport = tables.Column(verbose_name=_lazy("Transport"))
     backupmx = tables.BooleanColumn(verbose_name=_lazy("Backup MX"))
-    active = tables.TemplateColumn(
-        template_name="domains/_domain_toggle.html", verbose_name=_lazy("Active")
-    )
+    active = tables.Column(verbose_name=_lazy("Active"), empty_values=())
     created = tables.DateTimeColumn(verbose_name=_lazy("Created"), format="Y-m-d H:i")
 
     class Meta:
@@ -72,6 +72,13 @@ class DomainTable(tables.Table):
 
     def render_usage_bytes(self, value: int) -> str:
         return usage_text(value)
+
+    def render_active(self, record: Any) -> SafeString:
+        # Only a super admin may switch a whole domain on or off.
+        if is_superadmin(self.request.user):
+            url = row_url(self, "domains:domain-toggle", record.domain)
+            return toggle_form(self, url, record.active)
+        return active_badge(record.active)
 
 
 class AliasDomainTable(tables.Table):

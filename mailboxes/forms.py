@@ -13,9 +13,9 @@ from accounts.passwords import generate_password
 from accounts.scoping import is_superadmin
 from aliases.forms import (
     MAX_DESTINATIONS_TEXT,
+    DomainFilterForm,
     StyledForm,
     clean_destinations,
-    domain_filter_choices,
     scoped_domain_field,
 )
 from domains.names import normalize_address
@@ -85,7 +85,7 @@ class PasswordFieldsMixin(StyledForm):
         return data
 
 
-class MailboxFilterForm(StyledForm):
+class MailboxFilterForm(DomainFilterForm):
     """Search and domain filter of the mailbox list (bound to the query string)."""
 
     q = forms.CharField(
@@ -95,17 +95,6 @@ class MailboxFilterForm(StyledForm):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["domain"].widget = forms.Select(choices=domain_filter_choices(user))
-        self.style_widgets()
-
-    def filters(self) -> dict[str, Any]:
-        """Return the filters for the selector; bad input filters as if nothing was typed."""
-        if not self.is_valid():
-            return {"q": "", "domain": self.data.get("domain", "")}
-        return dict(self.cleaned_data)
 
 
 class MailboxCreateForm(PasswordFieldsMixin):

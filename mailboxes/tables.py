@@ -6,7 +6,6 @@ from typing import Any
 
 import django_tables2 as tables
 from django.conf import settings
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -16,6 +15,7 @@ from domains.names import address_to_unicode, to_unicode
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes
 from vimbadmin.pagination import DeferredPaginator
+from vimbadmin.tables import row_url, toggle_form
 
 # However many rows per page a query string asks for, a page never holds more.
 MAX_PER_PAGE = 500
@@ -72,16 +72,9 @@ class MailboxTable(tables.Table):
     name = tables.Column(verbose_name=_("Name"))
     domain = tables.Column(verbose_name=_("Domain"), accessor="domain_id", order_by="domain_id")
     quota = tables.Column(verbose_name=_("Quota and usage"), empty_values=())
-    active = tables.TemplateColumn(
-        verbose_name=_("Active"), template_name="mailboxes/_toggle_cell.html"
-    )
+    active = tables.Column(verbose_name=_("Active"), empty_values=())
     created = tables.DateTimeColumn(verbose_name=_("Created"), short=True)
-    actions = tables.TemplateColumn(
-        verbose_name=_("Actions"),
-        template_name="mailboxes/_actions_cell.html",
-        orderable=False,
-        empty_values=(),
-    )
+    actions = tables.Column(verbose_name=_("Actions"), orderable=False, empty_values=())
 
     class Meta:
         model = Mailbox
@@ -92,7 +85,7 @@ class MailboxTable(tables.Table):
         empty_text = _("No mailboxes match.")
 
     def render_username(self, value: str) -> SafeString:
-        url = reverse("mailboxes:mailbox-detail", kwargs={"username": value})
+        url = row_url(self, "mailboxes:mailbox-detail", value)
         return format_html('<a href="{}">{}</a>', url, address_to_unicode(value))
 
     def render_domain(self, value: str) -> str:
@@ -100,3 +93,23 @@ class MailboxTable(tables.Table):
 
     def render_quota(self, value: int, record: Any) -> SafeString:
         return quota_cell(value, getattr(record, "used_bytes", None))
+
+    def render_active(self, record: Mailbox) -> SafeString:
+        url = row_url(self, "mailboxes:mailbox-toggle", record.username)
+        return toggle_form(self, url, record.active)
+
+    def render_actions(self, record: Mailbox) -> SafeString:
+        username = record.username
+        return format_html(
+            '<div class="btn-group btn-group-sm" role="group" aria-label="{}">\n'
+            '  <a class="btn btn-outline-primary" href="{}">{}</a>\n'
+            '  <a class="btn btn-outline-primary" href="{}">{}</a>\n'
+            '  <a class="btn btn-outline-danger" href="{}">{}</a>\n</div>',
+            gettext("Actions"),
+            row_url(self, "mailboxes:mailbox-edit", username),
+            gettext("Edit"),
+            row_url(self, "mailboxes:mailbox-password", username),
+            gettext("Password"),
+            row_url(self, "mailboxes:mailbox-purge", username),
+            gettext("Purge"),
+        )

@@ -70,11 +70,10 @@ def apply_service_error(form: Form, exc: ValidationError, *, default_field: str 
 def filter_context(filter_form: Form) -> dict[str, Any]:
     """Return the filter form and whether its domain is one the user manages, for the template."""
     domain = domain_filter_value(filter_form.data.get("domain", ""))
-    managed = {value for value, _label in filter_form.fields["domain"].widget.choices}
     return {
         "filter_form": filter_form,
         "filter_domain": domain,
-        "filter_domain_managed": domain in managed,
+        "filter_domain_managed": filter_form.domain_is_managed(domain),
     }
 
 
