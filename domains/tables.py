@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -45,7 +46,10 @@ class DomainTable(tables.Table):
     domain = tables.Column(verbose_name=_lazy("Domain"))
     description = tables.Column(verbose_name=_lazy("Description"))
     mailbox_count = tables.Column(verbose_name=_lazy("Mailboxes"), empty_values=())
-    alias_count = tables.Column(verbose_name=_lazy("Aliases"), empty_values=())
+    # Alias rows minus the mailboxes' own rows, subtracted here rather than in SQL (see below).
+    alias_count = tables.Column(
+        verbose_name=_lazy("Aliases"), accessor="alias_rows", empty_values=()
+    )
     quota_allocated = tables.Column(verbose_name=_lazy("Quota allocated"), empty_values=())
     usage_bytes = tables.Column(verbose_name=_lazy("Usage"), empty_values=())
     transport = tables.Column(verbose_name=_lazy("Transport"))
@@ -65,7 +69,14 @@ class DomainTable(tables.Table):
         return f"{value} / {limit_text(record.mailboxes)}"
 
     def render_alias_count(self, value: int, record: Any) -> str:
-        return f"{max(value, 0)} / {limit_text(record.aliases)}"
+        return f"{max(value - record.mailbox_count, 0)} / {limit_text(record.aliases)}"
+
+    def order_alias_count(self, queryset: Any, is_descending: bool) -> tuple[Any, bool]:
+        # Only sorting by it needs the difference in SQL: as a plain annotation the database
+        # would compute both COUNT subqueries a second time for every row.
+        count = F("alias_rows") - F("mailbox_count")
+        key = count.desc() if is_descending else count.asc()
+        return queryset.order_by(key, "domain"), True
 
     def render_quota_allocated(self, value: int, record: Any) -> str:
         return f"{bytes_to_mb(value or 0)} MB / {limit_text(record.quota)}"

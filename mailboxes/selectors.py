@@ -34,27 +34,33 @@ def domain_filter_value(value: str) -> str:
         return text
 
 
-def restrict_to_domains(user: Any, qs: QuerySet, domain: str) -> QuerySet:
-    """Narrow a scoped queryset to the selected domain, or to the user's domains as literals.
+def domain_restriction(user: Any, domain: str) -> dict[str, Any]:
+    """Return the filter narrowing a scoped queryset to the selected or the user's domains.
 
     The scoped queryset already holds only the user's rows; repeating a domain admin's domains
     as literal values lets the database use its statistics and the (domain, key) indexes
     instead of planning for an unknown subquery (seconds instead of milliseconds on 200,000
-    rows).
+    rows). An empty filter means no narrowing is needed (or possible) beyond the scope.
     """
     if domain:
         # A domain the user does not manage yields no rows: the queryset is scoped.
-        return qs.filter(domain_id=domain)
+        return {"domain_id": domain}
     if is_superadmin(user):
-        return qs
+        return {}
     names = list(
         scoped(user, Domain)
         .order_by()
         .values_list("domain", flat=True)[: LITERAL_DOMAINS_LIMIT + 1]
     )
     if len(names) > LITERAL_DOMAINS_LIMIT:
-        return qs
-    return qs.filter(domain_id__in=names)
+        return {}
+    return {"domain_id__in": names}
+
+
+def restrict_to_domains(user: Any, qs: QuerySet, domain: str) -> QuerySet:
+    """Narrow a scoped queryset to the selected domain, or to the user's domains as literals."""
+    restriction = domain_restriction(user, domain)
+    return qs.filter(**restriction) if restriction else qs
 
 
 def address_search_terms(q: str) -> list[str]:

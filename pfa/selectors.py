@@ -8,12 +8,35 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.scoping import scoped
+from accounts.scoping import is_superadmin, scoped
+from domains.models import Domain
 from pfa.models import Log
+
+# Up to this many managed domains are spelled out as literals in the log query (see below).
+LITERAL_DOMAINS_LIMIT = 200
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _within_own_domains(user: Any, queryset: QuerySet[Log]) -> QuerySet[Log]:
+    """Repeat a domain admin's domains as literals on the scoped log.
+
+    Neither engine walks the (domain, timestamp) index for `domain IN (SELECT ...)`: they read
+    every log row of the admin's domains and sort them (3 s on MariaDB with 100,000 mailboxes).
+    With literal names the newest rows come straight off the index (0.1 ms on PostgreSQL).
+    """
+    names = list(
+        scoped(user, Domain)
+        .order_by()
+        .values_list("domain", flat=True)[: LITERAL_DOMAINS_LIMIT + 1]
+    )
+    if len(names) > LITERAL_DOMAINS_LIMIT:
+        return queryset
+    if len(names) == 1:
+        return queryset.filter(domain=names[0])
+    return queryset.filter(domain__in=names)
 
 
 def log_list(user: Any, filters: dict[str, Any]) -> QuerySet[Log]:
@@ -23,6 +46,8 @@ def log_list(user: Any, filters: dict[str, Any]) -> QuerySet[Log]:
     # (timestamp) indexes, so a page stays cheap on a table of millions of rows.
     if filters.get("domain"):
         queryset = queryset.filter(domain=filters["domain"])
+    elif not is_superadmin(user):
+        queryset = _within_own_domains(user, queryset)
     if filters.get("action"):
         queryset = queryset.filter(action=filters["action"])
     if filters.get("admin"):
