@@ -100,7 +100,15 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
 
 
 class DomainFilterForm(StyledForm):
-    """A list filter form whose `domain` is a select of the user's domains, typed if many."""
+    """A list's search and domain filter: a select of the user's domains, typed if many."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,13 +150,6 @@ DESTINATIONS_HELP = _(
 class AliasFilterForm(DomainFilterForm):
     """Search and filters of the alias list (bound to the query string)."""
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"type": "search"}),
-    )
-    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
     show_mailbox_aliases = forms.BooleanField(label=_("Show mailbox aliases"), required=False)
 
 

@@ -10,9 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
-from django_tables2 import SingleTableMixin
 
 from accounts.scoping import scoped
 from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
@@ -24,8 +23,7 @@ from domains.models import Domain
 from domains.names import normalize_local_part
 from mailboxes.models import Mailbox
 from mailboxes.selectors import domain_filter_value
-from mailboxes.tables import table_pagination
-from mailboxes.views import apply_service_error, filter_context
+from mailboxes.views import DomainFilteredListView, apply_service_error
 from vimbadmin.sticky import sticky_domain
 from vimbadmin.views import AdminRequiredMixin, ScopedMixin, ToggleActiveView
 
@@ -35,30 +33,22 @@ def list_url() -> str:
     return reverse("aliases:alias-list")
 
 
-class AliasListView(ScopedMixin, SingleTableMixin, ListView):
+class AliasListView(DomainFilteredListView):
     """List the user's aliases (mailboxes' own rows hidden unless asked for) with search."""
 
     model = Alias
     table_class = AliasTable
     template_name = "aliases/alias_list.html"
+    filter_form_class = AliasFilterForm
 
-    def get_queryset(self) -> QuerySet[Alias]:
-        data = {
-            "q": self.request.GET.get("q", ""),
-            "domain": domain_filter_value(sticky_domain(self.request)),
-        }
+    def filter_data(self) -> dict[str, str]:
+        data = super().filter_data()
         if self.request.GET.get("show_mailbox_aliases"):
             data["show_mailbox_aliases"] = self.request.GET["show_mailbox_aliases"]
-        self.filter_form = AliasFilterForm(data, user=self.request.user)
-        return alias_list(self.request.user, self.filter_form.filters())
+        return data
 
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        return table_pagination()
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(filter_context(self.filter_form))
-        return context
+    def select(self, filters: dict[str, Any]) -> QuerySet[Alias]:
+        return alias_list(self.request.user, filters)
 
 
 class AliasCreateView(AdminRequiredMixin, FormView):

@@ -88,14 +88,6 @@ class PasswordFieldsMixin(StyledForm):
 class MailboxFilterForm(DomainFilterForm):
     """Search and domain filter of the mailbox list (bound to the query string)."""
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"type": "search"}),
-    )
-    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
-
 
 class MailboxCreateForm(PasswordFieldsMixin):
     """Create a mailbox in one of the user's domains."""

@@ -82,20 +82,24 @@ def detail_url(mailbox: Mailbox) -> str:
     return reverse("mailboxes:mailbox-detail", kwargs={"username": mailbox.username})
 
 
-class MailboxListView(ScopedMixin, SingleTableMixin, ListView):
-    """List the user's mailboxes with search, domain filter, usage and one-click activation."""
+class DomainFilteredListView(ScopedMixin, SingleTableMixin, ListView):
+    """A list with search and the sticky domain filter, paged and sorted in SQL."""
 
-    model = Mailbox
-    table_class = MailboxTable
-    template_name = "mailboxes/mailbox_list.html"
+    filter_form_class: type[Form]
 
-    def get_queryset(self) -> QuerySet[Mailbox]:
-        data = {
+    def filter_data(self) -> dict[str, str]:
+        """Return what the filter form is bound to: the query string plus the sticky domain."""
+        return {
             "q": self.request.GET.get("q", ""),
             "domain": domain_filter_value(sticky_domain(self.request)),
         }
-        self.filter_form = MailboxFilterForm(data, user=self.request.user)
-        return mailbox_list(self.request.user, self.filter_form.filters())
+
+    def select(self, filters: dict[str, Any]) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        self.filter_form = self.filter_form_class(self.filter_data(), user=self.request.user)
+        return self.select(self.filter_form.filters())
 
     def get_table_pagination(self, table: Any) -> dict[str, Any]:
         return table_pagination()
@@ -104,6 +108,18 @@ class MailboxListView(ScopedMixin, SingleTableMixin, ListView):
         context = super().get_context_data(**kwargs)
         context.update(filter_context(self.filter_form))
         return context
+
+
+class MailboxListView(DomainFilteredListView):
+    """List the user's mailboxes with search, domain filter, usage and one-click activation."""
+
+    model = Mailbox
+    table_class = MailboxTable
+    template_name = "mailboxes/mailbox_list.html"
+    filter_form_class = MailboxFilterForm
+
+    def select(self, filters: dict[str, Any]) -> QuerySet[Mailbox]:
+        return mailbox_list(self.request.user, filters)
 
 
 class MailboxCreateView(AdminRequiredMixin, FormView):
