@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -42,6 +43,12 @@ def is_superadmin(user: Any) -> bool:
         )
         user._vimb_is_superadmin = cached
     return cached
+
+
+def require_superadmin(actor: Any, message: str) -> None:
+    """Refuse a change unless a super admin makes it; no actor is the operator's shell."""
+    if actor is not None and not is_superadmin(actor):
+        raise PermissionDenied(message)
 
 
 def _assigned_domain_names(user: Admin) -> QuerySet:

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import passwords
 from accounts.models import Admin
-from accounts.scoping import is_superadmin
+from accounts.scoping import is_superadmin, require_superadmin
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from domains.names import normalize_address
 from pfa.audit import log_action
 
-
-def _require_superadmin(actor: Admin | None) -> None:
-    # actor None is the operator's shell (management commands), which may do anything.
-    if actor is not None and not is_superadmin(actor):
-        raise PermissionDenied(_("Only super admins manage admins."))
+SUPERADMINS_ONLY = gettext_lazy("Only super admins manage admins.")
 
 
 def _ensure_all_pseudo_domain() -> None:
@@ -84,7 +81,7 @@ def admin_create(
     check_policy: bool = True,
 ) -> Admin:
     """Create an admin with a hashed password; super admins are stored the Postfix Admin way."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     username = normalize_address(username)
     if Admin.objects.filter(username=username).exists():
         raise ValidationError({"username": _("An admin with this address already exists.")})
@@ -110,7 +107,7 @@ def admin_create(
 @transaction.atomic
 def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: str = "") -> Admin:
     """Change an admin's contact details."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     admin.email_other = normalize_address(email_other) if email_other else ""
     admin.phone = phone.strip()
     admin.modified = timezone.now()
@@ -122,7 +119,7 @@ def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: 
 @transaction.atomic
 def admin_set_active(*, actor: Admin | None, admin: Admin, active: bool) -> Admin:
     """Activate or deactivate an admin; nobody deactivates themself or the last super admin."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     admin = Admin.objects.select_for_update().get(pk=admin.pk)
     if not active:
         _guard_not_self(actor, admin, _("deactivate"))
@@ -138,7 +135,7 @@ def admin_set_active(*, actor: Admin | None, admin: Admin, active: bool) -> Admi
 @transaction.atomic
 def admin_set_superadmin(*, actor: Admin | None, admin: Admin, superadmin: bool) -> Admin:
     """Promote or demote; nobody demotes themself or the last active super admin."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     admin = Admin.objects.select_for_update().get(pk=admin.pk)
     if not superadmin:
         _guard_not_self(actor, admin, _("demote"))
@@ -155,7 +152,7 @@ def admin_set_superadmin(*, actor: Admin | None, admin: Admin, superadmin: bool)
 def admin_set_password(*, actor: Admin | None, admin: Admin, password: str) -> Admin:
     """Set an admin's password (policy checked); their other sessions end with the old hash."""
     if actor is None or actor.pk != admin.pk:
-        _require_superadmin(actor)
+        require_superadmin(actor, SUPERADMINS_ONLY)
     try:
         _check_password_policy(password, admin)
     except ValidationError as exc:
@@ -185,7 +182,7 @@ def admin_rehash_password(*, admin: Admin, raw_password: str) -> None:
 @transaction.atomic
 def admin_assign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) -> None:
     """Let an admin manage a domain."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     if domain.domain == ALL_DOMAINS:
         raise ValidationError(_("Use “super admin” to give access to every domain."))
     link = DomainAdmin.objects.filter(username_id=admin.pk, domain_id=domain.pk)
@@ -206,7 +203,7 @@ def admin_assign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) ->
 @transaction.atomic
 def admin_unassign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) -> None:
     """Take a domain away from an admin."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     deleted, _rows = DomainAdmin.objects.filter(username_id=admin.pk, domain_id=domain.pk).delete()
     if deleted:
         log_action(
@@ -220,7 +217,7 @@ def admin_unassign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) 
 @transaction.atomic
 def admin_purge(*, actor: Admin | None, admin: Admin) -> None:
     """Delete an admin and their domain assignments; never oneself or the last super admin."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     admin = Admin.objects.select_for_update().get(pk=admin.pk)
     _guard_not_self(actor, admin, _("delete"))
     _guard_last_superadmin(admin)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -23,13 +24,15 @@ def split_destinations(text: str) -> list[str]:
     return [item for item in _SEPARATORS.split(text or "") if item]
 
 
-def clean_destinations(text: str, *, required: bool = True) -> list[str]:
+def clean_destinations(
+    text: str, *, required: bool = True, normalize: Callable[[str], str] = normalize_target
+) -> list[str]:
     """Return the stored form of every typed destination, each bad one named in the error."""
     cleaned: list[str] = []
     errors: list[ValidationError] = []
     for item in split_destinations(text):
         try:
-            value = normalize_target(item)
+            value = normalize(item)
         except ValidationError as exc:
             errors.append(exc)
             continue

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
-from accounts.scoping import can_manage_domain, is_superadmin
+from accounts.scoping import can_manage_domain, require_superadmin
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
 from domains.names import normalize_domain, normalize_target
 from pfa.audit import log_action
+from pfa.cascade import delete_mailbox_rows
 
-
-def _require_superadmin(actor: Admin | None) -> None:
-    if actor is not None and not is_superadmin(actor):
-        raise PermissionDenied(_("Only super admins change domains."))
+SUPERADMINS_ONLY = gettext_lazy("Only super admins change domains.")
 
 
 def require_domain_scope(actor: Admin | None, domain: Domain) -> None:
@@ -58,7 +57,7 @@ def domain_create(
     create_default_aliases: bool = True,
 ) -> Domain:
     """Create a domain (limits default from settings) with its RFC 2142 aliases."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     name = normalize_domain(domain)
     if Domain.objects.filter(domain=name).exists() or name == ALL_DOMAINS.lower():
         raise ValidationError({"domain": _("This domain already exists.")})
@@ -136,7 +135,7 @@ def domain_update(
     active: bool,
 ) -> Domain:
     """Change a domain's description, limits, transport and flags (super admins only)."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     obj = lock_domain(domain)
     obj.description = description.strip()
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
@@ -154,7 +153,7 @@ def domain_update(
 @transaction.atomic
 def domain_set_active(*, actor: Admin | None, domain: Domain, active: bool) -> Domain:
     """Activate or deactivate a domain; Postfix and Dovecot stop serving it when inactive."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     obj = lock_domain(domain)
     obj.active = active
     obj.modified = timezone.now()
@@ -164,15 +163,10 @@ def domain_set_active(*, actor: Admin | None, domain: Domain, active: bool) -> D
     return obj
 
 
-def _delete_where(table: str, where: str, params: list[str]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE {where}", params)  # noqa: S608
-
-
 @transaction.atomic
 def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     """Delete a domain and everything in it as Postfix Admin does, keeping its log rows."""
-    _require_superadmin(actor)
+    require_superadmin(actor, SUPERADMINS_ONLY)
     obj = lock_domain(domain)
     name = obj.domain
     if AliasDomain.objects.filter(target_domain_id=name).exclude(alias_domain_id=name).exists():
@@ -182,14 +176,9 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     from aliases.models import Alias
     from mailboxes.models import Mailbox
 
-    like = f"%@{name}"
     DomainAdmin.objects.filter(domain_id=name).delete()
     Alias.objects.filter(domain_id=name).delete()
-    _delete_where("vacation_notification", "on_vacation LIKE %s", [like])
-    _delete_where("vacation", "email LIKE %s", [like])
-    _delete_where("quota", "username LIKE %s", [like])
-    _delete_where("quota2", "username LIKE %s", [like])
-    _delete_where("fetchmail", "mailbox LIKE %s", [like])
+    delete_mailbox_rows(domain=name)
     Mailbox.objects.filter(domain_id=name).delete()
     AliasDomain.objects.filter(alias_domain_id=name).delete()
     DomainSettings.objects.filter(domain_id=name).delete()

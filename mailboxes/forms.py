@@ -240,21 +240,9 @@ class SettingsEmailForm(StyledForm):
             }
 
     def clean_extra(self) -> list[str]:
-        addresses: list[str] = []
-        errors: list[ValidationError] = []
-        text = self.cleaned_data["extra"].replace(";", ",").replace("\n", ",")
-        for item in text.split(","):
-            if not item.strip():
-                continue
-            try:
-                address = normalize_address(item)
-            except ValidationError as exc:
-                errors.append(exc)
-                continue
-            if address not in addresses:
-                addresses.append(address)
-        if errors:
-            raise ValidationError(errors)
+        addresses = clean_destinations(
+            self.cleaned_data["extra"], required=False, normalize=normalize_address
+        )
         if len(addresses) > MAX_RECIPIENTS:
             raise ValidationError(
                 _("Enter at most %(count)d addresses.") % {"count": MAX_RECIPIENTS}

@@ -22,6 +22,7 @@ from domains.services import domain_settings, lock_domain, require_domain_scope
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes, mb_to_bytes
 from pfa.audit import log_action
+from pfa.cascade import delete_mailbox_rows
 from pfa.schema import has_column
 
 
@@ -283,21 +284,12 @@ def mailbox_set_active(*, actor: Admin | None, mailbox: Mailbox, active: bool) -
     return mailbox
 
 
-def _delete_where(table: str, where: str, params: list[str]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE {where}", params)  # noqa: S608
-
-
 @transaction.atomic
 def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
     """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone."""
     require_domain_scope(actor, mailbox.domain)
     username = mailbox.username
-    _delete_where("fetchmail", "mailbox = %s", [username])
-    _delete_where("vacation_notification", "on_vacation = %s", [username])
-    _delete_where("vacation", "email = %s", [username])
-    _delete_where("quota", "username = %s", [username])
-    _delete_where("quota2", "username = %s", [username])
+    delete_mailbox_rows(username=username)
     Alias.objects.filter(address=username).delete()
     Mailbox.objects.filter(pk=username).delete()
     log_action(actor=actor, domain=mailbox.domain_id, action="delete_mailbox", data=username)
