@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Admin
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
+from domains import stats as domain_stats
 from domains.models import Domain
 from domains.names import normalize_local_part, normalize_target
 from domains.services import lock_domain, require_domain_scope
@@ -42,9 +43,8 @@ def clean_targets(targets: list[str], *, address: str) -> list[str]:
 
 def alias_count(domain: Domain) -> int:
     """Count a domain's aliases the Postfix Admin way: all alias rows minus mailbox rows."""
-    aliases = Alias.objects.filter(domain_id=domain.pk).count()
-    mailboxes = Mailbox.objects.filter(domain_id=domain.pk).count()
-    return max(aliases - mailboxes, 0)
+    counts = domain_stats.ensure([domain.pk])[domain.pk]
+    return max(counts.alias_rows - counts.mailboxes, 0)
 
 
 def _is_mailbox_alias(alias: Alias) -> bool:
@@ -64,6 +64,7 @@ def alias_create(
     """Create an alias (empty local part: the `@domain` catch-all) within the domain's limit."""
     require_domain_scope(actor, domain)
     domain = lock_domain(domain)
+    counts = domain_stats.lock(domain)
     if local_part.strip() in ("", "*"):
         address = f"@{domain.domain}"
     else:
@@ -71,7 +72,8 @@ def alias_create(
     override = override_limits and (actor is None or is_superadmin(actor))
     if domain.aliases < 0 and not override:
         raise ValidationError(_("This domain may not have aliases."))
-    if domain.aliases > 0 and not override and alias_count(domain) >= domain.aliases:
+    taken = max(counts.alias_rows - counts.mailboxes, 0)
+    if domain.aliases > 0 and not override and taken >= domain.aliases:
         raise ValidationError(
             _("The domain has reached its limit of %(limit)d aliases.") % {"limit": domain.aliases}
         )
@@ -91,6 +93,7 @@ def alias_create(
         created=now,
         modified=now,
     )
+    domain_stats.add(counts, alias_rows=1)
     log_action(
         actor=actor, domain=domain.domain, action="create_alias", data=f"{address} -> {alias.goto}"
     )
@@ -140,5 +143,7 @@ def alias_delete(*, actor: Admin | None, alias: Alias) -> None:
     require_domain_scope(actor, alias.domain)
     if _is_mailbox_alias(alias):
         raise PermissionDenied(_("A mailbox's own alias is deleted with the mailbox."))
-    Alias.objects.filter(pk=alias.pk).delete()
+    counts = domain_stats.lock(alias.domain_id)
+    deleted, _rows = Alias.objects.filter(pk=alias.pk).delete()
+    domain_stats.add(counts, alias_rows=-deleted)
     log_action(actor=actor, domain=alias.domain_id, action="delete_alias", data=alias.address)

@@ -64,6 +64,40 @@ class DomainSettings(models.Model):
         return str(self.domain_id)
 
 
+class DomainStats(models.Model):
+    """A domain's counts and usage, kept so that lists never count a big domain's rows.
+
+    The counts and the allocated quota are exact for writes made through this project: every
+    write locks the row first and adjusts it in the same transaction (domains.stats). Writes by
+    other tools (Postfix Admin, scripts) and Dovecot's usage in quota2 are picked up by
+    `manage.py domain_stats` (see the README).
+    """
+
+    domain = models.OneToOneField(
+        Domain,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_column="domain",
+        related_name="stats",
+    )
+    mailboxes = models.IntegerField(default=0)
+    # Every alias row, the mailboxes' own included (Postfix Admin's count subtracts them).
+    alias_rows = models.IntegerField(default=0)
+    # Bytes: the sum of the mailboxes' positive quotas.
+    quota_allocated = models.BigIntegerField(default=0)
+    # Bytes: Dovecot's quota2 rows of the domain's mailboxes, as of usage_counted.
+    usage_bytes = models.BigIntegerField(default=0)
+    counted = models.DateTimeField(default=timezone.now)
+    usage_counted = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "vimbadmin_domain_stats"
+
+    def __str__(self) -> str:
+        return str(self.domain_id)
+
+
 class DomainAdmin(models.Model):
     """An admin's right on one domain, or on every domain when domain is `ALL`."""
 

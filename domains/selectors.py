@@ -68,21 +68,44 @@ def _count(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(total.values("total")[:1]), Value(0), output_field=IntegerField())
 
 
+def _live_figures() -> dict[str, Any]:
+    """Return the expressions counting each outer domain's rows in SQL (see with_domain_stats)."""
+    # Negative quotas mean "disabled" and must not lower the allocated total.
+    quotas = Mailbox.objects.filter(domain=OuterRef("pk"), quota__gt=0)
+    return {
+        "mailbox_count": _count(Mailbox.objects.filter(domain=OuterRef("pk"))),
+        "alias_rows": _count(Alias.objects.filter(domain=OuterRef("pk"))),
+        "quota_allocated": _scalar(quotas, "SUM", "quota"),
+        "usage_bytes": Coalesce(_DomainUsage(F("pk")), Value(0), output_field=IntegerField()),
+    }
+
+
 def with_domain_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
-    """Add mailbox count, alias row count, allocated quota and usage, computed in SQL.
+    """Add mailbox count, alias row count, allocated quota and usage, counted live in SQL.
 
     The alias count shown is `alias_rows - mailbox_count` (Postfix Admin's rule: every mailbox
     owns one alias row, which is not counted); callers subtract, so neither COUNT runs twice.
-    Both counts are index-only scans of the (domain) indexes. SUM(quota) needs the mailbox
-    rows themselves: none of the shipped indexes holds the quota column.
+    Both counts are index-only scans of the (domain) indexes; SUM(quota) and the usage read
+    the domain's mailbox rows, so this is for one domain's page; lists use with_kept_stats.
     """
-    # Negative quotas mean "disabled" and must not lower the allocated total.
-    quotas = Mailbox.objects.filter(domain=OuterRef("pk"), quota__gt=0)
+    return queryset.annotate(**_live_figures())
+
+
+def with_kept_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
+    """Add the same figures as with_domain_stats, read from the kept stats rows (domains.stats).
+
+    One join instead of four correlated subqueries per domain: the figures of a
+    200,000-mailbox domain cost what those of an empty one do. A domain without a stats row
+    (created by another tool since the last `domain_stats` run, and not yet seen by a list
+    page, which stores the rows it is missing) is counted live, so no figure is ever blank.
+    """
+    live = _live_figures()
     return queryset.annotate(
-        mailbox_count=_count(Mailbox.objects.filter(domain=OuterRef("pk"))),
-        alias_rows=_count(Alias.objects.filter(domain=OuterRef("pk"))),
-        quota_allocated=_scalar(quotas, "SUM", "quota"),
-        usage_bytes=Coalesce(_DomainUsage(F("pk")), Value(0), output_field=IntegerField()),
+        mailbox_count=Coalesce(F("stats__mailboxes"), live["mailbox_count"]),
+        alias_rows=Coalesce(F("stats__alias_rows"), live["alias_rows"]),
+        quota_allocated=Coalesce(F("stats__quota_allocated"), live["quota_allocated"]),
+        usage_bytes=Coalesce(F("stats__usage_bytes"), live["usage_bytes"]),
+        usage_counted=F("stats__usage_counted"),
     )
 
 
@@ -114,7 +137,7 @@ def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
         if encoded:
             match |= Q(domain__icontains=encoded)
         queryset = queryset.filter(match)
-    return with_domain_stats(queryset)
+    return with_kept_stats(queryset)
 
 
 def domain_get(user: Any, name: str) -> Domain:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
 from accounts.scoping import can_manage_domain, require_superadmin
+from domains import stats
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
 from domains.names import normalize_domain, normalize_target
 from pfa.audit import log_action
@@ -182,6 +183,7 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     Mailbox.objects.filter(domain_id=name).delete()
     AliasDomain.objects.filter(alias_domain_id=name).delete()
     DomainSettings.objects.filter(domain_id=name).delete()
+    stats.forget(name)
     Domain.objects.filter(domain=name).delete()
     log_action(actor=actor, domain=name, action="delete_domain", data=name)
 

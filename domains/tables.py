@@ -6,16 +6,20 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db.models import F
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.scoping import is_superadmin
-from domains.names import to_unicode
 from mailboxes.quota import bytes_to_mb, format_bytes
-from vimbadmin.tables import active_badge, row_url, toggle_form
+from vimbadmin.tables import (
+    active_badge,
+    display_domain,
+    escape,
+    per_table,
+    row_url,
+    toggle_form,
+)
 
 _TABLE_ATTRS = {"class": "table table-striped table-hover align-middle"}
 
@@ -34,10 +38,9 @@ def usage_text(value: int | None) -> str:
     return format_bytes(value) if value and value > 0 else "0 B"
 
 
-def _domain_link(name: str) -> SafeString:
-    return format_html(
-        '<a href="{}">{}</a>', reverse("domains:domain-detail", args=[name]), to_unicode(name)
-    )
+def _domain_link(table: tables.Table, name: str) -> SafeString:
+    url = row_url(table, "domains:domain-detail", name)
+    return mark_safe(f'<a href="{escape(url)}">{escape(display_domain(name))}</a>')  # noqa: S308
 
 
 class DomainTable(tables.Table):
@@ -63,7 +66,7 @@ class DomainTable(tables.Table):
         empty_text = _lazy("No domains match.")
 
     def render_domain(self, value: str) -> SafeString:
-        return _domain_link(value)
+        return _domain_link(self, value)
 
     def render_mailbox_count(self, value: int, record: Any) -> str:
         return f"{value} / {limit_text(record.mailboxes)}"
@@ -86,7 +89,7 @@ class DomainTable(tables.Table):
 
     def render_active(self, record: Any) -> SafeString:
         # Only a super admin may switch a whole domain on or off.
-        if is_superadmin(self.request.user):
+        if per_table(self, "superadmin", lambda: is_superadmin(self.request.user)):
             url = row_url(self, "domains:domain-toggle", record.domain)
             return toggle_form(self, url, record.active)
         return active_badge(record.active)
@@ -118,7 +121,7 @@ class AliasDomainTable(tables.Table):
         empty_text = _lazy("No alias domains match.")
 
     def render_alias_domain(self, value: str) -> str:
-        return to_unicode(value)
+        return display_domain(value)
 
     def render_target_domain(self, value: str) -> SafeString:
-        return _domain_link(value)
+        return _domain_link(self, value)

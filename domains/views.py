@@ -15,7 +15,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from django_tables2 import SingleTableMixin
 
 from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
-from domains import selectors, services
+from domains import selectors, services, stats
 from domains.forms import (
     AliasDomainFilterForm,
     AliasDomainForm,
@@ -59,6 +59,8 @@ class DomainListView(AdminRequiredMixin, PagedTableMixin, ListView):
     def get_queryset(self) -> QuerySet[Domain]:
         self.filter_form = DomainFilterForm(self.request.GET or None)
         filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        # Store the figures of domains other tools have added, so the next views join them.
+        stats.ensure_missing(scoped(self.request.user, Domain))
         return selectors.domain_list(self.request.user, filters)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

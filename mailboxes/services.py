@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +15,7 @@ from accounts import passwords
 from accounts.models import Admin
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
+from domains import stats as domain_stats
 from domains.models import Domain
 from domains.names import normalize_address, normalize_local_part, normalize_target
 from domains.services import domain_settings, lock_domain, require_domain_scope
@@ -49,9 +49,12 @@ def _may_override(actor: Admin | None, override_limits: bool) -> bool:
 
 
 def check_mailbox_quota(
-    *, domain: Domain, quota_bytes: int, exclude: str | None = None, override: bool = False
+    *, domain: Domain, quota_bytes: int, allocated: int, override: bool = False
 ) -> None:
-    """Refuse a quota above the domain's per-mailbox ceiling or beyond its total quota."""
+    """Refuse a quota above the domain's per-mailbox ceiling or beyond its total quota.
+
+    `allocated` is what the domain's other mailboxes already hold, in bytes.
+    """
     if quota_bytes < 0:
         raise ValidationError({"quota": _("The quota cannot be negative.")})
     if override:
@@ -74,10 +77,6 @@ def check_mailbox_quota(
             )
     if domain.quota > 0:
         total = mb_to_bytes(domain.quota)
-        used = Mailbox.objects.filter(domain_id=domain.pk)
-        if exclude:
-            used = used.exclude(username=exclude)
-        allocated = used.aggregate(total=Sum("quota"))["total"] or 0
         if quota_bytes == 0:
             raise ValidationError(
                 {"quota": _("Unlimited is not allowed: the domain has a total quota.")}
@@ -127,24 +126,25 @@ def mailbox_create(
     """Create a mailbox and its own alias row, within the domain's limits (checked under lock)."""
     require_domain_scope(actor, domain)
     domain = lock_domain(domain)
+    counts = domain_stats.lock(domain)
     local = normalize_local_part(local_part, domain.domain)
     username = f"{local}@{domain.domain}"
     override = _may_override(actor, override_limits)
     if domain.mailboxes < 0 and not override:
         raise ValidationError(_("This domain may not have mailboxes."))
-    if domain.mailboxes > 0 and not override:
-        count = Mailbox.objects.filter(domain_id=domain.pk).count()
-        if count >= domain.mailboxes:
-            raise ValidationError(
-                _("The domain has reached its limit of %(limit)d mailboxes.")
-                % {"limit": domain.mailboxes}
-            )
+    if domain.mailboxes > 0 and not override and counts.mailboxes >= domain.mailboxes:
+        raise ValidationError(
+            _("The domain has reached its limit of %(limit)d mailboxes.")
+            % {"limit": domain.mailboxes}
+        )
     if Mailbox.objects.filter(username=username).exists():
         raise ValidationError({"local_part": _("A mailbox with this address already exists.")})
     if Alias.objects.filter(address=username).exists():
         raise ValidationError({"local_part": _("An alias with this address already exists.")})
     quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
-    check_mailbox_quota(domain=domain, quota_bytes=quota, override=override)
+    check_mailbox_quota(
+        domain=domain, quota_bytes=quota, allocated=counts.quota_allocated, override=override
+    )
     if check_policy:
         _check_password(password, username=username, name=name)
     now = timezone.now()
@@ -166,6 +166,7 @@ def mailbox_create(
     Alias.objects.create(
         address=username, goto=username, domain=domain, created=now, modified=now, active=active
     )
+    domain_stats.add(counts, mailboxes=1, alias_rows=1, quota=domain_stats.positive(quota))
     log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
     if send_welcome:
         from mailboxes.emails import send_welcome_email
@@ -188,12 +189,17 @@ def mailbox_update(
     """Change a mailbox's name, quota, alternative address and SMTP switch."""
     require_domain_scope(actor, mailbox.domain)
     domain = lock_domain(mailbox.domain)
+    counts = domain_stats.lock(domain)
     if quota_bytes != mailbox.quota:
         check_mailbox_quota(
             domain=domain,
             quota_bytes=quota_bytes,
-            exclude=mailbox.username,
+            allocated=counts.quota_allocated - domain_stats.positive(mailbox.quota),
             override=_may_override(actor, override_limits),
+        )
+        domain_stats.add(
+            counts,
+            quota=domain_stats.positive(quota_bytes) - domain_stats.positive(mailbox.quota),
         )
     mailbox.name = name.strip()
     mailbox.quota = quota_bytes
@@ -289,9 +295,17 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
     """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone."""
     require_domain_scope(actor, mailbox.domain)
     username = mailbox.username
+    counts = domain_stats.lock(mailbox.domain_id)
     delete_mailbox_rows(username=username)
-    Alias.objects.filter(address=username).delete()
-    Mailbox.objects.filter(pk=username).delete()
+    aliases, _rows = Alias.objects.filter(address=username).delete()
+    mailboxes, _rows = Mailbox.objects.filter(pk=username).delete()
+    if mailboxes:
+        domain_stats.add(
+            counts,
+            mailboxes=-mailboxes,
+            alias_rows=-aliases,
+            quota=-domain_stats.positive(mailbox.quota),
+        )
     log_action(actor=actor, domain=mailbox.domain_id, action="delete_mailbox", data=username)
 
 
@@ -320,7 +334,8 @@ def mailbox_set_forwarding(
         )
     goto = ([mailbox.username] if keep_copy else []) + cleaned
     now = timezone.now()
-    alias, _created = Alias.objects.update_or_create(
+    counts = domain_stats.lock(mailbox.domain_id)
+    alias, created = Alias.objects.update_or_create(
         address=mailbox.username,
         defaults={
             "goto": ",".join(goto),
@@ -336,6 +351,8 @@ def mailbox_set_forwarding(
             "active": mailbox.active,
         },
     )
+    if created:
+        domain_stats.add(counts, alias_rows=1)
     log_action(
         actor=actor,
         domain=mailbox.domain_id,
