@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Admin
-from vimbadmin.tables import row_url, toggle_form
+from vimbadmin.tables import per_table, row_url, toggle_form
 
 
 class AdminTable(tables.Table):
@@ -36,11 +36,19 @@ class AdminTable(tables.Table):
 
     def render_is_super(self, record: Any) -> SafeString:
         if record.is_super:
-            return format_html(
-                '<span class="badge text-bg-danger">{}</span>', gettext("Super admin")
+            return per_table(
+                self,
+                "badge:super",
+                lambda: format_html(
+                    '<span class="badge text-bg-danger">{}</span>', gettext("Super admin")
+                ),
             )
-        return format_html(
-            '<span class="badge text-bg-secondary">{}</span>', gettext("Domain admin")
+        return per_table(
+            self,
+            "badge:domain",
+            lambda: format_html(
+                '<span class="badge text-bg-secondary">{}</span>', gettext("Domain admin")
+            ),
         )
 
     def render_active(self, record: Admin) -> SafeString:

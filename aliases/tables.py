@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aliases.models import Alias
-from domains.names import address_to_unicode, to_unicode
-from vimbadmin.tables import active_badge, row_url, toggle_form
+from vimbadmin.tables import (
+    active_badge,
+    display_address,
+    display_domain,
+    escape,
+    per_table,
+    row_url,
+    toggle_form,
+)
 
 # Destinations shown per row; the alias page shows them all.
 SHOWN_DESTINATIONS = 3
@@ -21,15 +27,15 @@ SHOWN_DESTINATIONS = 3
 def alias_label(address: str) -> str:
     """Return an alias address for display; the catch-all reads "@domain (catch-all)"."""
     if address.startswith("@"):
-        return gettext("@%(domain)s (catch-all)") % {"domain": to_unicode(address[1:])}
-    return address_to_unicode(address)
+        return gettext("@%(domain)s (catch-all)") % {"domain": display_domain(address[1:])}
+    return display_address(address)
 
 
 def target_label(target: str) -> str:
     """Return a destination for display, with IDN domains in Unicode."""
     if target.startswith("@"):
-        return "@" + to_unicode(target[1:])
-    return address_to_unicode(target)
+        return "@" + display_domain(target[1:])
+    return display_address(target)
 
 
 class AliasTable(tables.Table):
@@ -54,44 +60,53 @@ class AliasTable(tables.Table):
             url = row_url(self, "mailboxes:mailbox-detail", value)
         else:
             url = row_url(self, "aliases:alias-edit", value)
-        return format_html('<a href="{}">{}</a>', url, alias_label(value))
+        return mark_safe(f'<a href="{escape(url)}">{escape(alias_label(value))}</a>')  # noqa: S308
 
     def render_goto(self, record: Alias) -> SafeString:
         targets = record.targets
-        shown = format_html_join(
-            ", ", "{}", ((target_label(t),) for t in targets[:SHOWN_DESTINATIONS])
-        )
+        shown = ", ".join(escape(target_label(t)) for t in targets[:SHOWN_DESTINATIONS])
         hidden = len(targets) - SHOWN_DESTINATIONS
         if hidden > 0:
-            more = gettext("and %(count)d more") % {"count": hidden}
-            return format_html('{} <span class="text-body-secondary">{}</span>', shown, more)
-        return shown
+            more = escape(gettext("and %(count)d more") % {"count": hidden})
+            return mark_safe(f'{shown} <span class="text-body-secondary">{more}</span>')  # noqa: S308
+        return mark_safe(shown)  # noqa: S308 - every target is escaped
 
     def render_domain(self, value: str) -> str:
-        return to_unicode(value)
+        return display_domain(value)
 
     def render_active(self, record: Alias) -> SafeString:
         if getattr(record, "is_mailbox", False):
             # A mailbox's own alias row follows the mailbox: no toggle here.
-            return active_badge(record.active, gettext("Follows its mailbox"))
+            active = bool(record.active)
+            return per_table(
+                self,
+                f"badge:{active}",
+                lambda: active_badge(active, gettext("Follows its mailbox")),
+            )
         url = row_url(self, "aliases:alias-toggle", record.address)
         return toggle_form(self, url, record.active)
 
     def render_actions(self, record: Alias) -> SafeString:
+        labels = per_table(
+            self,
+            "actions",
+            lambda: [
+                escape(gettext("Mailbox forwarding")),
+                escape(gettext("Actions")),
+                escape(gettext("Edit")),
+                escape(gettext("Delete")),
+            ],
+        )
         address = record.address
         if getattr(record, "is_mailbox", False):
-            return format_html(
-                '<a class="btn btn-sm btn-outline-primary" href="{}#forwarding">{}</a>',
-                row_url(self, "mailboxes:mailbox-detail", address),
-                gettext("Mailbox forwarding"),
+            url = escape(row_url(self, "mailboxes:mailbox-detail", address))
+            return mark_safe(  # noqa: S308 - escaped
+                f'<a class="btn btn-sm btn-outline-primary" href="{url}#forwarding">{labels[0]}</a>'
             )
-        return format_html(
-            '<div class="btn-group btn-group-sm" role="group" aria-label="{}">\n'
-            '  <a class="btn btn-outline-primary" href="{}">{}</a>\n'
-            '  <a class="btn btn-outline-danger" href="{}">{}</a>\n</div>',
-            gettext("Actions"),
-            row_url(self, "aliases:alias-edit", address),
-            gettext("Edit"),
-            row_url(self, "aliases:alias-delete", address),
-            gettext("Delete"),
+        edit = escape(row_url(self, "aliases:alias-edit", address))
+        delete = escape(row_url(self, "aliases:alias-delete", address))
+        return mark_safe(  # noqa: S308 - labels and URLs are escaped
+            f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[1]}">\n'
+            f'  <a class="btn btn-outline-primary" href="{edit}">{labels[2]}</a>\n'
+            f'  <a class="btn btn-outline-danger" href="{delete}">{labels[3]}</a>\n</div>'
         )

@@ -6,16 +6,21 @@ from typing import Any
 
 import django_tables2 as tables
 from django.conf import settings
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from domains.names import address_to_unicode, to_unicode
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes
 from vimbadmin.pagination import DeferredPaginator
-from vimbadmin.tables import row_url, toggle_form
+from vimbadmin.tables import (
+    display_address,
+    display_domain,
+    escape,
+    per_table,
+    row_url,
+    toggle_form,
+)
 
 # However many rows per page a query string asks for, a page never holds more.
 MAX_PER_PAGE = 500
@@ -41,27 +46,25 @@ def quota_cell(quota: int, used: int | None) -> SafeString:
     """Render a quota with its usage as an accessible <meter> (text for unlimited)."""
     if quota <= 0:
         if used is None:
-            return format_html("{}", gettext("unlimited"))
-        return format_html("{} / {}", format_bytes(used) if used else "0", gettext("unlimited"))
+            return mark_safe(escape(gettext("unlimited")))  # noqa: S308 - escaped
+        shown = format_bytes(used) if used else "0"
+        return mark_safe(f"{escape(shown)} / {escape(gettext('unlimited'))}")  # noqa: S308
     if used is None:
-        return format_html("{}", format_bytes(quota))
+        return mark_safe(escape(format_bytes(quota)))  # noqa: S308 - escaped
     percent = min(round(used * 100 / quota), 999)
-    label = gettext("%(used)s of %(quota)s used (%(percent)d%%)") % {
-        "used": format_bytes(used) if used else "0",
-        "quota": format_bytes(quota),
-        "percent": percent,
-    }
-    return format_html(
-        '<meter class="quota-meter" min="0" max="{}" low="{}" high="{}" value="{}" '
-        'aria-label="{}" title="{}">{}</meter> <span class="small">{}</span>',
-        quota,
-        quota * 8 // 10,
-        quota * 95 // 100,
-        min(used, quota),
-        label,
-        label,
-        f"{percent}%",
-        label,
+    label = escape(
+        gettext("%(used)s of %(quota)s used (%(percent)d%%)")
+        % {
+            "used": format_bytes(used) if used else "0",
+            "quota": format_bytes(quota),
+            "percent": percent,
+        }
+    )
+    return mark_safe(  # noqa: S308 - the label is escaped, the rest are integers
+        f'<meter class="quota-meter" min="0" max="{quota}" low="{quota * 8 // 10}" '
+        f'high="{quota * 95 // 100}" value="{min(used, quota)}" '
+        f'aria-label="{label}" title="{label}">{percent}%</meter> '
+        f'<span class="small">{label}</span>'
     )
 
 
@@ -86,10 +89,10 @@ class MailboxTable(tables.Table):
 
     def render_username(self, value: str) -> SafeString:
         url = row_url(self, "mailboxes:mailbox-detail", value)
-        return format_html('<a href="{}">{}</a>', url, address_to_unicode(value))
+        return mark_safe(f'<a href="{escape(url)}">{escape(display_address(value))}</a>')  # noqa: S308
 
     def render_domain(self, value: str) -> str:
-        return to_unicode(value)
+        return display_domain(value)
 
     def render_quota(self, value: int, record: Any) -> SafeString:
         return quota_cell(value, getattr(record, "used_bytes", None))
@@ -99,17 +102,23 @@ class MailboxTable(tables.Table):
         return toggle_form(self, url, record.active)
 
     def render_actions(self, record: Mailbox) -> SafeString:
+        labels = per_table(
+            self,
+            "actions",
+            lambda: [
+                escape(gettext("Actions")),
+                escape(gettext("Edit")),
+                escape(gettext("Password")),
+                escape(gettext("Purge")),
+            ],
+        )
         username = record.username
-        return format_html(
-            '<div class="btn-group btn-group-sm" role="group" aria-label="{}">\n'
-            '  <a class="btn btn-outline-primary" href="{}">{}</a>\n'
-            '  <a class="btn btn-outline-primary" href="{}">{}</a>\n'
-            '  <a class="btn btn-outline-danger" href="{}">{}</a>\n</div>',
-            gettext("Actions"),
-            row_url(self, "mailboxes:mailbox-edit", username),
-            gettext("Edit"),
-            row_url(self, "mailboxes:mailbox-password", username),
-            gettext("Password"),
-            row_url(self, "mailboxes:mailbox-purge", username),
-            gettext("Purge"),
+        edit = escape(row_url(self, "mailboxes:mailbox-edit", username))
+        password = escape(row_url(self, "mailboxes:mailbox-password", username))
+        purge = escape(row_url(self, "mailboxes:mailbox-purge", username))
+        return mark_safe(  # noqa: S308 - labels and URLs are escaped
+            f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[0]}">\n'
+            f'  <a class="btn btn-outline-primary" href="{edit}">{labels[1]}</a>\n'
+            f'  <a class="btn btn-outline-primary" href="{password}">{labels[2]}</a>\n'
+            f'  <a class="btn btn-outline-danger" href="{purge}">{labels[3]}</a>\n</div>'
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from domains.names import to_unicode
 from pfa.forms import action_label
+from vimbadmin.tables import display_domain
 
 
 class LogTable(tables.Table):
@@ -25,7 +25,7 @@ class LogTable(tables.Table):
         empty_text = _("No log rows match.")
 
     def render_domain(self, value: str) -> str:
-        return to_unicode(value)
+        return display_domain(value)
 
     def render_action(self, value: str) -> str:
         return action_label(value)
