@@ -25,7 +25,8 @@ from mailboxes.services import (
     mailbox_update,
 )
 from pfa.models import Quota2
-from tests.factories import make_alias, make_mailbox
+from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
+from tests.test_limits import needs_row_locks, pfa_cleanup, race, split  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +223,39 @@ def test_refresh_stamps_the_time_of_the_count(domain_a):
     assert row.usage_counted > old
     stats.refresh([domain_a.pk])
     assert DomainStats.objects.get(domain_id=domain_a.pk).counted > old
+
+
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+@pytest.mark.usefixtures("pfa_cleanup")
+def test_a_recount_racing_creates_and_deletes_loses_none_of_them(round_):
+    domain = make_domain("race.example")
+    admin = make_admin("admin@race.example", domains=[domain])
+    doomed = make_mailbox(domain, "doomed", quota_bytes=5 * MB)
+    make_mailbox(domain, "kept", quota_bytes=5 * MB)
+    outcomes = race(
+        [
+            lambda: mailbox_create(
+                actor=admin,
+                domain=domain,
+                local_part="left",
+                password=PASSWORD,
+                quota_bytes=10 * MB,
+            ),
+            lambda: stats.refresh([domain.pk]),
+            lambda: mailbox_purge(actor=admin, mailbox=doomed),
+            lambda: stats.refresh([domain.pk]),
+            lambda: make_alias(domain, "sales"),
+        ]
+    )
+    split(outcomes)
+    assert (
+        kept(domain)
+        == counted(domain)
+        == {
+            "mailboxes": 2,
+            "alias_rows": 3,
+            "quota_allocated": 15 * MB,
+        }
+    )
