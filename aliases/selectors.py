@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from accounts.scoping import is_superadmin, scoped
 from aliases.models import Alias
 from domains.models import Domain
 from mailboxes.models import Mailbox
-from mailboxes.selectors import address_search_terms, domain_filter_value, domain_restriction
+from mailboxes.selectors import (
+    address_search_terms,
+    domain_filter_value,
+    domain_restriction,
+    search_queryset,
+)
 
 # How many rows past Postfix Admin's total the last page may show (see AliasListQuerySet).
 LAST_PAGE_SLACK = 1000
@@ -81,11 +86,18 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     Mailboxes' own alias rows are left out unless `show_mailbox_aliases` is set.
     """
     is_mailbox = Exists(Mailbox.objects.filter(username=OuterRef("address")))
-    qs = scoped(user, Alias).annotate(is_mailbox=is_mailbox)
     hide_mailboxes = not filters.get("show_mailbox_aliases")
     if hide_mailboxes:
-        # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python.
-        qs = qs.filter(is_mailbox=False)
+        # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python. The flag the
+        # table reads is then a constant: as a second EXISTS in the select list PostgreSQL
+        # would hash every mailbox of every domain (40 ms at 110,000) to label 50 rows.
+        qs = (
+            scoped(user, Alias)
+            .filter(~is_mailbox)
+            .annotate(is_mailbox=Value(False, output_field=BooleanField()))
+        )
+    else:
+        qs = scoped(user, Alias).annotate(is_mailbox=is_mailbox)
     restriction = domain_restriction(user, domain_filter_value(filters.get("domain") or ""))
     if restriction:
         qs = qs.filter(**restriction)
@@ -95,7 +107,9 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     if match:
         qs = qs.filter(match)
     qs = qs.order_by("address")
-    if not hide_mailboxes or match:
+    if match:
+        return search_queryset(qs)
+    if not hide_mailboxes:
         return qs
     listed = AliasListQuerySet(model=Alias, query=qs.query.chain(), using=qs.db)
 
