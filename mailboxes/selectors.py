@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import idna
-from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connections
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
 
 from accounts.scoping import is_superadmin, scoped
 from aliases.models import Alias
@@ -20,6 +21,9 @@ LITERAL_DOMAINS_LIMIT = 200
 
 # How many aliases pointing at one mailbox its page lists; the rest is reached by searching.
 DELIVERING_ALIASES_LIMIT = 100
+
+# Up to this many search matches are sorted after matching (see SearchQuerySet).
+SORT_AFTER_MATCHING_LIMIT = 20_000
 
 
 def domain_filter_value(value: str) -> str:
@@ -80,16 +84,92 @@ def address_search_terms(q: str) -> list[str]:
     return terms
 
 
+class _Unindexed(Func):
+    """A text column's own value, as an expression no index returns in order."""
+
+    template = "(%(expressions)s || '')"
+    output_field = TextField()
+
+
+class SearchQuerySet(QuerySet):
+    """Search results that PostgreSQL sorts after matching them, when there are not too many.
+
+    With `ORDER BY username LIMIT 50` PostgreSQL prefers walking the (domain, username) index
+    and testing every row until 50 match, assuming matches are spread evenly; they rarely are
+    (every 'zoe' sorts last), so a search with 4,000 matches walked 96,000 rows (43 ms) where
+    the trigram indexes (pfa.indexes) find them in 2 ms. The paginator counts the matches
+    first; up to SORT_AFTER_MATCHING_LIMIT of them, a page orders by an expression no index
+    provides, which sorts exactly like the column, so the matches are found by the trigram
+    indexes and only they are sorted. MariaDB and SQLite have no such index: nothing changes.
+    """
+
+    _matches: int | None = None
+
+    def _clone(self) -> SearchQuerySet:
+        clone = super()._clone()
+        clone._matches = self._matches
+        return clone
+
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> SearchQuerySet:
+        clone = super()._filter_or_exclude(negate, args, kwargs)
+        clone._matches = None
+        return clone
+
+    def count(self) -> int:
+        counted = super().count()
+        if self._result_cache is None and not self.query.is_sliced:
+            self._matches = counted
+        return counted
+
+    def __getitem__(self, key: Any) -> Any:
+        result = super().__getitem__(key)
+        if (
+            isinstance(result, QuerySet)
+            and self._matches is not None
+            and self._matches <= SORT_AFTER_MATCHING_LIMIT
+            and connections[self.db].vendor == "postgresql"
+        ):
+            result.query.order_by = tuple(
+                _sorted_after_matching(result.model, item) for item in result.query.order_by
+            )
+        return result
+
+
+def _sorted_after_matching(model: Any, item: Any) -> Any:
+    """Return an ordering item of a text column as an unindexed expression, others unchanged."""
+    if not isinstance(item, str):
+        return item
+    name = item.removeprefix("-")
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return item
+    target = field.target_field if field.is_relation and field.many_to_one else field
+    if target.get_internal_type() not in ("CharField", "TextField"):
+        return item
+    expression = _Unindexed(F(name))
+    return expression.desc() if item.startswith("-") else expression.asc()
+
+
+def search_queryset(qs: QuerySet) -> SearchQuerySet:
+    """Return the same rows as a SearchQuerySet."""
+    return SearchQuerySet(model=qs.model, query=qs.query.chain(), using=qs.db)
+
+
 def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
-    """Return the user's mailboxes matching `q` (address or name) and `domain`, with usage."""
+    """Return the user's mailboxes matching `q` (address or name) and `domain`, with usage.
+
+    On PostgreSQL the trigram indexes of pfa.indexes find the matches (see SearchQuerySet).
+    """
     domain = domain_filter_value(filters.get("domain") or "")
     qs = restrict_to_domains(user, scoped(user, Mailbox), domain)
     q = (filters.get("q") or "").strip()
     if q:
+        # icontains is UPPER(name) LIKE UPPER(...) on PostgreSQL: the name index is on upper().
         match = Q(name__icontains=q)
         for term in address_search_terms(q):
             match |= Q(username__contains=term)
-        qs = qs.filter(match)
+        qs = search_queryset(qs.filter(match))
     # Usage comes from Dovecot's quota dict when it fills quota2; one subquery, not one per row.
     used = Quota2.objects.filter(username=OuterRef("username")).values("bytes")[:1]
     return qs.annotate(used_bytes=Subquery(used)).order_by("username")

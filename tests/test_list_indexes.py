@@ -6,13 +6,23 @@ import importlib
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.core.paginator import Paginator
 from django.db import connection
 
+import pfa.indexes
 import vimbadmin.pagination
 from mailboxes.models import Mailbox
-from pfa.indexes import LIST_INDEXES, missing, wanted
+from pfa.indexes import (
+    LIST_INDEXES,
+    SEARCH_INDEXES,
+    SearchIndex,
+    has_trigram_extension,
+    missing,
+    missing_search,
+    search_wanted,
+    wanted,
+)
 from tests.factories import make_mailbox
 
 LOG_INDEX = next(i for i in LIST_INDEXES if i.table == "log")
@@ -123,3 +133,128 @@ def test_a_deep_mailbox_list_page_shows_its_own_rows(super_client, domain_a, set
         assert f"user{n:02d}@alpha.example" in text
     for n in (*range(5), *range(10, 12)):
         assert f"user{n:02d}@alpha.example" not in text
+
+
+# Trigram search indexes (PostgreSQL) ------------------------------------------------------
+
+NAME_INDEX = next(i for i in SEARCH_INDEXES if i.name == "vimb_mailbox_name_trgm")
+
+
+def _needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+
+
+def _restore(index: SearchIndex) -> None:
+    if index.name not in _index_names(index.table):
+        with connection.cursor() as cursor:
+            cursor.execute(index.create_sql(connection))
+
+
+@pytest.mark.django_db
+def test_a_fresh_postgresql_database_has_the_search_indexes_and_others_none():
+    assert missing_search(connection) == []
+    if connection.vendor != "postgresql":
+        assert search_wanted(connection) == ()
+        return
+    assert has_trigram_extension(connection)
+    for index in SEARCH_INDEXES:
+        assert index.name in _index_names(index.table)
+    # The planner uses them for the lists' own search SQL, name in any case included.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql = str(Mailbox.objects.filter(name__icontains="zoe").values("pk").query)
+        cursor.execute("EXPLAIN " + sql.replace("%zoe%", "'%zoe%'"))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert NAME_INDEX.name in plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_migration_adds_indexes_only_to_a_fresh_schema():
+    _needs_postgresql()
+    migration = importlib.import_module("pfa.migrations.0003_search_indexes")
+    before = getattr(connection, "vimb_created_fresh", False)
+    _drop(NAME_INDEX.name)
+    try:
+        with connection.schema_editor() as editor:
+            connection.vimb_created_fresh = False
+            migration.add_on_fresh_schema(None, editor)
+        assert NAME_INDEX.name not in _index_names("mailbox")
+        with connection.schema_editor() as editor:
+            connection.vimb_created_fresh = True
+            migration.add_on_fresh_schema(None, editor)
+        assert NAME_INDEX.name in _index_names("mailbox")
+    finally:
+        connection.vimb_created_fresh = before
+        _restore(NAME_INDEX)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_migration_goes_on_without_the_extension(monkeypatch, capsys):
+    _needs_postgresql()
+    migration = importlib.import_module("pfa.migrations.0003_search_indexes")
+    # As for a user who may not create pg_trgm: CREATE EXTENSION fails.
+    monkeypatch.setattr(pfa.indexes, "has_trigram_extension", lambda connection: False)
+    monkeypatch.setattr(pfa.indexes, "CREATE_EXTENSION_SQL", "CREATE EXTENSION vimb_no_such")
+    before = getattr(connection, "vimb_created_fresh", False)
+    _drop(NAME_INDEX.name)
+    try:
+        with connection.schema_editor() as editor:
+            connection.vimb_created_fresh = True
+            migration.add_on_fresh_schema(None, editor)
+            # The failure did not spoil the migration's transaction.
+            editor.execute("SELECT 1")
+        assert "search indexes were not created" in capsys.readouterr().out
+        assert NAME_INDEX.name not in _index_names("mailbox")
+    finally:
+        connection.vimb_created_fresh = before
+        _restore(NAME_INDEX)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_optimize_indexes_adds_search_indexes_only_with_search():
+    out = StringIO()
+    if connection.vendor != "postgresql":
+        call_command("optimize_indexes", "--search", stdout=out)
+        assert "no index for substring searches" in out.getvalue()
+        return
+    _drop(NAME_INDEX.name)
+    try:
+        call_command("optimize_indexes", "--apply", stdout=out)
+        assert NAME_INDEX.name not in out.getvalue()
+        assert "add --search" in out.getvalue()
+        assert NAME_INDEX.name not in _index_names("mailbox")
+
+        out = StringIO()
+        call_command("optimize_indexes", "--search", "--sql", stdout=out)
+        assert (
+            f'IF NOT EXISTS "{NAME_INDEX.name}" ON "mailbox" USING gin '
+            "(upper((name)::text) gin_trgm_ops);"
+        ) in out.getvalue()
+
+        out = StringIO()
+        call_command("optimize_indexes", "--search", stdout=out)
+        assert f"missing: {NAME_INDEX.name} on mailbox" in out.getvalue()
+        assert NAME_INDEX.name not in _index_names("mailbox")
+
+        out = StringIO()
+        call_command("optimize_indexes", "--search", "--apply", stdout=out)
+        assert f"created {NAME_INDEX.name}" in out.getvalue()
+        assert missing_search(connection) == []
+    finally:
+        _restore(NAME_INDEX)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_optimize_indexes_explains_a_refused_extension(monkeypatch):
+    _needs_postgresql()
+    command = importlib.import_module("pfa.management.commands.optimize_indexes")
+    monkeypatch.setattr(command, "has_trigram_extension", lambda connection: False)
+    monkeypatch.setattr(command, "CREATE_EXTENSION_SQL", "CREATE EXTENSION vimb_no_such")
+    _drop(NAME_INDEX.name)
+    try:
+        with pytest.raises(CommandError, match="CREATE EXTENSION pg_trgm;` in database"):
+            call_command("optimize_indexes", "--search", "--apply", stdout=StringIO())
+        assert NAME_INDEX.name not in _index_names("mailbox")
+    finally:
+        _restore(NAME_INDEX)

@@ -1,31 +1,55 @@
-"""List, print or add the list-page indexes (pfa.indexes) on an adopted Postfix Admin database.
+"""List, print or add the list-page and search indexes (pfa.indexes) on an adopted database.
 
 Nothing is changed without --apply: an adopted database belongs to its operator, who decides
 whether to add indexes to Postfix Admin's tables (they are plain, non-unique indexes that
 Postfix Admin, Postfix and Dovecot ignore). On PostgreSQL they are built CONCURRENTLY, so mail
-delivery and the Postfix Admin UI keep writing while they are built.
+delivery and the Postfix Admin UI keep writing while they are built. The trigram search indexes
+(PostgreSQL only) are included only with --search: they need the pg_trgm extension, which
+--apply creates when the database user may (PostgreSQL 13+: the database's owner may).
 """
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
-from pfa.indexes import missing, wanted
+from pfa.indexes import (
+    CREATE_EXTENSION_SQL,
+    ListIndex,
+    SearchIndex,
+    has_trigram_extension,
+    missing,
+    missing_search,
+    search_wanted,
+    wanted,
+)
 from pfa.schema import SchemaError, check_usable, inspect_database
+
+
+def _columns(index: ListIndex | SearchIndex) -> str:
+    if isinstance(index, SearchIndex):
+        return f"{index.expression} gin_trgm_ops"
+    return ", ".join(index.columns)
 
 
 class Command(BaseCommand):
     help = (
         "Show the indexes that keep list pages fast on large Postfix Admin databases; "
-        "--sql prints their CREATE INDEX statements, --apply creates them."
+        "--search adds PostgreSQL's trigram indexes for searches, --sql prints the CREATE "
+        "statements, --apply creates them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default")
         parser.add_argument("--sql", action="store_true", help="print the SQL only")
         parser.add_argument("--apply", action="store_true", help="create the missing indexes")
+        parser.add_argument(
+            "--search",
+            action="store_true",
+            help="include the trigram search indexes (PostgreSQL, needs the pg_trgm extension)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
@@ -36,7 +60,14 @@ class Command(BaseCommand):
             check_usable(state)
         except SchemaError as exc:
             raise CommandError(str(exc)) from None
-        if not wanted(connection):
+        search = options["search"]
+        if search and not search_wanted(connection):
+            self.stdout.write(
+                _("%(vendor)s has no index for substring searches; they read the domain's rows.")
+                % {"vendor": connection.vendor}
+            )
+            search = False
+        if not wanted(connection) and not search:
             self.stdout.write(
                 _(
                     "Nothing to do on %(vendor)s: its secondary indexes already end with the "
@@ -45,11 +76,23 @@ class Command(BaseCommand):
                 % {"vendor": connection.vendor}
             )
             return
-        todo = missing(connection)
+        todo: list[ListIndex | SearchIndex] = [*missing(connection)]
+        needs_extension = False
+        if search:
+            todo += missing_search(connection)
+            needs_extension = bool(search_wanted(connection)) and not has_trigram_extension(
+                connection
+            )
         if not todo:
             self.stdout.write(_("All list indexes are present."))
+            if search:
+                self.stdout.write(_("All search indexes are present."))
+            else:
+                self._hint_search(connection)
             return
         if options["sql"]:
+            if needs_extension and any(isinstance(i, SearchIndex) for i in todo):
+                self.stdout.write(CREATE_EXTENSION_SQL + ";")
             for index in todo:
                 self.stdout.write(index.create_sql(connection, concurrently=True) + ";")
             return
@@ -59,12 +102,14 @@ class Command(BaseCommand):
                 % {
                     "name": index.name,
                     "table": index.table,
-                    "columns": ", ".join(index.columns),
+                    "columns": _columns(index),
                     "purpose": index.purpose,
                 }
             )
         if not options["apply"]:
             self.stdout.write(_("Nothing changed; run again with --apply to create them."))
+            if not search:
+                self._hint_search(connection)
             return
         # CREATE INDEX CONCURRENTLY refuses to run inside a transaction.
         connection.ensure_connection()
@@ -72,5 +117,31 @@ class Command(BaseCommand):
             raise CommandError(_("--apply needs autocommit (do not run it inside a transaction)."))
         with connection.cursor() as cursor:
             for index in todo:
+                if isinstance(index, SearchIndex) and needs_extension:
+                    self._create_extension(connection, cursor)
+                    needs_extension = False
                 cursor.execute(index.create_sql(connection, concurrently=True))
                 self.stdout.write(_("created %(name)s") % {"name": index.name})
+
+    def _create_extension(self, connection: BaseDatabaseWrapper, cursor: Any) -> None:
+        try:
+            cursor.execute(CREATE_EXTENSION_SQL)
+        except DatabaseError as exc:
+            raise CommandError(
+                _(
+                    "The search indexes need the pg_trgm extension, which this database user "
+                    "may not create (%(error)s). Have a superuser or the database's owner run "
+                    "`CREATE EXTENSION pg_trgm;` in database %(name)s, then run this again."
+                )
+                % {"error": str(exc).strip(), "name": connection.settings_dict["NAME"]}
+            ) from None
+        self.stdout.write(_("created extension pg_trgm"))
+
+    def _hint_search(self, connection: BaseDatabaseWrapper) -> None:
+        if search_wanted(connection) and missing_search(connection):
+            self.stdout.write(
+                _(
+                    "The trigram search indexes are not included; add --search to list or "
+                    "create them too."
+                )
+            )

@@ -1,0 +1,116 @@
+"""Search results of the mailbox and alias lists: exact, in the table's order, on every page."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+import mailboxes.selectors
+import vimbadmin.pagination
+from tests.factories import make_alias, make_mailbox
+
+pytestmark = pytest.mark.django_db
+
+
+def usernames(response) -> list[str]:
+    assert response.status_code == 200
+    return [row.record.username for row in response.context["table"].paginated_rows]
+
+
+def addresses(response) -> list[str]:
+    assert response.status_code == 200
+    return [row.record.address for row in response.context["table"].paginated_rows]
+
+
+def test_mailbox_search_pages_follow_the_chosen_sort(client_a, domain_a, settings):
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 3
+    for local, name in (
+        ("zoe.b", "Zoe Brandt"),
+        ("anna.z", "Anna Zoellner"),
+        ("carl", "Carl Mayer"),
+        ("mia.zoe", "Mia"),
+        ("ben", "Ben ZOE Kurz"),
+    ):
+        make_mailbox(domain_a, local, name=name)
+    # "zoe" is in four addresses or names, in any case; "carl" does not match.
+    first = client_a.get("/mailboxes/", {"q": "zoe"})
+    assert first.context["table"].paginator.count == 4
+    assert usernames(first) == [
+        "anna.z@alpha.example",
+        "ben@alpha.example",
+        "mia.zoe@alpha.example",
+    ]
+    assert usernames(client_a.get("/mailboxes/", {"q": "zoe", "page": 2})) == [
+        "zoe.b@alpha.example"
+    ]
+    assert usernames(client_a.get("/mailboxes/", {"q": "ZOE", "sort": "-username"})) == [
+        "zoe.b@alpha.example",
+        "mia.zoe@alpha.example",
+        "ben@alpha.example",
+    ]
+    assert usernames(client_a.get("/mailboxes/", {"q": "zoe", "sort": "name"})) == [
+        "anna.z@alpha.example",
+        "ben@alpha.example",
+        "mia.zoe@alpha.example",
+    ]
+
+
+def test_a_deep_search_page_fetched_by_keys_first_keeps_the_order(
+    client_a, domain_a, settings, monkeypatch
+):
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 2
+    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 0)
+    for n in (5, 3, 1, 4, 2):
+        make_mailbox(domain_a, f"hit{n}")
+        make_alias(domain_a, f"list{n}", [f"hit{n}@alpha.example"])
+    make_mailbox(domain_a, "other")
+    assert usernames(client_a.get("/mailboxes/", {"q": "hit", "page": 2})) == [
+        "hit3@alpha.example",
+        "hit4@alpha.example",
+    ]
+    assert usernames(client_a.get("/mailboxes/", {"q": "hit", "page": 3})) == ["hit5@alpha.example"]
+    assert addresses(client_a.get("/aliases/", {"q": "hit", "page": 2, "sort": "-address"})) == [
+        "list3@alpha.example",
+        "list2@alpha.example",
+    ]
+
+
+def test_alias_search_matches_address_or_destination_and_hides_mailbox_rows(client_a, domain_a):
+    make_mailbox(domain_a, "sales.lead")
+    make_alias(domain_a, "sales", ["x@elsewhere.example"])
+    make_alias(domain_a, "team", ["sales.lead@alpha.example", "y@elsewhere.example"])
+    make_alias(domain_a, "info", ["z@elsewhere.example"])
+    response = client_a.get("/aliases/", {"q": "sales"})
+    assert response.context["table"].paginator.count == 2
+    assert addresses(response) == ["sales@alpha.example", "team@alpha.example"]
+    shown = client_a.get("/aliases/", {"q": "sales", "show_mailbox_aliases": "1"})
+    # sales.lead@ and sales@ sort differently in C and in natural-language collations.
+    assert sorted(addresses(shown)) == [
+        "sales.lead@alpha.example",
+        "sales@alpha.example",
+        "team@alpha.example",
+    ]
+    # The mailbox's own row links to the mailbox, not to an alias form.
+    assert 'href="/mailboxes/sales.lead@alpha.example/"' in shown.content.decode()
+
+
+def _page_sql(client, url: str, params: dict[str, str]) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return "\n".join(q["sql"] for q in queries if "LIMIT" in q["sql"] and "ORDER BY" in q["sql"])
+
+
+def test_postgresql_sorts_few_matches_after_matching_and_many_along_the_index(
+    client_a, domain_a, monkeypatch
+):
+    for n in range(3):
+        make_mailbox(domain_a, f"hit{n}")
+    sorted_after = "|| '')"
+    sql = _page_sql(client_a, "/mailboxes/", {"q": "hit"})
+    assert (sorted_after in sql) == (connection.vendor == "postgresql")
+    # Past the limit the usual ORDER BY stays: an early stop along the index is likelier.
+    monkeypatch.setattr(mailboxes.selectors, "SORT_AFTER_MATCHING_LIMIT", 2)
+    assert sorted_after not in _page_sql(client_a, "/mailboxes/", {"q": "hit"})
+    # A list without a search keeps its ORDER BY too.
+    assert sorted_after not in _page_sql(client_a, "/mailboxes/", {})
