@@ -85,19 +85,7 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
 
     Mailboxes' own alias rows are left out unless `show_mailbox_aliases` is set.
     """
-    is_mailbox = Exists(Mailbox.objects.filter(username=OuterRef("address")))
-    hide_mailboxes = not filters.get("show_mailbox_aliases")
-    if hide_mailboxes:
-        # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python. The flag the
-        # table reads is then a constant: as a second EXISTS in the select list PostgreSQL
-        # would hash every mailbox of every domain (40 ms at 110,000) to label 50 rows.
-        qs = (
-            scoped(user, Alias)
-            .filter(~is_mailbox)
-            .annotate(is_mailbox=Value(False, output_field=BooleanField()))
-        )
-    else:
-        qs = scoped(user, Alias).annotate(is_mailbox=is_mailbox)
+    qs = scoped(user, Alias)
     restriction = domain_restriction(user, domain_filter_value(filters.get("domain") or ""))
     if restriction:
         qs = qs.filter(**restriction)
@@ -105,7 +93,18 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     for term in address_search_terms(filters.get("q") or ""):
         match |= Q(address__contains=term) | Q(goto__contains=term)
     if match:
+        # Before the NOT EXISTS below: MariaDB tests conditions in the written order, and
+        # probing the mailboxes for every alias row of a domain first made a search 4x slower.
         qs = qs.filter(match)
+    is_mailbox = Exists(Mailbox.objects.filter(username=OuterRef("address")))
+    hide_mailboxes = not filters.get("show_mailbox_aliases")
+    if hide_mailboxes:
+        # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python. The flag the
+        # table reads is then a constant: as a second EXISTS in the select list PostgreSQL
+        # would hash every mailbox of every domain (40 ms at 110,000) to label 50 rows.
+        qs = qs.filter(~is_mailbox).annotate(is_mailbox=Value(False, output_field=BooleanField()))
+    else:
+        qs = qs.annotate(is_mailbox=is_mailbox)
     qs = qs.order_by("address")
     if match:
         return search_queryset(qs)
