@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.scoping import is_superadmin, scoped
+from accounts.scoping import can_manage_domain, is_superadmin, scoped
 from domains.models import Domain
 from pfa.models import Log
 
@@ -20,12 +20,14 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _within_own_domains(user: Any, queryset: QuerySet[Log]) -> QuerySet[Log]:
-    """Repeat a domain admin's domains as literals on the scoped log.
+def _own_domains_log(user: Any) -> QuerySet[Log]:
+    """Return the log of a domain admin's domains, named as literals where they are few.
 
     Neither engine walks the (domain, timestamp) index for `domain IN (SELECT ...)`: they read
     every log row of the admin's domains and sort them (3 s on MariaDB with 100,000 mailboxes).
-    With literal names the newest rows come straight off the index (0.1 ms on PostgreSQL).
+    With literal names the newest rows come straight off the index (0.1 ms on PostgreSQL). The
+    names are exactly the scope, so the scope's subquery is left out: MariaDB planned the two
+    together as a join that doubled the cost of a deep page's keys.
     """
     names = list(
         scoped(user, Domain)
@@ -33,21 +35,29 @@ def _within_own_domains(user: Any, queryset: QuerySet[Log]) -> QuerySet[Log]:
         .values_list("domain", flat=True)[: LITERAL_DOMAINS_LIMIT + 1]
     )
     if len(names) > LITERAL_DOMAINS_LIMIT:
-        return queryset
+        return scoped(user, Log)
     if len(names) == 1:
-        return queryset.filter(domain=names[0])
-    return queryset.filter(domain__in=names)
+        return Log.objects.filter(domain=names[0])
+    return Log.objects.filter(domain__in=names)
 
 
 def log_list(user: Any, filters: dict[str, Any]) -> QuerySet[Log]:
     """Return the log rows the user may see, newest first, narrowed by the filters."""
-    queryset = scoped(user, Log)
     # Equality on domain and a range on timestamp match the (domain, timestamp) and
     # (timestamp) indexes, so a page stays cheap on a table of millions of rows.
-    if filters.get("domain"):
-        queryset = queryset.filter(domain=filters["domain"])
-    elif not is_superadmin(user):
-        queryset = _within_own_domains(user, queryset)
+    selected = filters.get("domain")
+    if is_superadmin(user):
+        # Every row, those of purged domains and of no domain included.
+        queryset = Log.objects.filter(domain=selected) if selected else Log.objects.all()
+    elif selected:
+        # One domain of the admin's (checked here, not only by the form) or nothing.
+        queryset = (
+            Log.objects.filter(domain=selected)
+            if can_manage_domain(user, selected)
+            else Log.objects.none()
+        )
+    else:
+        queryset = _own_domains_log(user)
     if filters.get("action"):
         queryset = queryset.filter(action=filters["action"])
     if filters.get("admin"):

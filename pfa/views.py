@@ -7,13 +7,14 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.views.generic import ListView
-from django_tables2 import LazyPaginator, SingleTableMixin
+from django_tables2 import SingleTableMixin
 
 from pfa.forms import LogFilterForm
 from pfa.models import Log
 from pfa.selectors import log_list
 from pfa.tables import LogTable
 from vimbadmin import sticky
+from vimbadmin.pagination import DeferredLazyPaginator
 from vimbadmin.views import AdminRequiredMixin
 
 
@@ -25,7 +26,10 @@ class LogListView(AdminRequiredMixin, SingleTableMixin, ListView):
 
     def get_table_pagination(self, table: Any) -> dict[str, Any]:
         # A lazy paginator never counts the whole (possibly huge) log table.
-        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE, "paginator_class": LazyPaginator}
+        return {
+            "per_page": settings.VIMBADMIN_LIST_PAGE_SIZE,
+            "paginator_class": DeferredLazyPaginator,
+        }
 
     def get_queryset(self) -> QuerySet[Log]:
         data = self.request.GET.copy()

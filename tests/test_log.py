@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+import vimbadmin.pagination
 from pfa.models import Log
-from tests.factories import make_domain
+from pfa.selectors import log_list
+from tests.factories import make_admin, make_domain
 from vimbadmin.sticky import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +155,41 @@ def test_pagination_is_lazy(super_client, domain_a, settings):
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
 
 
+@pytest.mark.parametrize("who", ["super_client", "client_a"])
+def test_deep_pages_fetch_keys_first_and_show_the_same_rows(request, who, settings, monkeypatch):
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 3
+    # Pages from the third on take the two-step path of deep pages.
+    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 6)
+    client = request.getfixturevalue(who)
+    Log.objects.all().delete()
+    start = timezone.now() - datetime.timedelta(days=1)
+    same_time = start + datetime.timedelta(hours=1)
+    for i in range(11):
+        # Rows 4-7 share one timestamp: the id orders them, on both paths alike.
+        when = same_time if 4 <= i <= 7 else start + datetime.timedelta(minutes=i)
+        _log("alpha.example", "edit_alias", f"row{i}", when=when)
+    expected = [f"row{i}" for i in (7, 6, 5, 4, 10, 9, 8, 3, 2, 1, 0)]
+    shown = []
+    for number in (1, 2, 3, 4):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LIST, {"page": number})
+        assert response.status_code == 200
+        shown += [r.split()[-1] for r in _rows(response.content.decode())]
+        html = response.content.decode()
+        # Another page is offered exactly while there is one.
+        assert (f"page={number + 1}" in html) == (number < 4)
+        if number >= 3:
+            assert any(
+                "OFFSET" in q["sql"].upper()
+                and '"data"' not in q["sql"].lower()
+                and "`data`" not in q["sql"].lower()
+                for q in queries.captured_queries
+            )
+    assert shown == expected
+    # A page past the end is no error page (the table shows what it can, as before).
+    assert client.get(LIST, {"page": 9}).status_code == 200
+
+
 def _list_queries(client, count: int) -> int:
     Log.objects.all().delete()
     start = timezone.now() - datetime.timedelta(days=1)
@@ -195,3 +232,11 @@ def test_many_domains_filter_is_typed(super_client, client_a, history, monkeypat
     # A domain admin typing a foreign domain learns nothing about it.
     html = client_a.get(LIST, {"domain": "beta.example"}).content.decode()
     assert "beta.example" not in " ".join(_rows(html))
+
+
+def test_selector_never_hands_a_domain_admin_another_domains_log(history, domain_a, domain_b):
+    # The form refuses such a choice; the selector refuses it again by itself.
+    admin = make_admin("sel@admins.example", domains=[domain_a])
+    assert not log_list(admin, {"domain": "beta.example"}).exists()
+    assert {row.domain for row in log_list(admin, {"domain": "alpha.example"})} == {"alpha.example"}
+    assert {row.domain for row in log_list(admin, {})} == {"alpha.example"}
