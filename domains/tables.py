@@ -87,6 +87,14 @@ class DomainTable(tables.Table):
     def render_usage_bytes(self, value: int) -> str:
         return usage_text(value)
 
+    def render_backupmx(self, value: Any, record: Any, bound_column: Any) -> SafeString:
+        # The column's own yes/no markup, made once for each answer.
+        return per_table(
+            self,
+            f"backupmx:{bool(value)}",
+            lambda: bound_column.column.render(value, record, bound_column),
+        )
+
     def render_active(self, record: Any) -> SafeString:
         # Only a super admin may switch a whole domain on or off.
         if per_table(self, "superadmin", lambda: is_superadmin(self.request.user)):
