@@ -117,6 +117,10 @@ TEMPLATES = [
 ]
 
 
+# Django's form rendering with the plain input and select widgets written in Python (same markup).
+FORM_RENDERER = "vimbadmin.renderers.FastWidgetRenderer"
+
+
 def _database() -> dict:
     url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     try:
