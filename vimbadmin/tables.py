@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import lru_cache
+from types import MethodType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -152,6 +153,24 @@ def active_badge(active: bool, title: str | None = None) -> SafeString:
 _ZONE_FORMAT_CHARS = frozenset("eIOrTZ")
 
 
+@lru_cache(maxsize=512)
+def _method_signature(function: Callable[..., Any]) -> tuple[tuple[str, ...], Any]:
+    # Bound to a stand-in: a signature does not depend on the instance.
+    args, kwargs_name = signature(MethodType(function, _MISSING))
+    return tuple(args), kwargs_name
+
+
+def _signature(render: Any) -> tuple[tuple[str, ...], Any]:
+    """Return django-tables2's signature() of a render function, inspected once per method.
+
+    A table's render_FOO methods are bound anew for every request's table.
+    """
+    if isinstance(render, MethodType):
+        return _method_signature(render.__func__)
+    args, kwargs_name = signature(render)
+    return tuple(args), kwargs_name
+
+
 class DateCells:
     """Format cells as '{{ value|date:FORMAT|default:default }}' does, parsing FORMAT once.
 
@@ -203,7 +222,7 @@ class _FastColumn:
         date_format = self._date_format()
         if date_format is not None:
             self.render = DateCells(date_format, self.default)
-        args, kwargs_name = signature(self.render)
+        args, kwargs_name = _signature(self.render)
         self.wants_all = bool(kwargs_name)
         self.args = () if self.wants_all else tuple(args)
         attrs = bound_column.attrs

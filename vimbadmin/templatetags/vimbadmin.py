@@ -5,8 +5,8 @@ from typing import Any
 from django import template
 
 from accounts.scoping import is_superadmin as _is_superadmin
-from domains.names import address_to_unicode, to_unicode
 from mailboxes.quota import format_bytes
+from vimbadmin.tables import display_address, display_domain
 
 register = template.Library()
 
@@ -18,12 +18,12 @@ def is_superadmin(user: Any) -> bool:
 
 @register.filter
 def unicode_domain(value: str) -> str:
-    return to_unicode(value or "")
+    return display_domain(value or "")
 
 
 @register.filter
 def unicode_address(value: str) -> str:
-    return address_to_unicode(value or "")
+    return display_address(value or "")
 
 
 @register.filter
