@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from domains.models import Domain, DomainStats
@@ -182,3 +182,22 @@ def refresh(names: Sequence[str] | None = None, *, counts: bool = True) -> int:
                 DomainStats.objects.filter(domain_id=name).update(**values[name], **stamps)
             ensure([name for name in chunk if name not in have])
     return len(names)
+
+
+def kept_totals(domains: Any) -> tuple[int, int] | None:
+    """Return the kept (mailboxes, alias rows) of a Domain queryset's domains, summed.
+
+    One query while every domain has its row. Domains without one (added by other tools) are
+    measured and stored first, a chunk at a time; None while some are still left: the caller
+    then counts rows itself.
+    """
+    for _attempt in range(2):
+        totals = domains.order_by().aggregate(
+            mailboxes=Sum("stats__mailboxes"),
+            alias_rows=Sum("stats__alias_rows"),
+            missing=Count("pk", filter=Q(stats__isnull=True)),
+        )
+        if not totals["missing"]:
+            return int(totals["mailboxes"] or 0), int(totals["alias_rows"] or 0)
+        ensure_missing(domains)
+    return None
