@@ -97,7 +97,7 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.domain = selectors.domain_get(request.user, kwargs["domain"])
         # Opening a domain selects it, so the mailbox and alias lists that follow are filtered.
-        request.session[sticky.SESSION_KEY] = self.domain.domain
+        sticky.select(request, self.domain.domain)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

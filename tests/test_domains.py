@@ -522,3 +522,20 @@ def test_purge_clears_selected_domain(super_client, domain_a):
     super_client.get(_detail("alpha.example"))
     super_client.post(_purge("alpha.example"), {"confirm": "alpha.example"})
     assert SESSION_KEY not in super_client.session
+
+
+def test_an_unchanged_domain_selection_does_not_write_the_session(client_a, domain_a):
+    client_a.get("/mailboxes/", {"domain": "alpha.example"})
+    with CaptureQueriesContext(connection) as queries:
+        response = client_a.get("/mailboxes/", {"domain": "alpha.example"})
+    assert response.status_code == 200
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "django_session" in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ]
+    assert writes == []
+    assert client_a.session[SESSION_KEY] == "alpha.example"
+    client_a.get("/mailboxes/", {"domain": ""})
+    assert SESSION_KEY not in client_a.session
