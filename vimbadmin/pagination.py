@@ -15,6 +15,7 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
+from django.db.models.sql.where import WhereNode
 from django.utils.translation import gettext as _
 from django_tables2 import LazyPaginator
 
@@ -36,6 +37,18 @@ def _queryset_of(object_list: Any) -> QuerySet | None:
     ):
         return data
     return None
+
+
+def _by_keys(queryset: QuerySet, keys: list[Any]) -> QuerySet:
+    """Return the queryset's rows with these keys, in its order, with its annotations.
+
+    The keys were chosen by the queryset's own conditions (its scope and filters), so only the
+    key lookup is kept: with `domain = X AND username IN (...)` MariaDB walked the domain's
+    index instead of looking the 50 keys up (20-30 ms instead of under 1 ms at 100,000).
+    """
+    rows = queryset.all()
+    rows.query.where = WhereNode()
+    return rows.filter(pk__in=keys)
 
 
 def _rows_of(object_list: Any, rows: QuerySet) -> Any:
@@ -61,9 +74,7 @@ class DeferredPaginator(Paginator):
             top = self.count
         keys = list(queryset.values_list("pk", flat=True)[bottom:top])
         # The same ordering, so the page's rows come back in the order their keys were chosen.
-        return self._get_page(
-            _rows_of(self.object_list, queryset.filter(pk__in=keys)), number, self
-        )
+        return self._get_page(_rows_of(self.object_list, _by_keys(queryset, keys)), number, self)
 
 
 class DeferredLazyPaginator(LazyPaginator):
@@ -92,7 +103,7 @@ class DeferredLazyPaginator(LazyPaginator):
             raise EmptyPage(_("That page contains no results"))
         else:
             self._num_pages = self._final_num_pages = number
-        return Page(list(_rows_of(self.object_list, queryset.filter(pk__in=keys))), number, self)
+        return Page(list(_rows_of(self.object_list, _by_keys(queryset, keys))), number, self)
 
 
 # How many rows past a kept total the last page may show (see RuleCountedQuerySet).
