@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from aliases.models import Alias
@@ -12,11 +13,12 @@ from mailboxes.models import Mailbox
 from mailboxes.selectors import (
     address_search_terms,
     domain_filter_value,
+    domain_restriction,
     search_queryset,
     shown_domains,
     visible_rows,
 )
-from vimbadmin.pagination import counted_by
+from vimbadmin.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
 
 
 def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
@@ -63,4 +65,62 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         mailboxes, alias_rows = totals
         return max(alias_rows - mailboxes, 0)
 
-    return counted_by(qs, postfix_admin_count)
+    listed = counted_by(qs, postfix_admin_count)
+    restriction = domain_restriction(user, domain)
+    names = (restriction or {}).get("domain_id__in") or [(restriction or {}).get("domain_id")]
+    if len(names) == 1 and names[0]:
+        listed = AliasListQuerySet(model=Alias, query=listed.query.chain(), using=listed.db)
+        listed._count_rule = postfix_admin_count
+        listed._one_domain = names[0]
+    return listed
+
+
+# The keys of one page of one domain's aliases, mailboxes' own rows left out (PostgreSQL).
+_MERGED_KEYS = (
+    "SELECT a.address FROM alias a LEFT JOIN"
+    " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username) m"
+    " ON m.username = a.address WHERE a.domain = %s AND m.username IS NULL"
+)
+_MERGED_KEYS_SQL = {
+    "ASC": _MERGED_KEYS + " ORDER BY a.address ASC LIMIT %s OFFSET %s",
+    "DESC": _MERGED_KEYS + " ORDER BY a.address DESC LIMIT %s OFFSET %s",
+}
+
+
+class AliasListQuerySet(RuleCountedQuerySet):
+    """One domain's aliases without the mailboxes' own rows, in address order: the alias list.
+
+    On PostgreSQL a page's keys come from a merge of the domain's two ordered indexes, alias
+    (domain, address) and mailbox (domain, username), written as a join to the domain's sorted
+    mailbox names: NOT EXISTS made the planner probe the mailbox index once per alias row
+    (nested loop) or merge against every domain's mailboxes (the primary key), 37 ms for
+    page 1 and 170-480 ms for page 1,000 of a 400,000-row domain instead of 7 and 38 ms.
+    """
+
+    _one_domain: str | None = None
+
+    def _clone(self) -> AliasListQuerySet:
+        clone = super()._clone()
+        clone._one_domain = self._one_domain
+        return clone
+
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> AliasListQuerySet:
+        clone = super()._filter_or_exclude(negate, args, kwargs)
+        clone._one_domain = None
+        return clone
+
+    def page_keys(self, bottom: int, top: int) -> list[str] | None:
+        """Return the addresses of rows bottom..top, or None to let the query itself find them."""
+        order = tuple(self.query.order_by)
+        if (
+            self._one_domain is None
+            or connections[self.db].vendor != "postgresql"
+            or order not in (("address",), ("-address",))
+        ):
+            return None
+        if self._counted is not None and top == self._counted:
+            top += LAST_PAGE_SLACK
+        sql = _MERGED_KEYS_SQL["DESC" if order[0].startswith("-") else "ASC"]
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, [self._one_domain, self._one_domain, top - bottom, bottom])
+            return [row[0] for row in cursor.fetchall()]

@@ -67,12 +67,16 @@ class DeferredPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         queryset = _queryset_of(self.object_list)
-        if bottom < DEFERRED_FROM_ROW or queryset is None:
-            return super().page(number)
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        keys = list(queryset.values_list("pk", flat=True)[bottom:top])
+        # A queryset may know a cheaper way to its page's keys than its own SQL (the alias list).
+        keys_of = getattr(queryset, "page_keys", None)
+        keys = keys_of(bottom, top) if keys_of is not None else None
+        if keys is None:
+            if bottom < DEFERRED_FROM_ROW or queryset is None:
+                return super().page(number)
+            keys = list(queryset.values_list("pk", flat=True)[bottom:top])
         # The same ordering, so the page's rows come back in the order their keys were chosen.
         return self._get_page(_rows_of(self.object_list, _by_keys(queryset, keys)), number, self)
 
