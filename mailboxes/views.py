@@ -19,6 +19,7 @@ from accounts.scoping import scoped
 from aliases.tables import target_label
 from domains.models import Domain
 from domains.names import address_to_unicode, normalize_local_part
+from mailboxes import selectors as mailbox_selectors
 from mailboxes.emails import send_settings_email
 from mailboxes.forms import (
     ForwardingForm,
@@ -107,6 +108,10 @@ class DomainFilteredListView(ScopedMixin, SingleTableMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(filter_context(self.filter_form))
+        # Set by the paginator's count of a search (SearchQuerySet): more matches than shown.
+        shown = getattr(context.get("table"), "data", None)
+        context["search_capped"] = bool(getattr(getattr(shown, "data", None), "capped", False))
+        context["search_limit"] = mailbox_selectors.SEARCH_RESULTS_LIMIT
         return context
 
 

@@ -101,16 +101,39 @@ def _page_sql(client, url: str, params: dict[str, str]) -> str:
     return "\n".join(q["sql"] for q in queries if "LIMIT" in q["sql"] and "ORDER BY" in q["sql"])
 
 
-def test_postgresql_sorts_few_matches_after_matching_and_many_along_the_index(
-    client_a, domain_a, monkeypatch
-):
+def test_postgresql_sorts_matches_after_matching_and_a_list_along_the_index(client_a, domain_a):
     for n in range(3):
         make_mailbox(domain_a, f"hit{n}")
     sorted_after = "|| '')"
     sql = _page_sql(client_a, "/mailboxes/", {"q": "hit"})
     assert (sorted_after in sql) == (connection.vendor == "postgresql")
-    # Past the limit the usual ORDER BY stays: an early stop along the index is likelier.
-    monkeypatch.setattr(mailboxes.selectors, "SORT_AFTER_MATCHING_LIMIT", 2)
-    assert sorted_after not in _page_sql(client_a, "/mailboxes/", {"q": "hit"})
-    # A list without a search keeps its ORDER BY too.
+    # A list without a search keeps its ORDER BY.
     assert sorted_after not in _page_sql(client_a, "/mailboxes/", {})
+
+
+@pytest.mark.parametrize("path", ["/mailboxes/", "/aliases/"])
+def test_a_search_past_the_limit_shows_that_many_matches_in_order_and_says_so(
+    client_a, domain_a, monkeypatch, settings, path
+):
+    for n in range(5):
+        make_mailbox(domain_a, f"hit{n}")
+        make_alias(domain_a, f"hitlist{n}")
+    response = client_a.get(path, {"q": "hit"})
+    assert "matches:" not in response.content.decode()
+    monkeypatch.setattr(mailboxes.selectors, "SEARCH_RESULTS_LIMIT", 3)
+    response = client_a.get(path, {"q": "hit"})
+    html = response.content.decode()
+    assert "More than 3 matches: 3 of them are shown, in order." in html
+    assert response.context["table"].paginator.count == 3
+    shown = [str(row.record.pk) for row in response.context["table"].paginated_rows]
+    assert len(shown) == 3
+    assert shown == sorted(shown)
+    assert all("hit" in key for key in shown)
+    # The same rows when the pages fetch their keys first (deep pages), two per page.
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 2
+    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 0)
+    paged = []
+    for number in (1, 2):
+        page = client_a.get(path, {"q": "hit", "page": number})
+        paged += [str(row.record.pk) for row in page.context["table"].paginated_rows]
+    assert paged == shown
