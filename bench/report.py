@@ -1,6 +1,7 @@
 """Print Markdown tables of the newest result per engine and size (for bench/RESULTS.md).
 
 python bench/report.py [bench/results/*.json ...]
+python bench/report.py --summary     # one table: median (p95) per page, engine and size
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def newest(paths: list[Path]) -> list[dict[str, Any]]:
     for path in sorted(paths, key=lambda p: json.loads(p.read_text())["when"]):
         data = json.loads(path.read_text())
         key = (data["engine"], data["size"])
-        if key in best:
+        if key in best and "--only" in data["command"]:
             # A partial run (--only) replaces only the pages it measured.
             old = best[key]
             steps = {(s["name"], s["role"]): s for s in old["steps"]}
@@ -80,9 +81,42 @@ def table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _shape(name: str) -> str:
+    """Return a page's name without its size-dependent page number (p20, p400, p1000)."""
+    words = name.split()
+    return " ".join(
+        "p-deep" if w.startswith("p") and w[1:].isdigit() and w != "p1" else w for w in words
+    )
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """Return one table of medians (p95) per page and role, a column per engine and size."""
+    columns = [(d["engine"], d["size"]) for d in results]
+    cells: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
+    for data in results:
+        for s in data["steps"]:
+            if s["median_ms"] is None:
+                continue
+            text = f"{s['median_ms']:.0f} ({s['p95_ms']:.0f}){mark(s)}"
+            key = (_shape(s["name"]).replace("p-deep", "deep page"), s["role"])
+            cells.setdefault(key, {})[(data["engine"], data["size"])] = text
+    names = {"postgresql": "PG", "mysql": "MariaDB"}
+    head = " | ".join(f"{names.get(e, e)} {z}" for e, z in columns)
+    lines = [f"| page | role | {head} |", "|---|---|" + "---:|" * len(columns)]
+    for (page, role), row in cells.items():
+        values = " | ".join(row.get(c, "") for c in columns)
+        lines.append(f"| {page} | {role} | {values} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(RESULTS.glob("*.json"))
+    args = sys.argv[1:]
+    only_summary = "--summary" in args
+    paths = [Path(p) for p in args if p != "--summary"] or sorted(RESULTS.glob("*.json"))
     results = newest(paths)
+    if only_summary:
+        print(summary(results))
+        return
     if results:
         m = results[-1]["machine"]
         print(
