@@ -46,9 +46,17 @@ def missing_prerequisites(driver: str) -> list[str]:
         return problems
     if os.geteuid() != 0:
         problems.append("Postfix's master and Dovecot must be started as root")
-    maps = subprocess.run(
-        ["postconf", "-m"], capture_output=True, text=True, check=False, env=_env()
-    ).stdout.split()
+    # An empty configuration of our own: a host whose Postfix was installed with "No
+    # configuration" has no /etc/postfix/main.cf, and postconf then lists nothing.
+    with tempfile.TemporaryDirectory() as config:
+        (Path(config) / "main.cf").touch()
+        maps = subprocess.run(
+            ["postconf", "-c", config, "-m"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_env(),
+        ).stdout.split()
     if driver not in maps:
         problems.append(f"Postfix has no {driver} map support (install postfix-{driver})")
     if not any(Path("/usr/lib/dovecot/modules").glob(f"**/libdriver_{driver}.so")):
