@@ -66,6 +66,13 @@ class DomainListView(AdminRequiredMixin, PagedTableMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["filter_form"] = self.filter_form
+        # The usage shown is what domain_stats last read from Dovecot's quota2: say since when.
+        stamps = [
+            row.record.usage_counted
+            for row in context["table"].paginated_rows
+            if getattr(row.record, "usage_counted", None) is not None
+        ]
+        context["usage_as_of"] = min(stamps) if stamps else None
         # The list itself is never narrowed by the selected domain, but ?domain= clears it here.
         context["sticky_domain"] = sticky.sticky_domain(self.request)
         return context

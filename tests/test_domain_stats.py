@@ -294,3 +294,12 @@ def test_a_domain_admin_selecting_another_domain_sees_nothing(client_a, domain_a
             str(row.record.pk) for row in response.context["table"].paginated_rows
         )
         assert response.context["table"].paginator.count == 0
+
+
+def test_the_domain_list_says_since_when_its_usage_is(super_client, domain_a):
+    make_mailbox(domain_a, "ann")
+    when = timezone.now() - datetime.timedelta(hours=3)
+    DomainStats.objects.filter(domain_id=domain_a.pk).update(usage_counted=when)
+    response = super_client.get("/domains/")
+    shown = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+    assert f"Usage as Dovecot reported it at {shown} or later" in response.content.decode()
