@@ -166,8 +166,9 @@ def refresh(names: Sequence[str] | None = None, *, counts: bool = True) -> int:
         DomainStats.objects.exclude(domain_id__in=Domain.objects.values("domain")).delete()
     for chunk in _chunks(list(names)):
         with transaction.atomic():
-            rows = DomainStats.objects.filter(domain_id__in=chunk)
+            rows = DomainStats.objects.filter(domain_id__in=chunk).order_by("domain_id")
             if counts:
+                # In key order, so two recounts running at once queue instead of deadlocking.
                 rows = rows.select_for_update()
             have = set(rows.values_list("domain_id", flat=True))
             now = timezone.now()
