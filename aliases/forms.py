@@ -156,14 +156,27 @@ class AliasFilterForm(DomainFilterForm):
     show_mailbox_aliases = forms.BooleanField(label=_("Show mailbox aliases"), required=False)
 
 
+class LocalPartField(forms.CharField):
+    """The part of a new address before the @; the domain is chosen beside it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Local part"))
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if "@" in text:
+            raise ValidationError(_("Enter only the part before the @."), code="invalid")
+        return text
+
+
 class AliasCreateForm(StyledForm):
     """Create an alias: domain, local part (empty for the catch-all) and destinations."""
 
     domain = forms.Field()  # replaced in __init__ by the scoped choice field
-    local_part = forms.CharField(
-        label=_("Local part"),
+    local_part = LocalPartField(
         required=False,
-        max_length=64,
         help_text=_("The part before the @. Leave it empty for the catch-all @domain."),
     )
     targets = forms.CharField(
@@ -184,12 +197,6 @@ class AliasCreateForm(StyledForm):
         if not is_superadmin(user):
             del self.fields["override_limits"]
         self.style_widgets()
-
-    def clean_local_part(self) -> str:
-        value = self.cleaned_data["local_part"].strip()
-        if "@" in value:
-            raise ValidationError(_("Enter only the part before the @."), code="invalid")
-        return value
 
     def clean_targets(self) -> list[str]:
         return clean_destinations(self.cleaned_data["targets"])

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aliases.models import Alias
 from vimbadmin.tables import (
+    action_buttons,
     active_badge,
     display_address,
     display_domain,
@@ -36,6 +37,13 @@ def target_label(target: str) -> str:
     if target.startswith("@"):
         return "@" + display_domain(target[1:])
     return display_address(target)
+
+
+# The buttons of each alias row (a mailbox's own row links to its forwarding instead).
+ALIAS_ACTIONS = (
+    ("aliases:alias-edit", _("Edit"), "primary"),
+    ("aliases:alias-delete", _("Delete"), "danger"),
+)
 
 
 class AliasTable(tables.Table):
@@ -87,26 +95,11 @@ class AliasTable(tables.Table):
         return toggle_form(self, url, record.active)
 
     def render_actions(self, record: Alias) -> SafeString:
-        labels = per_table(
-            self,
-            "actions",
-            lambda: [
-                escape(gettext("Mailbox forwarding")),
-                escape(gettext("Actions")),
-                escape(gettext("Edit")),
-                escape(gettext("Delete")),
-            ],
-        )
         address = record.address
         if getattr(record, "is_mailbox", False):
+            label = per_table(self, "forwarding", lambda: escape(gettext("Mailbox forwarding")))
             url = escape(row_url(self, "mailboxes:mailbox-detail", address))
             return mark_safe(  # noqa: S308 - escaped
-                f'<a class="btn btn-sm btn-outline-primary" href="{url}#forwarding">{labels[0]}</a>'
+                f'<a class="btn btn-sm btn-outline-primary" href="{url}#forwarding">{label}</a>'
             )
-        edit = escape(row_url(self, "aliases:alias-edit", address))
-        delete = escape(row_url(self, "aliases:alias-delete", address))
-        return mark_safe(  # noqa: S308 - labels and URLs are escaped
-            f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[1]}">\n'
-            f'  <a class="btn btn-outline-primary" href="{edit}">{labels[2]}</a>\n'
-            f'  <a class="btn btn-outline-danger" href="{delete}">{labels[3]}</a>\n</div>'
-        )
+        return action_buttons(self, address, ALIAS_ACTIONS)

@@ -14,6 +14,7 @@ from accounts.scoping import is_superadmin
 from aliases.forms import (
     MAX_DESTINATIONS_TEXT,
     DomainFilterForm,
+    LocalPartField,
     StyledForm,
     clean_destinations,
     scoped_domain_field,
@@ -105,9 +106,7 @@ class MailboxCreateForm(PasswordFieldsMixin):
     ]
 
     domain = forms.Field()  # replaced in __init__ by the scoped choice field
-    local_part = forms.CharField(
-        label=_("Local part"), max_length=64, help_text=_("The part before the @.")
-    )
+    local_part = LocalPartField(help_text=_("The part before the @."))
     name = forms.CharField(label=_("Name"), required=False, max_length=255)
     quota = QuotaField(required=False)
     email_other = forms.CharField(
@@ -144,12 +143,6 @@ class MailboxCreateForm(PasswordFieldsMixin):
         if not is_superadmin(user):
             del self.fields["override_limits"]
         self.style_widgets()
-
-    def clean_local_part(self) -> str:
-        value = self.cleaned_data["local_part"].strip()
-        if "@" in value:
-            raise ValidationError(_("Enter only the part before the @."), code="invalid")
-        return value
 
     def clean_email_other(self) -> str:
         value = self.cleaned_data["email_other"].strip()

@@ -14,10 +14,10 @@ from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes
 from vimbadmin.pagination import DeferredPaginator
 from vimbadmin.tables import (
+    action_buttons,
     display_address,
     display_domain,
     escape,
-    per_table,
     row_url,
     toggle_form,
 )
@@ -68,6 +68,14 @@ def quota_cell(quota: int, used: int | None) -> SafeString:
     )
 
 
+# The buttons of each mailbox row.
+MAILBOX_ACTIONS = (
+    ("mailboxes:mailbox-edit", _("Edit"), "primary"),
+    ("mailboxes:mailbox-password", _("Password"), "primary"),
+    ("mailboxes:mailbox-purge", _("Purge"), "danger"),
+)
+
+
 class MailboxTable(tables.Table):
     """Mailboxes with usage bar, one-click activation and row actions."""
 
@@ -102,23 +110,4 @@ class MailboxTable(tables.Table):
         return toggle_form(self, url, record.active)
 
     def render_actions(self, record: Mailbox) -> SafeString:
-        labels = per_table(
-            self,
-            "actions",
-            lambda: [
-                escape(gettext("Actions")),
-                escape(gettext("Edit")),
-                escape(gettext("Password")),
-                escape(gettext("Purge")),
-            ],
-        )
-        username = record.username
-        edit = escape(row_url(self, "mailboxes:mailbox-edit", username))
-        password = escape(row_url(self, "mailboxes:mailbox-password", username))
-        purge = escape(row_url(self, "mailboxes:mailbox-purge", username))
-        return mark_safe(  # noqa: S308 - labels and URLs are escaped
-            f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[0]}">\n'
-            f'  <a class="btn btn-outline-primary" href="{edit}">{labels[1]}</a>\n'
-            f'  <a class="btn btn-outline-primary" href="{password}">{labels[2]}</a>\n'
-            f'  <a class="btn btn-outline-danger" href="{purge}">{labels[3]}</a>\n</div>'
-        )
+        return action_buttons(self, record.username, MAILBOX_ACTIONS)

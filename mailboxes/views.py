@@ -184,6 +184,18 @@ class MailboxObjectMixin(ScopedMixin, SingleObjectMixin):
     context_object_name = "mailbox"
 
 
+class MailboxFormMixin(MailboxObjectMixin):
+    """A form page about the mailbox of the URL: the mailbox is looked up for GET and POST."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+
 class MailboxDetailView(MailboxObjectMixin, DetailView):
     """Show a mailbox with its usage, the aliases that reach it, forwarding and settings e-mail."""
 
@@ -254,19 +266,11 @@ class MailboxSendSettingsView(MailboxDetailView):
         return HttpResponseRedirect(detail_url(self.object))
 
 
-class MailboxUpdateView(MailboxObjectMixin, FormView):
+class MailboxUpdateView(MailboxFormMixin, FormView):
     """Change a mailbox's name, quota, alternative address and SMTP switch."""
 
     form_class = MailboxForm
     template_name = "mailboxes/mailbox_edit.html"
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = self.get_object()
-        return super().get(request, *args, **kwargs)
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = self.get_object()
-        return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
         self.smtp_active = mailbox_smtp_active(self.object)
@@ -303,19 +307,11 @@ class MailboxUpdateView(MailboxObjectMixin, FormView):
         return HttpResponseRedirect(detail_url(self.object))
 
 
-class MailboxPasswordView(MailboxObjectMixin, FormView):
+class MailboxPasswordView(MailboxFormMixin, FormView):
     """Set a mailbox's password (policy checked, a generated one suggested)."""
 
     form_class = MailboxPasswordForm
     template_name = "mailboxes/mailbox_password.html"
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = self.get_object()
-        return super().get(request, *args, **kwargs)
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = self.get_object()
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: MailboxPasswordForm) -> HttpResponse:
         try:

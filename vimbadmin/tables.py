@@ -140,6 +140,26 @@ def toggle_form(table: Any, url: str, active: bool) -> SafeString:
     return mark_safe(f'<form method="post" action="{escape(url)}{tail}')  # noqa: S308 - escaped
 
 
+def action_buttons(table: Any, key: str, buttons: tuple[tuple[str, Any, str], ...]) -> SafeString:
+    """Render a row's small group of links: (URL name, label, Bootstrap colour) per button.
+
+    The translated labels are made once per table; each URL is the row's key in its pattern.
+    """
+    labels = per_table(
+        table,
+        "actions:" + ",".join(name for name, _label, _colour in buttons),
+        lambda: [escape(gettext("Actions"))] + [escape(str(label)) for _n, label, _c in buttons],
+    )
+    links = "".join(
+        f'  <a class="btn btn-outline-{colour}" href="{escape(row_url(table, name, key))}">'
+        f"{label}</a>\n"
+        for (name, _label, colour), label in zip(buttons, labels[1:], strict=True)
+    )
+    return mark_safe(  # noqa: S308 - labels and URLs are escaped
+        f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[0]}">\n{links}</div>'
+    )
+
+
 def active_badge(active: bool, title: str | None = None) -> SafeString:
     """Render a read-only Active/Inactive badge."""
     css = "text-bg-success" if active else "text-bg-secondary"
