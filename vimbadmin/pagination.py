@@ -39,8 +39,9 @@ def _queryset_of(object_list: Any) -> QuerySet | None:
     return None
 
 
-def _by_keys(queryset: QuerySet, keys: list[Any]) -> QuerySet:
-    """Return the queryset's rows with these keys, in its order, with its annotations.
+def by_keys(queryset: QuerySet, keys: Any) -> QuerySet:
+    """Return the queryset's rows with these keys (a list or a subquery), in its order, with its
+    annotations.
 
     The keys were chosen by the queryset's own conditions (its scope and filters), so only the
     key lookup is kept: with `domain = X AND username IN (...)` MariaDB walked the domain's
@@ -78,7 +79,7 @@ class DeferredPaginator(Paginator):
                 return super().page(number)
             keys = list(queryset.values_list("pk", flat=True)[bottom:top])
         # The same ordering, so the page's rows come back in the order their keys were chosen.
-        return self._get_page(_rows_of(self.object_list, _by_keys(queryset, keys)), number, self)
+        return self._get_page(_rows_of(self.object_list, by_keys(queryset, keys)), number, self)
 
 
 class DeferredLazyPaginator(LazyPaginator):
@@ -107,39 +108,58 @@ class DeferredLazyPaginator(LazyPaginator):
             raise EmptyPage(_("That page contains no results"))
         else:
             self._num_pages = self._final_num_pages = number
-        return Page(list(_rows_of(self.object_list, _by_keys(queryset, keys))), number, self)
+        return Page(list(_rows_of(self.object_list, by_keys(queryset, keys))), number, self)
 
 
 # How many rows past a kept total the last page may show (see RuleCountedQuerySet).
 LAST_PAGE_SLACK = 1000
 
 
-class RuleCountedQuerySet(QuerySet):
+class ListQuerySet(QuerySet):
+    """A list's queryset carrying facts about exactly its rows (the attributes named in FACTS).
+
+    Ordering, slicing and values() keep the facts; any further filter forgets them, so a fact
+    only ever answers for the rows it was made for.
+    """
+
+    FACTS: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, queryset: QuerySet, **facts: Any) -> Any:
+        """Return the queryset's rows as this class, with these facts."""
+        listed = cls(model=queryset.model, query=queryset.query.chain(), using=queryset.db)
+        for name, value in facts.items():
+            setattr(listed, name, value)
+        return listed
+
+    def _clone(self) -> Any:
+        clone = super()._clone()
+        for name in self.FACTS:
+            setattr(clone, name, getattr(self, name))
+        return clone
+
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Any:
+        clone = super()._filter_or_exclude(negate, args, kwargs)
+        for name in self.FACTS:
+            setattr(clone, name, None)
+        return clone
+
+
+class RuleCountedQuerySet(ListQuerySet):
     """A queryset whose count() comes from a cheaper rule than counting its rows.
 
     The rule (for instance the kept per-domain figures of domains.stats) answers in a
     millisecond where COUNT(*) reads every index entry of a 200,000-mailbox domain on every
-    page view. The rule is dropped as soon as the queryset is filtered further, so it only ever
-    answers for the rows it was made for. Its total can be off where other tools wrote the
+    page view; like every fact of a ListQuerySet it is dropped when the queryset is filtered
+    further. Its total can be off where other tools wrote the
     tables since the last recount: a page past the real end is then empty, and so that no row
     becomes unreachable when the total is too low, a slice ending exactly at that total (the
     last page) reaches up to LAST_PAGE_SLACK rows further and the last page shows them.
     """
 
+    FACTS = ("_count_rule", "_counted")
     _count_rule: Callable[[], int | None] | None = None
     _counted: int | None = None
-
-    def _clone(self) -> RuleCountedQuerySet:
-        clone = super()._clone()
-        clone._count_rule = self._count_rule
-        clone._counted = self._counted
-        return clone
-
-    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> RuleCountedQuerySet:
-        clone = super()._filter_or_exclude(negate, args, kwargs)
-        clone._count_rule = None
-        clone._counted = None
-        return clone
 
     def count(self) -> int:
         if self._count_rule is None or self._result_cache is not None or self.query.is_sliced:
@@ -163,8 +183,4 @@ class RuleCountedQuerySet(QuerySet):
 
 def counted_by(queryset: QuerySet, rule: Callable[[], int | None]) -> RuleCountedQuerySet:
     """Return the queryset with its count() answered by rule() (None: count the rows)."""
-    listed = RuleCountedQuerySet(
-        model=queryset.model, query=queryset.query.chain(), using=queryset.db
-    )
-    listed._count_rule = rule
-    return listed
+    return RuleCountedQuerySet.of(queryset, _count_rule=rule)
