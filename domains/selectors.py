@@ -127,15 +127,21 @@ def _punycode_term(term: str) -> str:
     return ".".join(labels)
 
 
+def _names_match(term: str, *fields: str) -> Q:
+    """Match a typed term in domain-name fields, as typed and in its stored (punycode) form."""
+    match = Q()
+    for text in filter(None, (term, _punycode_term(term))):
+        for field in fields:
+            match |= Q(**{f"{field}__icontains": text})
+    return match
+
+
 def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
     """Return the domains the user may see, matching the search, with counts and usage."""
     queryset = scoped(user, Domain)
     term = (filters.get("q") or "").strip()
     if term:
-        match = Q(domain__icontains=term) | Q(description__icontains=term)
-        encoded = _punycode_term(term)
-        if encoded:
-            match |= Q(domain__icontains=encoded)
+        match = Q(description__icontains=term) | _names_match(term, "domain")
         queryset = queryset.filter(match)
     return with_kept_stats(queryset)
 
@@ -159,13 +165,8 @@ def alias_domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[AliasDomai
     queryset = scoped(user, AliasDomain)
     term = (filters.get("q") or "").strip()
     if term:
-        match = Q(alias_domain__domain__icontains=term) | Q(target_domain__domain__icontains=term)
-        encoded = _punycode_term(term)
-        if encoded:
-            match |= Q(alias_domain__domain__icontains=encoded) | Q(
-                target_domain__domain__icontains=encoded
-            )
-        queryset = queryset.filter(match)
+        names = ("alias_domain__domain", "target_domain__domain")
+        queryset = queryset.filter(_names_match(term, *names))
     return queryset
 
 
