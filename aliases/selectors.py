@@ -11,6 +11,7 @@ from aliases.models import Alias
 from domains import stats as domain_stats
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
+    GramSearch,
     address_search_terms,
     domain_filter_value,
     domain_restriction,
@@ -18,6 +19,7 @@ from mailboxes.selectors import (
     search_queryset,
     shown_domains,
 )
+from pfa import search_grams
 from vimbadmin.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
 
 
@@ -30,7 +32,8 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     restriction = domain_restriction(user, domain)
     qs = rows_within(user, Alias, restriction)
     match = Q()
-    for term in address_search_terms(filters.get("q") or ""):
+    terms = address_search_terms(filters.get("q") or "")
+    for term in terms:
         match |= Q(address__contains=term) | Q(goto__contains=term)
     if match:
         # Before the NOT EXISTS below: MariaDB tests conditions in the written order, and
@@ -47,7 +50,10 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         qs = qs.annotate(is_mailbox=is_mailbox)
     qs = qs.order_by("address")
     if match:
-        return search_queryset(qs)
+        verify = Alias.objects.filter(match)
+        if hide_mailboxes:
+            verify = verify.filter(~is_mailbox)
+        return search_queryset(qs, GramSearch(search_grams.ALIAS, terms, restriction, verify))
     if not hide_mailboxes:
         return qs
 

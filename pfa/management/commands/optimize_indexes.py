@@ -4,8 +4,10 @@ Nothing is changed without --apply: an adopted database belongs to its operator,
 whether to add indexes to Postfix Admin's tables (they are plain, non-unique indexes that
 Postfix Admin, Postfix and Dovecot ignore). On PostgreSQL they are built CONCURRENTLY, so mail
 delivery and the Postfix Admin UI keep writing while they are built. The trigram search indexes
-(PostgreSQL only) are included only with --search: they need the pg_trgm extension, which
---apply creates when the database user may (PostgreSQL 13+: the database's owner may).
+are included only with --search: on PostgreSQL they need the pg_trgm extension, which --apply
+creates when the database user may (PostgreSQL 13+: the database's owner may); on MariaDB/MySQL
+they are the project's two search tables kept by triggers on `mailbox` and `alias`
+(pfa.search_grams), which --apply creates and fills and --remove-search drops again.
 """
 
 from typing import Any
@@ -15,6 +17,7 @@ from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
+from pfa import search_grams
 from pfa.indexes import (
     CREATE_EXTENSION_SQL,
     ListIndex,
@@ -48,7 +51,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--search",
             action="store_true",
-            help="include the trigram search indexes (PostgreSQL, needs the pg_trgm extension)",
+            help=(
+                "include the trigram search indexes (PostgreSQL: needs the pg_trgm extension; "
+                "MariaDB/MySQL: two tables kept by triggers on mailbox and alias)"
+            ),
+        )
+        parser.add_argument(
+            "--remove-search",
+            action="store_true",
+            help="MariaDB/MySQL: drop the search tables and their triggers",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -61,6 +72,9 @@ class Command(BaseCommand):
         except SchemaError as exc:
             raise CommandError(str(exc)) from None
         search = options["search"]
+        if options["remove_search"] or (search and search_grams.supported(connection)):
+            self._search_tables(connection, options)
+            return
         if search and not search_wanted(connection):
             self.stdout.write(
                 _("%(vendor)s has no index for substring searches; they read the domain's rows.")
@@ -122,6 +136,61 @@ class Command(BaseCommand):
                     needs_extension = False
                 cursor.execute(index.create_sql(connection, concurrently=True))
                 self.stdout.write(_("created %(name)s") % {"name": index.name})
+
+    def _search_tables(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
+        """List, print, create or drop MariaDB/MySQL's search tables (pfa.search_grams)."""
+        if not search_grams.supported(connection):
+            raise CommandError(_("--remove-search is for MariaDB/MySQL's search tables."))
+        if options["remove_search"]:
+            search_grams.remove(connection)
+            self.stdout.write(
+                _("removed the search tables and their triggers; searches read the rows")
+            )
+            return
+        if search_grams.is_installed(connection):
+            self.stdout.write(_("The search tables and their triggers are present."))
+            return
+        if options["sql"]:
+            for statement in search_grams.table_sql(connection):
+                self.stdout.write(statement + ";")
+            self.stdout.write("DELIMITER //")
+            for name in search_grams.TRIGGERS:
+                self.stdout.write(search_grams.trigger_sql(name, connection) + " //")
+            self.stdout.write("DELIMITER ;")
+            self.stdout.write(
+                _("-- Then index the existing rows: `manage.py optimize_indexes --search --apply`.")
+            )
+            return
+        self.stdout.write(
+            _(
+                "missing: the search tables %(tables)s and their triggers on mailbox and alias, "
+                "for the mailbox and alias searches"
+            )
+            % {"tables": f"{search_grams.ROW_TABLE}, {search_grams.GRAM_TABLE}"}
+        )
+        if not options["apply"]:
+            self.stdout.write(_("Nothing changed; run again with --apply to create them."))
+            return
+
+        def progress(table: str, seconds: float) -> None:
+            self.stdout.write(
+                _("indexed the rows of %(table)s in %(seconds).1f s")
+                % {"table": table, "seconds": seconds}
+            )
+
+        try:
+            search_grams.install(connection, progress)
+        except DatabaseError as exc:
+            search_grams.remove(connection)
+            raise CommandError(
+                _(
+                    "The database refused the search tables' triggers (%(error)s). The user "
+                    "needs the TRIGGER privilege, and with binary logging SUPER or "
+                    "log_bin_trust_function_creators=1. Nothing was left behind."
+                )
+                % {"error": str(exc).strip()}
+            ) from None
+        self.stdout.write(_("created the search tables and their triggers"))
 
     def _create_extension(self, connection: BaseDatabaseWrapper, cursor: Any) -> None:
         try:

@@ -1,0 +1,318 @@
+"""MariaDB/MySQL's trigram search tables (pfa.search_grams): kept exact by triggers for every
+writer, used by the lists' searches, and giving exactly the rows that reading the rows gives."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+import zlib
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from aliases.models import Alias
+from aliases.services import alias_delete, alias_update
+from domains.services import domain_purge
+from mailboxes.models import Mailbox
+from mailboxes.services import mailbox_purge, mailbox_set_forwarding, mailbox_update
+from pfa import search_grams
+from tests.factories import make_alias, make_domain, make_mailbox
+from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "mysql",
+        reason="MariaDB/MySQL only: PostgreSQL searches through pg_trgm indexes, SQLite reads",
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_knowledge():
+    search_grams.forget()
+    yield
+    search_grams.forget()
+
+
+@pytest.fixture
+def ddl(pfa_cleanup):  # noqa: F811
+    """For tests that drop and create the tables: MySQL commits DDL, so no rollback undoes it;
+    the rows are deleted (by DELETE, so the triggers follow) and the index is put back."""
+    yield
+    if not search_grams.is_installed(connection):
+        search_grams.install(connection)
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents: grams equal in the name's collation compare equal here."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip(" ")
+
+
+def expected_index() -> set[tuple[int, str, int, str]]:
+    """The postings the rows call for, computed here in Python from the rows themselves."""
+    out = set()
+
+    def add(kind, key, domain, texts):
+        crc = zlib.crc32(domain.lower().encode())
+        for text in texts:
+            for gram in search_grams.grams(text.lower()):
+                out.add((kind, fold(gram), crc, key.lower()))
+
+    for username, name, domain in Mailbox.objects.values_list("username", "name", "domain"):
+        add(search_grams.MAILBOX, username, domain, [username.split("@")[0] + "@", name])
+    for address, goto, domain in Alias.objects.values_list("address", "goto", "domain"):
+        texts = [address.split("@")[0] + "@"]
+        if goto != address:
+            texts.append(goto)
+        add(search_grams.ALIAS, address, domain, texts)
+    return out
+
+
+def stored_index() -> set[tuple[int, str, int, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT g.kind, g.gram, g.domain_crc, r.address FROM {search_grams.GRAM_TABLE} g"
+            f" JOIN {search_grams.ROW_TABLE} r ON r.id = g.row_id AND r.kind = g.kind"
+        )
+        stored = {(k, fold(g), c, a.lower()) for k, g, c, a in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {search_grams.ROW_TABLE} r WHERE NOT EXISTS (SELECT 1 FROM"
+            f" {search_grams.GRAM_TABLE} g WHERE g.row_id = r.id) AND (r.kind = 1 AND NOT EXISTS"
+            " (SELECT 1 FROM mailbox m WHERE m.username = r.address) OR r.kind = 2 AND NOT"
+            " EXISTS (SELECT 1 FROM alias a WHERE a.address = r.address))"
+        )
+        assert cursor.fetchone()[0] == 0, "a deleted row kept its number"
+    return stored
+
+
+def other_tool(sql: str, params: list) -> None:
+    """Write the tables as Postfix Admin or a script does, past the project."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_a_fresh_schema_gets_the_tables_and_triggers():
+    assert search_grams.is_installed(connection)
+    assert search_grams.usable(connection)
+
+
+def test_the_triggers_keep_the_index_exact_for_every_writer():
+    domain = make_domain("grams.example")
+    other = make_domain("Other.Example")
+    anna = make_mailbox(domain, "anna.becker", name="Anna Becker")
+    make_mailbox(other, "jose", name="José Nuñez")
+    make_alias(domain, "sales", ["anna.becker@grams.example", "x@elsewhere.example"])
+    assert stored_index() == expected_index()
+
+    # The project's own writes: rename, forwarding, alias change, deletes, a domain purge.
+    mailbox_update(actor=None, mailbox=anna, name="Anna Zoë Becker", quota_bytes=0)
+    mailbox_set_forwarding(actor=None, mailbox=anna, targets=["far@away.example"], keep_copy=True)
+    alias_update(
+        actor=None,
+        alias=Alias.objects.get(address="sales@grams.example"),
+        targets=["team@grams.example"],
+    )
+    assert stored_index() == expected_index()
+
+    # Postfix Admin's: INSERT, UPDATE of the searched columns and of others, DELETE.
+    now = timezone.now()
+    other_tool(
+        "INSERT INTO mailbox (username, password, name, maildir, quota, local_part, domain,"
+        " created, modified) VALUES (%s, 'x', %s, 'grams.example/eve/', 0, 'eve', %s, %s, %s)",
+        ["Eve.Smith@grams.example", "Eve SMITH", "grams.example", now, now],
+    )
+    other_tool(
+        "INSERT INTO alias (address, goto, domain, created, modified) VALUES (%s, %s, %s, %s, %s)",
+        ["Eve.Smith@grams.example", "Eve.Smith@grams.example", "grams.example", now, now],
+    )
+    other_tool(
+        "UPDATE mailbox SET name = %s WHERE username = %s", ["Eva Smith", "Eve.Smith@grams.example"]
+    )
+    other_tool("UPDATE mailbox SET active = 0, quota = 5 WHERE domain = %s", ["grams.example"])
+    other_tool(
+        "UPDATE alias SET goto = %s WHERE address = %s",
+        ["Eve.Smith@grams.example,boss@corp.example", "Eve.Smith@grams.example"],
+    )
+    other_tool(
+        "UPDATE alias SET address = %s WHERE address = %s",
+        ["helpdesk@grams.example", "team@grams.example"],
+    )
+    assert stored_index() == expected_index()
+    other_tool("DELETE FROM alias WHERE address = %s", ["helpdesk@grams.example"])
+    other_tool("DELETE FROM mailbox WHERE username = %s", ["Eve.Smith@grams.example"])
+    assert stored_index() == expected_index()
+
+    mailbox_purge(actor=None, mailbox=Mailbox.objects.get(username="jose@other.example"))
+    make_alias(domain, "gone", ["anna.becker@grams.example"])
+    alias_delete(actor=None, alias=Alias.objects.get(address="gone@grams.example"))
+    domain_purge(actor=None, domain=domain)
+    assert stored_index() == expected_index()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ddl")
+def test_installing_on_existing_rows_indexes_them_as_the_triggers_would():
+    domain = make_domain("built.example")
+    for i in range(30):
+        make_mailbox(domain, f"user.{i}", name=f"User Number {i}")
+        make_alias(domain, f"list-{i}", [f"user.{i}@built.example", "out@far.example"])
+    kept = stored_index()
+    search_grams.remove(connection)
+    assert not search_grams.is_installed(connection)
+    search_grams.install(connection)
+    assert search_grams.is_installed(connection)
+    assert stored_index() == kept == expected_index()
+
+
+def listed(response, attribute: str) -> list[str]:
+    assert response.status_code == 200
+    return [getattr(row.record, attribute) for row in response.context["table"].paginated_rows]
+
+
+def both_ways(client, path: str, params: dict, attribute: str) -> tuple[list, list, int]:
+    """Return the rows of every page through the index and by reading the rows."""
+    found = {}
+    for way in ("index", "rows"):
+        search_grams.forget()
+        if way == "rows":
+            # As when the index is not installed (or was removed by its operator).
+            search_grams._known[connection.settings_dict["NAME"]] = (time.monotonic(), False)
+        pages, page = [], 1
+        with CaptureQueriesContext(connection) as queries:
+            while True:
+                response = client.get(path, {**params, "page": page})
+                pages += listed(response, attribute)
+                if not response.context["table"].page.has_next():
+                    break
+                page += 1
+        used = any(search_grams.GRAM_TABLE in q["sql"] for q in queries.captured_queries)
+        found[way] = (pages, response.context["table"].paginator.count, used)
+    assert found["index"][2] or not found["index"][0] or len(params["q"].strip()) < 3
+    assert not found["rows"][2]
+    return found["index"][0], found["rows"][0], found["index"][1]
+
+
+SEARCHES = [
+    "anna",  # local parts and names
+    "ANNA",  # any case
+    "becker.1",  # across the dot
+    "jose",  # accents as the name's collation compares them (José)
+    "grams",  # only in the domain part: every row of that domain
+    "ams.exa",
+    "r.2@gra",  # across the '@'
+    "@grams.example",
+    "2@",
+    "a",  # too short for grams: the rows are read
+    "zz-nothing",
+    "elsewhere",  # destinations
+    "far.example",
+    "sales-1",
+]
+
+
+@pytest.fixture
+def searchable():
+    grams_domain = make_domain("grams.example")
+    other = make_domain("other.example")
+    for i in range(12):
+        make_mailbox(grams_domain, f"anna.becker.{i}", name=f"Anna Becker {i}")
+        make_mailbox(other, f"user.{i}", name="José Nuñez" if i % 3 == 0 else f"Hanna {i}")
+        make_alias(grams_domain, f"sales-{i}", [f"anna.becker.{i}@grams.example"])
+        make_alias(other, f"fw-{i}", ["x@elsewhere.example", "y@far.example"])
+    return grams_domain
+
+
+@pytest.mark.parametrize("q", SEARCHES)
+def test_searches_through_the_index_list_exactly_the_rows_a_scan_lists(
+    super_client, searchable, settings, q
+):
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 5
+    for domain in ("", "grams.example", "other.example"):
+        through_index, read, count = both_ways(
+            super_client, "/mailboxes/", {"q": q, "domain": domain}, "username"
+        )
+        assert through_index == read
+        assert count == len(read)
+        for mailbox_aliases in ("", "1"):
+            through_index, read, count = both_ways(
+                super_client,
+                "/aliases/",
+                {"q": q, "domain": domain, "show_mailbox_aliases": mailbox_aliases},
+                "address",
+            )
+            assert through_index == read
+    # The searches do find something where they should.
+    hits = both_ways(super_client, "/mailboxes/", {"q": "becker.1", "domain": ""}, "username")
+    assert hits[0] == [f"anna.becker.{i}@grams.example" for i in (1, 10, 11)]
+
+
+def test_a_domain_admin_searching_sees_only_their_domains(client_a, domain_a, domain_b):
+    make_mailbox(domain_a, "anna.mine", name="Anna Mine")
+    make_mailbox(domain_b, "anna.theirs", name="Anna Theirs")
+    make_alias(domain_b, "anna-list", ["anna.theirs@" + domain_b.domain])
+    mine = f"anna.mine@{domain_a.domain}"
+    for params in ({"q": "anna", "domain": ""}, {"q": "anna", "domain": domain_a.domain}):
+        through_index, read, _count = both_ways(client_a, "/mailboxes/", params, "username")
+        assert through_index == read == [mine]
+    through_index, read, _count = both_ways(
+        client_a, "/mailboxes/", {"q": "anna", "domain": domain_b.domain}, "username"
+    )
+    assert through_index == read == []
+    through_index, read, _count = both_ways(
+        client_a, "/aliases/", {"q": "anna", "domain": "", "show_mailbox_aliases": "1"}, "address"
+    )
+    assert through_index == read == [mine]
+
+
+def test_more_matches_than_a_search_shows_are_capped_the_same_way(super_client, settings):
+    import mailboxes.selectors
+
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 4
+    domain = make_domain("many.example")
+    for i in range(14):
+        make_mailbox(domain, f"bulk.{i:02d}", name=f"Bulk {i}")
+    limit = 9
+    original = mailboxes.selectors.SEARCH_RESULTS_LIMIT
+    mailboxes.selectors.SEARCH_RESULTS_LIMIT = limit
+    try:
+        response = super_client.get("/mailboxes/", {"q": "bulk", "domain": ""})
+        assert response.context["table"].paginator.count == limit
+        assert b"More than" in response.content
+        shown, page = [], 1
+        while True:
+            response = super_client.get("/mailboxes/", {"q": "bulk", "domain": "", "page": page})
+            shown += listed(response, "username")
+            if not response.context["table"].page.has_next():
+                break
+            page += 1
+        # Nine different matches, in address order.
+        assert len(set(shown)) == limit == len(shown)
+        assert shown == sorted(shown)
+        assert all(u.startswith("bulk.") for u in shown)
+    finally:
+        mailboxes.selectors.SEARCH_RESULTS_LIMIT = original
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ddl")
+def test_removed_index_searches_read_the_rows_and_optimize_indexes_adds_it_back(
+    super_client, searchable
+):
+    out = StringIO()
+    call_command("optimize_indexes", "--remove-search", stdout=out)
+    assert not search_grams.is_installed(connection)
+    response = super_client.get("/mailboxes/", {"q": "becker.1", "domain": ""})
+    assert listed(response, "username") == [f"anna.becker.{i}@grams.example" for i in (1, 10, 11)]
+    out = StringIO()
+    call_command("optimize_indexes", "--search", stdout=out)
+    assert "vimbadmin_search_gram" in out.getvalue()
+    assert not search_grams.is_installed(connection)
+    call_command("optimize_indexes", "--search", "--apply", stdout=out)
+    assert search_grams.is_installed(connection)
+    assert stored_index() == expected_index()
