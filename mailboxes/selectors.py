@@ -195,7 +195,7 @@ class GramSearch:
     """
 
     # More candidates than this: read the rows instead (the grams say too little).
-    CANDIDATES = 5_000
+    CANDIDATES = 20_000
 
     def __init__(
         self,
@@ -257,20 +257,29 @@ class GramSearch:
         grams led to more than CANDIDATES rows without enough matches; read the rows.
         """
         batch = SEARCH_RESULTS_LIMIT + 200
+        grams = search_grams.choose(connection, self.kind, grams, self.domains)
+        if not grams:
+            return True  # A gram no row has: no row contains the term.
         leads = search_grams.candidates(connection, self.kind, grams, self.domains, batch)
-        offset = 0
-        while leads:
-            for key in rows.filter(pk__in=leads).values_list("pk", flat=True):
-                found[key] = None
-            if len(found) > SEARCH_RESULTS_LIMIT or len(leads) < batch:
-                return True
-            offset += batch
-            if offset >= self.CANDIDATES:
-                return False
-            leads = search_grams.candidates(
-                connection, self.kind, grams, self.domains, batch, offset
-            )
+        self._keep_matching(rows, leads, found)
+        if len(leads) < batch or len(found) > SEARCH_RESULTS_LIMIT:
+            return True
+        # More candidates than a batch and too few matches among them: the rest, in one query.
+        rest = search_grams.candidates(
+            connection, self.kind, grams, self.domains, self.CANDIDATES - batch + 1, batch
+        )
+        if len(rest) > self.CANDIDATES - batch:
+            return False
+        for start in range(0, len(rest), batch):
+            self._keep_matching(rows, rest[start : start + batch], found)
+            if len(found) > SEARCH_RESULTS_LIMIT:
+                break
         return True
+
+    @staticmethod
+    def _keep_matching(rows: QuerySet, leads: list[Any], found: dict) -> None:
+        for key in rows.filter(pk__in=leads).values_list("pk", flat=True):
+            found[key] = None
 
 
 def search_queryset(qs: QuerySet, grams: GramSearch | None = None) -> SearchQuerySet:

@@ -334,9 +334,10 @@ class Probe:
     domains: tuple[str, ...] = ()
 
 
-# Grams joined per probe: any subset of a term's grams finds every row that contains the term;
-# the optimizer starts from the rarest of them and probes the others by primary key.
-JOINED_GRAMS = 6
+# Grams joined per probe: any subset of a term's grams finds every row that contains the term.
+JOINED_GRAMS = 3
+# Postings counted per gram to find the rarest (a count stops there).
+COUNTED_POSTINGS = 2_000
 
 
 def plan(terms: list[str], domains: list[str]) -> list[Probe] | None:
@@ -351,7 +352,7 @@ def plan(terms: list[str], domains: list[str]) -> list[Probe] | None:
     for term in terms:
         if len(term) < GRAM:
             return None
-        probes.append(Probe(grams=_spread(grams(term))))
+        probes.append(Probe(grams=tuple(grams(term))))
         local, at, domain = term.partition("@")
         if not at:
             continue
@@ -360,7 +361,7 @@ def plan(terms: list[str], domains: list[str]) -> list[Probe] | None:
         # The address's local part ends with `local`, its domain starts with `domain`.
         local_grams = grams(local + "@")
         if local_grams:
-            probes.append(Probe(grams=_spread(local_grams)))
+            probes.append(Probe(grams=tuple(local_grams)))
         elif domain:
             probes.append(Probe(domain_prefix=domain))
         else:
@@ -370,12 +371,65 @@ def plan(terms: list[str], domains: list[str]) -> list[Probe] | None:
     return probes
 
 
-def _spread(found: list[str]) -> tuple[str, ...]:
-    """Return at most JOINED_GRAMS of the grams, the first and the last among them."""
-    if len(found) <= JOINED_GRAMS:
-        return tuple(found)
-    step = (len(found) - 1) / (JOINED_GRAMS - 1)
-    return tuple(found[round(i * step)] for i in range(JOINED_GRAMS))
+def _domain_condition(alias: str, domains: list[str] | None) -> tuple[str, list[int]]:
+    if domains is None:
+        return "", []
+    crcs = sorted({domain_crc(d) for d in domains}) or [0]
+    return f" AND {alias}.domain_crc IN ({', '.join(['%s'] * len(crcs))})", crcs
+
+
+def choose(
+    connection: BaseDatabaseWrapper,
+    kind: int,
+    term_grams: tuple[str, ...],
+    domains: list[str] | None,
+) -> tuple[str, ...]:
+    """Return the grams to join, rarest first, or () when one of them has no posting at all.
+
+    Neighbouring grams of a term are nearly always found together ('har', 'art', 'rtm' in every
+    'hartmann'), so joining them filters nothing: the rarest gram leads, and the others joined
+    are the next rarest, the farthest from those already chosen among equally rare ones
+    ('hartmann.12': 'har', '.12', 'man'), none overlapping another. Rarity is counted up to
+    COUNTED_POSTINGS per gram (one query, a few milliseconds).
+    """
+    if len(term_grams) == 1:
+        return term_grams
+    where, crcs = _domain_condition("g", domains)
+    parts, params = [], []
+    for gram in term_grams:
+        parts.append(
+            f"(SELECT %s AS gram FROM {GRAM_TABLE} g WHERE g.kind = %s AND g.gram = %s{where}"
+            " LIMIT %s)"
+        )
+        params += [gram, kind, gram, *crcs, COUNTED_POSTINGS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT gram, COUNT(*) FROM ({' UNION ALL '.join(parts)}) AS p GROUP BY gram",
+            params,
+        )
+        counts = dict(cursor.fetchall())
+    # Grams equal in the column's collation come back once: look them up case-insensitively.
+    folded = {gram.lower(): n for gram, n in counts.items()}
+    position = {gram: i for i, gram in enumerate(term_grams)}
+    rarity = {g: counts.get(g, folded.get(g.lower(), 0)) for g in term_grams}
+    if min(rarity.values()) == 0:
+        return ()
+    chosen: list[str] = []
+    while len(chosen) < min(JOINED_GRAMS, len(term_grams)):
+        # The rarest, and among equally rare (or uncounted) ones the farthest from those chosen.
+        left = [g for g in term_grams if g not in chosen]
+        gram = min(
+            left,
+            key=lambda g: (
+                rarity[g],
+                -min((abs(position[g] - position[c]) for c in chosen), default=0),
+                position[g],
+            ),
+        )
+        if chosen and min(abs(position[gram] - position[c]) for c in chosen) < GRAM:
+            break  # It overlaps a chosen gram: found together with it, it filters little.
+        chosen.append(gram)
+    return tuple(chosen)
 
 
 def candidates(
@@ -386,7 +440,8 @@ def candidates(
     limit: int,
     offset: int = 0,
 ) -> list[str]:
-    """Return up to `limit` keys of rows that contain all the grams (of these domains if given).
+    """Return up to `limit` keys of rows that contain all the grams (of these domains if given),
+    joined in the order given (see choose()).
 
     In no defined order; `offset` skips that many of the same query's rows (it runs in the same
     plan over unchanged postings, so batches follow each other; a row written meanwhile may be
@@ -395,26 +450,23 @@ def candidates(
     joins, params = [], []
     for n, gram in enumerate(probe_grams[1:], start=2):
         joins.append(
-            f" JOIN {GRAM_TABLE} g{n} ON g{n}.kind = g1.kind AND g{n}.gram = %s"
+            f" STRAIGHT_JOIN {GRAM_TABLE} g{n} ON g{n}.kind = g1.kind AND g{n}.gram = %s"
             f" AND g{n}.domain_crc = g1.domain_crc AND g{n}.row_id = g1.row_id"
         )
         params.append(gram)
-    where = "g1.kind = %s AND g1.gram = %s"
-    params += [kind, probe_grams[0]]
+    joins.append(f" STRAIGHT_JOIN {ROW_TABLE} r ON r.id = g1.row_id")
     if domains is not None:
         # The CRC narrows the postings; the row's own domain decides (CRCs may collide).
         table, key, _parts = PARTS[kind]
-        crcs = sorted({domain_crc(d) for d in domains}) or [0]
-        where += " AND g1.domain_crc IN (" + ", ".join(["%s"] * len(crcs)) + ")"
-        params += crcs
         names = ", ".join(["%s"] * len(domains)) if domains else "NULL"
-        joins.append(f" JOIN {table} x ON x.{key} = r.address AND x.domain IN ({names})")
-        params = [*params[: len(probe_grams) - 1], *domains, *params[len(probe_grams) - 1 :]]
+        joins.append(f" STRAIGHT_JOIN {table} x ON x.{key} = r.address AND x.domain IN ({names})")
+        params += domains
+    where, crcs = _domain_condition("g1", domains)
     sql = (
-        f"SELECT r.address FROM {GRAM_TABLE} g1{''.join(joins[: len(probe_grams) - 1])}"
-        f" JOIN {ROW_TABLE} r ON r.id = g1.row_id{''.join(joins[len(probe_grams) - 1 :])}"
-        f" WHERE {where} LIMIT %s OFFSET %s"
+        f"SELECT r.address FROM {GRAM_TABLE} g1{''.join(joins)}"
+        f" WHERE g1.kind = %s AND g1.gram = %s{where} LIMIT %s OFFSET %s"
     )
+    params += [kind, probe_grams[0], *crcs]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset])
         return [row[0] for row in cursor.fetchall()]

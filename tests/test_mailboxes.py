@@ -468,13 +468,16 @@ def test_list_query_count_does_not_grow_with_rows(client_a, domain_a, settings):
     for i in range(5):
         make_mailbox(domain_a, f"few{i}")
         Quota2.objects.create(username=f"few{i}@alpha.example", bytes=10, messages=1)
+    search = "/mailboxes/?q=few&sort=-quota"
     list_queries(client_a, "/mailboxes/")  # session and caches warmed
+    list_queries(client_a, search)
     few = list_queries(client_a, "/mailboxes/")
+    few_searched = list_queries(client_a, search)
     for i in range(55):
-        make_mailbox(domain_a, f"many{i}", check_policy=False)
-    many = list_queries(client_a, "/mailboxes/")
-    assert few == many
-    assert list_queries(client_a, "/mailboxes/?q=many&sort=-quota") == many
+        make_mailbox(domain_a, f"few.many{i}", check_policy=False)
+    assert list_queries(client_a, "/mailboxes/") == few
+    # A search asks the same: on MariaDB one query more, for the search tables' postings.
+    assert list_queries(client_a, search) == few_searched <= few + 1
 
 
 # Scoping and bad input --------------------------------------------------------------------
