@@ -391,7 +391,7 @@ def _block(statements: str) -> str:
 ALIAS_LISTED = KeptTable(
     name="vimbadmin_alias_listed",
     purpose=(
-        "the alias list of a domain without the mailboxes' own alias rows, in address order, "
+        "alias list of a domain without the mailboxes' own alias rows, in address order, "
         "first and deep pages"
     ),
     columns=(
