@@ -5,7 +5,11 @@ domain, timestamp) only, so a domain's mailboxes in address order, a deep page a
 log rows make PostgreSQL sort a whole domain (or the whole log) on every page view. InnoDB
 appends the primary key to every secondary index, so MySQL/MariaDB's `KEY domain (domain)` is
 already (domain, username), `KEY timestamp (timestamp)` already (timestamp, id) and
-`KEY domain_timestamp` already (domain, timestamp, id): nothing is needed there.
+`KEY domain_timestamp` already (domain, timestamp, id): nothing is needed there. What MariaDB
+lacks instead is a merge join, which the alias list (a domain's aliases without the mailboxes'
+own rows) needs to stay fast on deep pages: there the project keeps a table of those aliases by
+triggers (pfa.kept), installed and offered by the same migration path and command as these
+indexes.
 
 They are plain (non-unique) indexes: Postfix Admin, Postfix and Dovecot neither see nor mind them.
 A fresh database gets them from migration pfa 0002; an adopted Postfix Admin database only from
@@ -17,6 +21,10 @@ at 100,000 mailboxes. They need the pg_trgm extension (trusted since PostgreSQL 
 database's owner may create it). A fresh database gets them from migration pfa 0003 when the
 extension can be created; an adopted one only from `manage.py optimize_indexes --search --apply`.
 MariaDB/MySQL has no index for substring matches: its searches read the domain's rows.
+
+The kept tables (MariaDB/MySQL, see pfa.kept): a fresh database gets them from migration pfa
+0004 when the migrating user may create triggers; an adopted one only from `manage.py
+optimize_indexes --apply`, and `optimize_indexes --remove-kept` drops them and their triggers.
 """
 
 from __future__ import annotations

@@ -1011,9 +1011,7 @@ def compare_snapshots(
         for trig in sorted(set(g["triggers"]) - set(f["triggers"])):
             diffs.append(f"{table}: missing trigger {trig}")
         for trig in sorted(set(f["triggers"]) - set(g["triggers"])):
-            # The project's own triggers keep its own tables (vimbadmin_*) and touch no other.
-            if "vimbadmin_" not in trig:
-                diffs.append(f"{table}: unexpected extra trigger {trig}")
+            diffs.append(f"{table}: unexpected extra trigger {trig}")
         gfks = {_fk_key(fk) for fk in g["foreign_keys"]}
         ffks = {_fk_key(fk) for fk in f["foreign_keys"]}
         for fk in sorted(gfks - ffks):

@@ -76,8 +76,9 @@ def test_the_migration_adds_indexes_only_to_a_schema_created_in_the_same_run():
 def test_optimize_indexes_changes_nothing_without_apply_and_creates_with_it():
     out = StringIO()
     if not wanted(connection):
+        # MariaDB needs no index; its kept table has tests of its own (test_kept_tables).
         call_command("optimize_indexes", stdout=out)
-        assert "Nothing to do on mysql" in out.getvalue()
+        assert out.getvalue() == "All kept tables are present.\n"
         return
     _drop(LOG_INDEX.name)
     try:

@@ -30,6 +30,6 @@ def add_on_fresh_schema(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pfa", "0003_search_indexes")]
+    dependencies = [("pfa", "0004_kept_tables")]
 
     operations = [migrations.RunPython(add_on_fresh_schema, migrations.RunPython.noop)]

@@ -1,15 +1,26 @@
-"""List, print or add the list-page and search indexes (pfa.indexes) on an adopted database.
+"""List, print or add the list-page and search indexes (pfa.indexes) and the trigger-kept
+tables (pfa.kept) on an adopted database; remove the kept tables again.
 
-Nothing is changed without --apply: an adopted database belongs to its operator, who decides
-whether to add indexes to Postfix Admin's tables (they are plain, non-unique indexes that
-Postfix Admin, Postfix and Dovecot ignore). On PostgreSQL they are built CONCURRENTLY, so mail
-delivery and the Postfix Admin UI keep writing while they are built. The trigram search indexes
-are included only with --search: on PostgreSQL they need the pg_trgm extension, which --apply
-creates when the database user may (PostgreSQL 13+: the database's owner may); on MariaDB/MySQL
-they are the project's two search tables kept by triggers on `mailbox` and `alias`
-(pfa.search_grams), which --apply creates and fills and --remove-search drops again.
+Nothing is changed without --apply (or --remove-kept / --remove-search): an adopted database
+belongs to its operator, who decides whether to add indexes to Postfix Admin's tables (they are
+plain, non-unique indexes that Postfix Admin, Postfix and Dovecot ignore). On PostgreSQL they are
+built CONCURRENTLY, so mail delivery and the Postfix Admin UI keep writing while they are built.
+The trigram search indexes are included only with --search: on PostgreSQL they need the pg_trgm
+extension, which --apply creates when the database user may (PostgreSQL 13+: the database's
+owner may); on MariaDB/MySQL they are the project's two search tables kept by triggers on
+`mailbox` and `alias` (pfa.search_grams), which --apply creates and fills and --remove-search
+drops again.
+
+On MariaDB/MySQL the list's extra structure is a kept table: a table of the project's own, filled
+once and then kept exact by AFTER INSERT/UPDATE/DELETE triggers on Postfix Admin's `alias` and
+`mailbox` (added beside any triggers already there), so every writer keeps it right. Creating
+triggers needs the TRIGGER privilege, and with binary logging on also SUPER or
+log_bin_trust_function_creators. The triggers run as the user who created them: drop them with
+--remove-kept and --remove-search before dropping that user, or every write to those tables
+fails. A TRUNCATE of `alias` or `mailbox` fires no trigger: remove and --apply again after one.
 """
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,7 +28,7 @@ from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
-from pfa import search_grams
+from pfa import kept, search_grams
 from pfa.indexes import (
     CREATE_EXTENSION_SQL,
     ListIndex,
@@ -39,15 +50,23 @@ def _columns(index: ListIndex | SearchIndex) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Show the indexes that keep list pages fast on large Postfix Admin databases; "
-        "--search adds PostgreSQL's trigram indexes for searches, --sql prints the CREATE "
-        "statements, --apply creates them."
+        "Show the indexes (and on MariaDB/MySQL the trigger-kept tables) that keep list pages "
+        "fast on large Postfix Admin databases; --search adds PostgreSQL's trigram indexes for "
+        "searches, --sql prints the SQL, --apply creates them, --remove-kept drops the kept "
+        "tables and their triggers."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default")
         parser.add_argument("--sql", action="store_true", help="print the SQL only")
-        parser.add_argument("--apply", action="store_true", help="create the missing indexes")
+        parser.add_argument(
+            "--apply", action="store_true", help="create the missing indexes and kept tables"
+        )
+        parser.add_argument(
+            "--remove-kept",
+            action="store_true",
+            help="drop the kept tables and their triggers (MariaDB/MySQL); with --sql, print it",
+        )
         parser.add_argument(
             "--search",
             action="store_true",
@@ -71,6 +90,9 @@ class Command(BaseCommand):
             check_usable(state)
         except SchemaError as exc:
             raise CommandError(str(exc)) from None
+        if options["remove_kept"]:
+            self._remove_kept(connection, sql_only=options["sql"])
+            return
         search = options["search"]
         if options["remove_search"] or (search and search_grams.supported(connection)):
             self._search_tables(connection, options)
@@ -81,7 +103,7 @@ class Command(BaseCommand):
                 % {"vendor": connection.vendor}
             )
             search = False
-        if not wanted(connection) and not search:
+        if not wanted(connection) and not search and not kept.wanted(connection):
             self.stdout.write(
                 _(
                     "Nothing to do on %(vendor)s: its secondary indexes already end with the "
@@ -91,14 +113,18 @@ class Command(BaseCommand):
             )
             return
         todo: list[ListIndex | SearchIndex] = [*missing(connection)]
+        kept_todo = kept.missing(connection)
         needs_extension = False
         if search:
             todo += missing_search(connection)
             needs_extension = bool(search_wanted(connection)) and not has_trigram_extension(
                 connection
             )
-        if not todo:
-            self.stdout.write(_("All list indexes are present."))
+        if not todo and not kept_todo:
+            if wanted(connection):
+                self.stdout.write(_("All list indexes are present."))
+            if kept.wanted(connection):
+                self.stdout.write(_("All kept tables are present."))
             if search:
                 self.stdout.write(_("All search indexes are present."))
             else:
@@ -109,6 +135,8 @@ class Command(BaseCommand):
                 self.stdout.write(CREATE_EXTENSION_SQL + ";")
             for index in todo:
                 self.stdout.write(index.create_sql(connection, concurrently=True) + ";")
+            for table in kept_todo:
+                self.stdout.write(table.script(connection))
             return
         for index in todo:
             self.stdout.write(
@@ -120,12 +148,22 @@ class Command(BaseCommand):
                     "purpose": index.purpose,
                 }
             )
+        for table in kept_todo:
+            self.stdout.write(
+                _("missing: %(name)s, a table kept by triggers on %(tables)s, for the %(purpose)s")
+                % {
+                    "name": table.name,
+                    "tables": " and ".join(sorted({t.table for t in table.triggers})),
+                    "purpose": table.purpose,
+                }
+            )
         if not options["apply"]:
             self.stdout.write(_("Nothing changed; run again with --apply to create them."))
             if not search:
                 self._hint_search(connection)
             return
-        # CREATE INDEX CONCURRENTLY refuses to run inside a transaction.
+        # CREATE INDEX CONCURRENTLY refuses to run inside a transaction, and a kept table's fill
+        # commits one chunk at a time.
         connection.ensure_connection()
         if not connection.get_autocommit():
             raise CommandError(_("--apply needs autocommit (do not run it inside a transaction)."))
@@ -136,6 +174,40 @@ class Command(BaseCommand):
                     needs_extension = False
                 cursor.execute(index.create_sql(connection, concurrently=True))
                 self.stdout.write(_("created %(name)s") % {"name": index.name})
+        for table in kept_todo:
+            self._install(connection, table)
+
+    def _install(self, connection: BaseDatabaseWrapper, table: kept.KeptTable) -> None:
+        started = time.monotonic()
+        try:
+            rows = table.install(connection)
+        except DatabaseError as exc:
+            raise CommandError(
+                _(
+                    "%(name)s was not created, and nothing of it is left: the database refused "
+                    "(%(error)s). Creating triggers needs the TRIGGER privilege on alias and "
+                    "mailbox, and with binary logging on also SUPER or "
+                    "log_bin_trust_function_creators = 1."
+                )
+                % {"name": table.name, "error": str(exc).strip()}
+            ) from None
+        self.stdout.write(
+            _("created %(name)s and its triggers (%(rows)d rows, %(seconds).1f s)")
+            % {"name": table.name, "rows": rows, "seconds": time.monotonic() - started}
+        )
+
+    def _remove_kept(self, connection: BaseDatabaseWrapper, *, sql_only: bool) -> None:
+        present = [table for table in kept.KEPT_TABLES if table.present(connection)]
+        if not present:
+            self.stdout.write(_("No kept table to remove."))
+            return
+        for table in present:
+            if sql_only:
+                for statement in table.drop_sql(connection):
+                    self.stdout.write(statement + ";")
+                continue
+            table.remove(connection)
+            self.stdout.write(_("removed %(name)s and its triggers") % {"name": table.name})
 
     def _search_tables(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
         """List, print, create or drop MariaDB/MySQL's search tables (pfa.search_grams)."""
