@@ -6,7 +6,7 @@ from typing import Any
 
 import idna
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import connections
+from django.db import ProgrammingError, connections
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
 
 from accounts.scoping import can_manage_domain, is_superadmin, scoped
@@ -229,6 +229,14 @@ class GramSearch:
         probes = search_grams.plan(self.terms, self._matching_domains())
         if probes is None:
             return None
+        try:
+            return self._keys(connection, qs, probes)
+        except ProgrammingError:
+            # Removed by another process since this one last looked: read the rows.
+            search_grams.forget()
+            return None
+
+    def _keys(self, connection: Any, qs: QuerySet, probes: list[Any]) -> list[Any] | None:
         plain = QuerySet(model=qs.model, query=qs.query.chain(), using=qs.db).order_by()
         verify = plain if self.verify is None else self.verify.order_by()
         found: dict[Any, None] = {}

@@ -33,7 +33,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -433,7 +433,16 @@ def missing(connection: BaseDatabaseWrapper) -> list[KeptTable]:
 _checked: dict[tuple[str, str, str], tuple[float, bool]] = {}
 
 
-def installed_cached(kept: KeptTable, connection: BaseDatabaseWrapper) -> bool:
+class Installable(Protocol):
+    """What installed_cached() asks about: a KeptTable, or the search tables (pfa.search_grams)."""
+
+    name: str
+    vendors: tuple[str, ...]
+
+    def installed(self, connection: BaseDatabaseWrapper) -> bool: ...
+
+
+def installed_cached(kept: Installable, connection: BaseDatabaseWrapper) -> bool:
     """Tell whether the kept table is installed, asking the database once per RECHECK_SECONDS.
 
     A list page asks on every view; the answer costs two information_schema queries, so a

@@ -39,8 +39,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from pfa import kept
 
 ROW_TABLE = "vimbadmin_search_row"
 GRAM_TABLE = "vimbadmin_search_gram"
@@ -284,31 +285,28 @@ def remove(connection: BaseDatabaseWrapper) -> None:
     forget()
 
 
-# Whether the index is there, per database, re-checked after CHECK_EVERY seconds: another
-# process (the operator's `optimize_indexes`) may add or remove it.
-CHECK_EVERY = 60.0
-_known: dict[str, tuple[float, bool]] = {}
+@dataclass(frozen=True)
+class _SearchTables:
+    """The search tables as pfa.kept.installed_cached() asks about them."""
+
+    name: str = GRAM_TABLE
+    vendors: tuple[str, ...] = ("mysql",)
+
+    def installed(self, connection: BaseDatabaseWrapper) -> bool:
+        return is_installed(connection)
+
+
+SEARCH_TABLES = _SearchTables()
 
 
 def usable(connection: BaseDatabaseWrapper) -> bool:
-    """Tell (cached for CHECK_EVERY seconds) whether searches may use the index."""
-    if not supported(connection):
-        return False
-    name = connection.settings_dict["NAME"]
-    now = time.monotonic()
-    known = _known.get(name)
-    if known is None or now - known[0] > CHECK_EVERY:
-        try:
-            known = (now, is_installed(connection))
-        except DatabaseError:
-            known = (now, False)
-        _known[name] = known
-    return known[1]
+    """Tell whether searches may use the tables (asked of the database every few minutes)."""
+    return kept.installed_cached(SEARCH_TABLES, connection)
 
 
 def forget() -> None:
     """Drop what usable() remembered (after installing or removing, and in tests)."""
-    _known.clear()
+    kept.forget()
 
 
 def domain_crc(domain: str) -> int:
