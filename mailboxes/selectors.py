@@ -265,16 +265,24 @@ class GramSearch:
         grams led to more than CANDIDATES rows without enough matches; read the rows.
         """
         batch = SEARCH_RESULTS_LIMIT + 200
-        grams = search_grams.choose(connection, self.kind, grams, self.domains)
+        grams, ordered = search_grams.choose(connection, self.kind, grams, self.domains)
         if not grams:
             return True  # A gram no row has: no row contains the term.
-        leads = search_grams.candidates(connection, self.kind, grams, self.domains, batch)
+        leads = search_grams.candidates(
+            connection, self.kind, grams, self.domains, batch, ordered=ordered
+        )
         self._keep_matching(rows, leads, found)
         if len(leads) < batch or len(found) > SEARCH_RESULTS_LIMIT:
             return True
         # More candidates than a batch and too few matches among them: the rest, in one query.
         rest = search_grams.candidates(
-            connection, self.kind, grams, self.domains, self.CANDIDATES - batch + 1, batch
+            connection,
+            self.kind,
+            grams,
+            self.domains,
+            self.CANDIDATES - batch + 1,
+            batch,
+            ordered=ordered,
         )
         if len(rest) > self.CANDIDATES - batch:
             return False

@@ -381,8 +381,9 @@ def choose(
     kind: int,
     term_grams: tuple[str, ...],
     domains: list[str] | None,
-) -> tuple[str, ...]:
-    """Return the grams to join, rarest first, or () when one of them has no posting at all.
+) -> tuple[tuple[str, ...], bool]:
+    """Return the grams to join, rarest first, or () when one of them has no posting at all, and
+    whether the first is known to be the rarest (else the optimizer's estimates pick the order).
 
     Neighbouring grams of a term are nearly always found together ('har', 'art', 'rtm' in every
     'hartmann'), so joining them filters nothing: the rarest gram leads, and the others joined
@@ -391,7 +392,7 @@ def choose(
     COUNTED_POSTINGS per gram (one query, a few milliseconds).
     """
     if len(term_grams) == 1:
-        return term_grams
+        return term_grams, True
     where, crcs = _domain_condition("g", domains)
     parts, params = [], []
     for gram in term_grams:
@@ -411,7 +412,7 @@ def choose(
     position = {gram: i for i, gram in enumerate(term_grams)}
     rarity = {g: counts.get(g, folded.get(g.lower(), 0)) for g in term_grams}
     if min(rarity.values()) == 0:
-        return ()
+        return (), True
     chosen: list[str] = []
     while len(chosen) < min(JOINED_GRAMS, len(term_grams)):
         # The rarest, and among equally rare (or uncounted) ones the farthest from those chosen.
@@ -427,7 +428,7 @@ def choose(
         if chosen and min(abs(position[gram] - position[c]) for c in chosen) < GRAM:
             break  # It overlaps a chosen gram: found together with it, it filters little.
         chosen.append(gram)
-    return tuple(chosen)
+    return tuple(chosen), rarity[chosen[0]] < COUNTED_POSTINGS
 
 
 def candidates(
@@ -437,18 +438,20 @@ def candidates(
     domains: list[str] | None,
     limit: int,
     offset: int = 0,
+    ordered: bool = True,
 ) -> list[str]:
     """Return up to `limit` keys of rows that contain all the grams (of these domains if given),
-    joined in the order given (see choose()).
+    joined in the order given if `ordered` (see choose()), else in the optimizer's.
 
     In no defined order; `offset` skips that many of the same query's rows (it runs in the same
     plan over unchanged postings, so batches follow each other; a row written meanwhile may be
     missed or met twice, as in any search racing a write).
     """
     joins, params = [], []
+    join = "STRAIGHT_JOIN" if ordered else "JOIN"
     for n, gram in enumerate(probe_grams[1:], start=2):
         joins.append(
-            f" STRAIGHT_JOIN {GRAM_TABLE} g{n} ON g{n}.kind = g1.kind AND g{n}.gram = %s"
+            f" {join} {GRAM_TABLE} g{n} ON g{n}.kind = g1.kind AND g{n}.gram = %s"
             f" AND g{n}.domain_crc = g1.domain_crc AND g{n}.row_id = g1.row_id"
         )
         params.append(gram)
