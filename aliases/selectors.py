@@ -73,14 +73,17 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
 
 
 # The keys of one page of one domain's aliases, mailboxes' own rows left out (PostgreSQL).
+# Both sides in the page's direction: with the mailbox names ascending, a descending page
+# sorted all of the domain's mailboxes first (170 ms instead of 25 at 200,000).
 _MERGED_KEYS = (
     "SELECT a.address FROM alias a LEFT JOIN"
-    " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username) m"
+    " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username {0}) m"
     " ON m.username = a.address WHERE a.domain = %s AND m.username IS NULL"
+    " ORDER BY a.address {0} LIMIT %s OFFSET %s"
 )
 _MERGED_KEYS_SQL = {
-    "ASC": _MERGED_KEYS + " ORDER BY a.address ASC LIMIT %s OFFSET %s",
-    "DESC": _MERGED_KEYS + " ORDER BY a.address DESC LIMIT %s OFFSET %s",
+    "ASC": _MERGED_KEYS.format("ASC"),
+    "DESC": _MERGED_KEYS.format("DESC"),
 }
 
 

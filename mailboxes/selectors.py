@@ -125,6 +125,11 @@ class SearchQuerySet(ListQuerySet):
         """Tell whether count() found more matches than a search shows."""
         return self._matches is not None and self._matches > SEARCH_RESULTS_LIMIT
 
+    @property
+    def holds_more(self) -> bool:
+        """Tell whether more matches exist than the ones shown (so no reading from the end)."""
+        return self.capped
+
     FACTS = ("_matches",)
     _matches: int | None = None
 
