@@ -7,7 +7,8 @@ from typing import Any
 import idna
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
-from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import BooleanField, F, Func, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.sql.where import WhereNode
 
 from accounts.scoping import can_manage_domain, is_superadmin, scoped
 from aliases.models import Alias
@@ -16,7 +17,7 @@ from domains.models import Domain
 from domains.names import normalize_domain
 from mailboxes.models import Mailbox
 from pfa.models import Quota2
-from vimbadmin.pagination import ListQuerySet, by_keys, counted_by
+from vimbadmin.pagination import ListQuerySet, counted_by
 
 # Up to this many managed domains are spelled out as literals in list queries (see below).
 LITERAL_DOMAINS_LIMIT = 200
@@ -102,6 +103,23 @@ class _Unindexed(Func):
     output_field = TextField()
 
 
+class _AmongKeys(Func):
+    """`key = ANY(ARRAY(subquery))`: the rows whose key a subquery returns (PostgreSQL).
+
+    As `key IN (subquery ... LIMIT 1000)` the planner expects 1,000 rows and, at 110,000
+    mailboxes, rather hashed the keys and read the whole table (15-30 ms) than looked each key
+    up; the keys as an array it looks up in the primary key's index (2-5 ms), at any size.
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple]:
+        key, keys = self.get_source_expressions()
+        key_sql, key_params = compiler.compile(key)
+        keys_sql, keys_params = compiler.compile(keys)
+        return f"{key_sql} = ANY(ARRAY{keys_sql})", (*key_params, *keys_params)
+
+
 class SearchQuerySet(ListQuerySet):
     """Search results, at most SEARCH_RESULTS_LIMIT of them, sorted after matching on PostgreSQL.
 
@@ -148,7 +166,10 @@ class SearchQuerySet(ListQuerySet):
             # A deep page asks for values_list("pk") first: keep what the rows are made into.
             plain._iterable_class, plain._fields = self._iterable_class, self._fields
             first = plain.order_by().values("pk")[:SEARCH_RESULTS_LIMIT]
-            source = by_keys(plain, Subquery(first))
+            source = plain.all()
+            # The keys chose the rows by the queryset's own conditions (as in by_keys).
+            source.query.where = WhereNode()
+            source = source.filter(_AmongKeys(F("pk"), Subquery(first)))
         result = QuerySet.__getitem__(source, key)
         if isinstance(result, QuerySet) and self._matches is not None and postgresql:
             result.query.order_by = tuple(
