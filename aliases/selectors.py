@@ -17,6 +17,7 @@ from mailboxes.selectors import (
     domain_restriction,
     rows_within,
     search_queryset,
+    searched_rows,
     shown_domains,
 )
 from pfa import kept, search_grams
@@ -30,7 +31,6 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     """
     domain = domain_filter_value(filters.get("domain") or "")
     restriction = domain_restriction(user, domain)
-    qs = rows_within(user, Alias, restriction)
     match = Q()
     terms = address_search_terms(filters.get("q") or "")
     for term in terms:
@@ -38,7 +38,9 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     if match:
         # Before the NOT EXISTS below: MariaDB tests conditions in the written order, and
         # probing the mailboxes for every alias row of a domain first made a search 4x slower.
-        qs = qs.filter(match)
+        qs = searched_rows(user, Alias, restriction, match, terms)
+    else:
+        qs = rows_within(user, Alias, restriction)
     is_mailbox = Exists(Mailbox.objects.filter(username=OuterRef("address")))
     hide_mailboxes = not filters.get("show_mailbox_aliases")
     if hide_mailboxes:
@@ -79,14 +81,17 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
 
 
 # The keys of one page of one domain's aliases, mailboxes' own rows left out (PostgreSQL).
+# Both sides in the page's direction: with the mailbox names ascending, a descending page
+# sorted all of the domain's mailboxes first (170 ms instead of 25 at 200,000).
 _MERGED_KEYS = (
     "SELECT a.address FROM alias a LEFT JOIN"
-    " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username) m"
+    " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username {0}) m"
     " ON m.username = a.address WHERE a.domain = %s AND m.username IS NULL"
+    " ORDER BY a.address {0} LIMIT %s OFFSET %s"
 )
 _MERGED_KEYS_SQL = {
-    "ASC": _MERGED_KEYS + " ORDER BY a.address ASC LIMIT %s OFFSET %s",
-    "DESC": _MERGED_KEYS + " ORDER BY a.address DESC LIMIT %s OFFSET %s",
+    "ASC": _MERGED_KEYS.format("ASC"),
+    "DESC": _MERGED_KEYS.format("DESC"),
 }
 # The same keys from the table the triggers keep (MariaDB/MySQL, see pfa.kept.ALIAS_LISTED).
 _LISTED_KEYS = f"SELECT address FROM {kept.ALIAS_LISTED.name} WHERE domain = %s"  # noqa: S608

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 import mailboxes.selectors
 import vimbadmin.pagination
-from tests.factories import make_alias, make_mailbox
+from aliases.models import Alias
+from mailboxes.models import Mailbox
+from pfa.indexes import SEARCH_INDEXES
+from tests.factories import make_admin, make_alias, make_mailbox
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +141,90 @@ def test_a_search_past_the_limit_shows_that_many_matches_in_order_and_says_so(
         page = client_a.get(path, {"q": "hit", "page": number})
         paged += [str(row.record.pk) for row in page.context["table"].paginated_rows]
     assert paged == shown
+
+
+def other_tool_adds(domain, locals_: list[str]) -> None:
+    """Mailboxes with their own alias rows, written in bulk as Postfix Admin's scripts would."""
+    Mailbox.objects.bulk_create(
+        Mailbox(
+            username=f"{local}@{domain.domain}",
+            local_part=local,
+            domain=domain,
+            maildir=f"{domain.domain}/{local}/",
+        )
+        for local in locals_
+    )
+    Alias.objects.bulk_create(
+        Alias(address=f"{local}@{domain.domain}", goto=f"{local}@{domain.domain}", domain=domain)
+        for local in locals_
+    )
+
+
+def _count_sql(client, url: str, params: dict[str, str]) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    # The query that counts the matches (on PostgreSQL it reads their keys), up to the limit.
+    limit = f"LIMIT {mailboxes.selectors.SEARCH_RESULTS_LIMIT + 1}"
+    return next(q["sql"] for q in queries if limit in q["sql"])
+
+
+@pytest.mark.parametrize("path", ["/mailboxes/", "/aliases/"])
+def test_a_search_finds_the_same_rows_whichever_way_postgresql_is_sent(
+    client_a, domain_a, domain_b, path
+):
+    other_tool_adds(domain_a, [f"user{n:03d}" for n in range(150)])
+    other_tool_adds(domain_b, [f"user{n:03d}" for n in range(150)])
+    for n in range(3):
+        make_mailbox(domain_a, f"zoe{n}")
+        make_alias(domain_a, f"zoe-list{n}", [f"zoe{n}@alpha.example"])
+    make_mailbox(domain_b, "zoe.b")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE mailbox")
+            cursor.execute("ANALYZE alias")
+            # Planned as for a big table, where reading all of it costs more than the indexes.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    rows = addresses if path == "/aliases/" else usernames
+    unindexed = "\"domain\" || '')"
+
+    # A rare word: fewer trigram candidates than rows of the domain.
+    params = {"domain": "alpha.example", "q": "zoe"}
+    expected = (
+        ["zoe-list0@alpha.example", "zoe-list1@alpha.example", "zoe-list2@alpha.example"]
+        if path == "/aliases/"
+        else ["zoe0@alpha.example", "zoe1@alpha.example", "zoe2@alpha.example"]
+    )
+    assert rows(client_a.get(path, params)) == expected
+    assert (unindexed in _count_sql(client_a, path, params)) == (connection.vendor == "postgresql")
+    # The domain admin's own domains, not selected: the same rows.
+    assert rows(client_a.get(path, {"q": "zoe"})) == expected
+    if connection.vendor == "postgresql":
+        # An adopted database without the trigram indexes: no index would find the matches.
+        with connection.cursor() as cursor:
+            for index in SEARCH_INDEXES:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(index.name)}")
+        assert rows(client_a.get(path, params)) == expected
+        assert unindexed not in _count_sql(client_a, path, params)
+
+    # A word in every row of the table: the domain's rows are fewer; so is a word too short
+    # for a trigram. The planner keeps its own way.
+    for word, count in (("example", 153 if path == "/mailboxes/" else 3), ("oe", 3)):
+        params = {"domain": "alpha.example", "q": word}
+        response = client_a.get(path, params)
+        assert response.context["table"].paginator.count == count
+        assert unindexed not in _count_sql(client_a, path, params)
+
+
+@pytest.mark.parametrize("path", ["/mailboxes/", "/aliases/"])
+def test_an_admin_of_no_domain_searches_and_finds_nothing(domain_a, path):
+    make_mailbox(domain_a, "zoe")
+    make_alias(domain_a, "zoe-list")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # the trigram indexes' plan
+    client = Client()
+    client.force_login(make_admin("nobody@admins.example"))
+    response = client.get(path, {"q": "zoe"})
+    assert response.status_code == 200
+    assert response.context["table"].paginator.count == 0

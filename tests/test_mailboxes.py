@@ -476,8 +476,11 @@ def test_list_query_count_does_not_grow_with_rows(client_a, domain_a, settings):
     for i in range(55):
         make_mailbox(domain_a, f"few.many{i}", check_policy=False)
     assert list_queries(client_a, "/mailboxes/") == few
-    # A search asks the same: on MariaDB one query more, for the search tables' postings.
-    assert list_queries(client_a, search) == few_searched <= few + 1
+    # A search counts its matches instead of reading the kept total: on PostgreSQL it also asks
+    # the planner for two estimates (mailboxes.selectors.searched_rows), on MariaDB it reads
+    # the search tables' postings (pfa.search_grams) first.
+    extra = {"postgresql": 2, "mysql": 1}.get(connection.vendor, 0)
+    assert list_queries(client_a, search) == few_searched == few + extra
 
 
 # Scoping and bad input --------------------------------------------------------------------
