@@ -164,9 +164,12 @@ def _count_sql(client, url: str, params: dict[str, str]) -> str:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params)
     assert response.status_code == 200
-    # The query that counts the matches (on PostgreSQL it reads their keys), up to the limit.
+    # The query that counts the matches (on PostgreSQL it reads their keys), up to the limit;
+    # MariaDB with its search tables (pfa.search_grams) verifies candidates instead: none.
     limit = f"LIMIT {mailboxes.selectors.SEARCH_RESULTS_LIMIT + 1}"
-    return next(q["sql"] for q in queries if limit in q["sql"])
+    counts = [q["sql"] for q in queries if limit in q["sql"]]
+    assert counts or connection.vendor == "mysql"
+    return counts[0] if counts else ""
 
 
 @pytest.mark.parametrize("path", ["/mailboxes/", "/aliases/"])
