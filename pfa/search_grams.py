@@ -335,7 +335,7 @@ class Probe:
 # Grams joined per probe: any subset of a term's grams finds every row that contains the term.
 JOINED_GRAMS = 3
 # Postings counted per gram to find the rarest (a count stops there).
-COUNTED_POSTINGS = 2_000
+COUNTED_POSTINGS = 500
 
 
 def plan(terms: list[str], domains: list[str]) -> list[Probe] | None:
@@ -426,7 +426,11 @@ def choose(
             ),
         )
         if chosen and min(abs(position[gram] - position[c]) for c in chosen) < GRAM:
-            break  # It overlaps a chosen gram: found together with it, it filters little.
+            # It overlaps a chosen gram: found together with it, it filters little, except in
+            # a short term ('ann' and 'nna': 'anna', not 'hartmann').
+            if len(chosen) == 1:
+                chosen.append(gram)
+            break
         chosen.append(gram)
     return tuple(chosen), rarity[chosen[0]] < COUNTED_POSTINGS
 
