@@ -8,9 +8,9 @@ more over all domains). This module keeps that index as two project tables:
 - `vimbadmin_search_row` numbers the indexed rows (kind 1 = a mailbox by username, kind 2 = an
   alias by address), so a posting is 12 bytes of key instead of an address;
 - `vimbadmin_search_gram` holds one row per distinct three-character piece (gram) of a row's
-  searchable text, keyed (kind, gram, CRC32 of the row's domain, row number): the rows that
-  contain all the grams of a search term are found by joining a few postings, in one domain
-  or in all of them.
+  searchable text, keyed (kind, gram, CRC32 of the row's domain, row number), the gram itself
+  as an integer (see piece()): the rows that contain all the grams of a search term are found
+  by joining a few postings, in one domain or in all of them.
 
 The searchable text is what the lists match, lower-cased and cut where the lists' matches cannot
 cross:
@@ -21,9 +21,10 @@ cross:
 
 The domain part of an address is the row's domain (Postfix Admin and this project write them
 so); a term that may lie in it is answered by the domain instead (see `plan()`), which saves
-16 grams a row. Grams are compared in the name column's collation, so a term's grams match
-wherever the list's `LIKE` would (accents and case included); a row that contains the grams
-but not the term is dropped by the list's own condition, which always runs on the real rows.
+16 grams a row. Grams are keyed by their weight in the name column's collation, so a term's
+grams match wherever the list's `LIKE` would (accents and case included); a row that contains
+the grams but not the term is dropped by the list's own condition, which always runs on the
+real rows.
 
 Triggers on `mailbox` and `alias` keep both tables exact for every writer (Postfix Admin,
 scripts, this project); their bodies use only core SQL, no stored routines. MariaDB runs
@@ -67,6 +68,34 @@ TRIGGERS = {
 }
 # Rows per statement when indexing existing rows.
 BUILD_CHUNK = 20_000
+
+
+def piece(text: str, at: str) -> str:
+    """Return SQL for the key of the gram of `text` (a column or variable) at position `at`.
+
+    The key is the CRC32 of the gram's weight string in its collation: grams equal in the
+    collation (case and accents, as the lists' LIKE compares them) share a key, and keys are
+    integers, which the index compares much faster than collated text (the joins of a search
+    probe the index once per row). Two grams may share a key by chance: the list's condition,
+    which always runs on the candidates, drops what that lets in.
+    """
+    return f"CRC32(WEIGHT_STRING(SUBSTRING({text}, {at}, {GRAM})))"
+
+
+def term_piece(connection: BaseDatabaseWrapper) -> str:
+    """Return SQL for the key of a gram of a search term, given as a parameter."""
+    return f"CRC32(WEIGHT_STRING(CONVERT(%s USING utf8mb4) COLLATE {gram_collation(connection)}))"
+
+
+_collations: dict[tuple[str, str], str] = {}
+
+
+def gram_collation(connection: BaseDatabaseWrapper) -> str:
+    """Return the collation grams are keyed in (see collation()), once per process and database."""
+    key = (connection.alias, str(connection.settings_dict.get("NAME")))
+    if key not in _collations:
+        _collations[key] = collation(connection) or "utf8mb4_unicode_ci"
+    return _collations[key]
 
 
 def supported(connection: BaseDatabaseWrapper) -> bool:
@@ -113,7 +142,7 @@ def table_sql(connection: BaseDatabaseWrapper) -> list[str]:
         ") ENGINE=InnoDB",
         f"CREATE TABLE IF NOT EXISTS {GRAM_TABLE} ("
         " kind TINYINT UNSIGNED NOT NULL,"
-        f" gram CHAR(3) CHARACTER SET utf8mb4 COLLATE {gram_collation} NOT NULL,"
+        " gram INT UNSIGNED NOT NULL,"
         " domain_crc INT UNSIGNED NOT NULL,"
         " row_id INT UNSIGNED NOT NULL,"
         " PRIMARY KEY (kind, gram, domain_crc, row_id)"
@@ -129,12 +158,12 @@ def _grams_loop(kind: int, row: str, write: str) -> str:
         if write == "insert":
             change = (
                 f"INSERT IGNORE INTO {GRAM_TABLE} (kind, gram, domain_crc, row_id)"
-                f" VALUES ({kind}, SUBSTRING(t, i, {GRAM}), c, rid);"
+                f" VALUES ({kind}, {piece('t', 'i')}, c, rid);"
             )
         else:
             change = (
                 f"DELETE FROM {GRAM_TABLE} WHERE kind = {kind}"
-                f" AND gram = SUBSTRING(t, i, {GRAM}) AND domain_crc = c AND row_id = rid;"
+                f" AND gram = {piece('t', 'i')} AND domain_crc = c AND row_id = rid;"
             )
         statements += [
             f"SET t = {part.format(r=row, key=key)};",
@@ -250,7 +279,7 @@ def build(connection: BaseDatabaseWrapper, progress: object = None) -> None:
                     )
                     cursor.execute(
                         f"INSERT IGNORE INTO {GRAM_TABLE} (kind, gram, domain_crc, row_id)"
-                        f" SELECT {kind}, SUBSTRING(s.t, p.n, {GRAM}), s.c, s.id FROM"
+                        f" SELECT {kind}, {piece('s.t', 'p.n')}, s.c, s.id FROM"
                         f" (SELECT r.id, CRC32(LOWER(x.domain)) AS c, {text} AS t FROM {table} x"
                         f" JOIN {ROW_TABLE} r ON r.kind = {kind} AND r.address = x.{key} {where})"
                         " AS s JOIN vimb_search_positions p"
@@ -395,22 +424,19 @@ def choose(
         return term_grams, True
     where, crcs = _domain_condition("g", domains)
     parts, params = [], []
-    for gram in term_grams:
+    for n, gram in enumerate(term_grams):
         parts.append(
-            f"(SELECT %s AS gram FROM {GRAM_TABLE} g WHERE g.kind = %s AND g.gram = %s{where}"
-            " LIMIT %s)"
+            f"(SELECT {n} AS n FROM {GRAM_TABLE} g WHERE g.kind = %s"
+            f" AND g.gram = {term_piece(connection)}{where} LIMIT %s)"
         )
-        params += [gram, kind, gram, *crcs, COUNTED_POSTINGS]
+        params += [kind, gram, *crcs, COUNTED_POSTINGS]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT gram, COUNT(*) FROM ({' UNION ALL '.join(parts)}) AS p GROUP BY gram",
-            params,
+            f"SELECT n, COUNT(*) FROM ({' UNION ALL '.join(parts)}) AS p GROUP BY n", params
         )
         counts = dict(cursor.fetchall())
-    # Grams equal in the column's collation come back once: look them up case-insensitively.
-    folded = {gram.lower(): n for gram, n in counts.items()}
-    position = {gram: i for i, gram in enumerate(term_grams)}
-    rarity = {g: counts.get(g, folded.get(g.lower(), 0)) for g in term_grams}
+    position = {gram: n for n, gram in enumerate(term_grams)}
+    rarity = {g: counts.get(position[g], 0) for g in term_grams}
     if min(rarity.values()) == 0:
         return (), True
     chosen: list[str] = []
@@ -455,7 +481,8 @@ def candidates(
     join = "STRAIGHT_JOIN" if ordered else "JOIN"
     for n, gram in enumerate(probe_grams[1:], start=2):
         joins.append(
-            f" {join} {GRAM_TABLE} g{n} ON g{n}.kind = g1.kind AND g{n}.gram = %s"
+            f" {join} {GRAM_TABLE} g{n} ON g{n}.kind = g1.kind"
+            f" AND g{n}.gram = {term_piece(connection)}"
             f" AND g{n}.domain_crc = g1.domain_crc AND g{n}.row_id = g1.row_id"
         )
         params.append(gram)
@@ -469,7 +496,7 @@ def candidates(
     where, crcs = _domain_condition("g1", domains)
     sql = (
         f"SELECT r.address FROM {GRAM_TABLE} g1{''.join(joins)}"
-        f" WHERE g1.kind = %s AND g1.gram = %s{where} LIMIT %s OFFSET %s"
+        f" WHERE g1.kind = %s AND g1.gram = {term_piece(connection)}{where} LIMIT %s OFFSET %s"
     )
     params += [kind, probe_grams[0], *crcs]
     with connection.cursor() as cursor:
