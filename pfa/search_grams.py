@@ -36,6 +36,7 @@ index from migration pfa 0005; an adopted one only from
 from __future__ import annotations
 
 import time
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -377,7 +378,9 @@ def plan(terms: list[str], domains: list[str]) -> list[Probe] | None:
     """
     probes: list[Probe] = []
     for term in terms:
-        if len(term) < GRAM:
+        if len(term) < GRAM or any(unicodedata.combining(c) for c in term):
+            # Too short for a gram; or a combining mark ('İ'.lower() is 'i' and a dot), where
+            # Python's lower case and the database's could cut the text into other grams.
             return None
         probes.append(Probe(grams=tuple(grams(term))))
         local, at, domain = term.partition("@")

@@ -217,6 +217,8 @@ SEARCHES = [
     "@grams.example",
     "2@",
     "a",  # too short for grams: the rows are read
+    "İ",  # a combining mark once lower-cased: the rows are read
+    "josé",
     "zz-nothing",
     "elsewhere",  # destinations
     "far.example",
