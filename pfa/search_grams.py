@@ -469,8 +469,12 @@ def choose(
             left,
             key=lambda g: (
                 rarity[g],
-                # Uncounted, the first is a digit piece if there is one, the others far from it.
-                -min((abs(position[g] - position[c]) for c in chosen), default=len(g)),
+                # Uncounted, the first is the digit piece with most digits if there is one,
+                # the others the farthest from those chosen.
+                -min(
+                    (abs(position[g] - position[c]) for c in chosen),
+                    default=len(g) + sum(c in "0123456789" for c in g),
+                ),
                 position[g],
             ),
         )
