@@ -8,9 +8,10 @@ more over all domains). This module keeps that index as two project tables:
 - `vimbadmin_search_row` numbers the indexed rows (kind 1 = a mailbox by username, kind 2 = an
   alias by address), so a posting is 12 bytes of key instead of an address;
 - `vimbadmin_search_gram` holds one row per distinct three-character piece (gram) of a row's
-  searchable text, keyed (kind, gram, CRC32 of the row's domain, row number), the gram itself
-  as an integer (see piece()): the rows that contain all the grams of a search term are found
-  by joining a few postings, in one domain or in all of them.
+  searchable text, and per four-character piece that holds a digit (see DIGIT_GRAM), keyed
+  (kind, gram, CRC32 of the row's domain, row number), the gram itself as an integer (see
+  piece()): the rows that contain all the grams of a search term are found by joining a few
+  postings, in one domain or in all of them.
 
 The searchable text is what the lists match, lower-cased and cut where the lists' matches cannot
 cross:
