@@ -23,6 +23,7 @@ from mailboxes.services import mailbox_purge, mailbox_set_forwarding
 from pfa import kept
 from pfa.kept import ALIAS_LISTED, Trigger
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
+from tests.test_limits import race
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "mysql",
@@ -382,28 +383,6 @@ def test_a_list_falls_back_when_another_process_removed_the_table(committed):
     assert alias_pages(client, "address") == (["sales@alpha.example"], False)
 
 
-def _race(calls: list[Callable[[], object]]) -> list[object]:
-    """Run the calls at once in threads with their own connections; return their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 def retried(write: Callable[..., None], *args: object) -> None:
     """Run a write (one autocommitted statement each) again when it was a deadlock's victim, as
     a well-behaved client does; the statement was rolled back whole."""
@@ -436,7 +415,7 @@ def test_installing_while_others_write_loses_none_of_their_writes(committed, rou
 
         return run
 
-    outcomes = _race([lambda: ALIAS_LISTED.install(connection), writes(0), writes(1)])
+    outcomes = race([lambda: ALIAS_LISTED.install(connection), writes(0), writes(1)])
     assert not [o for o in outcomes if isinstance(o, Exception)]
     assert ALIAS_LISTED.installed(connection)
     # 20 list aliases left, 20 own rows of deleted mailboxes, 20 new aliases.
