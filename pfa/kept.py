@@ -88,7 +88,7 @@ class KeptTable:
         wanted = [c.like for c in self.columns if c.like]
         found: dict[tuple[str, str], str] = {}
         if wanted:
-            found = _source_types(connection, wanted)
+            found = source_types(connection, wanted)
         out = {}
         for column in self.columns:
             if column.like is None:
@@ -169,7 +169,7 @@ class KeptTable:
             types = self.column_types(connection)
         except LookupError:
             return False
-        have = _source_types(connection, [(self.name, c.name) for c in self.columns])
+        have = source_types(connection, [(self.name, c.name) for c in self.columns])
         if any(have.get((self.name, c.name)) != types[c.name] for c in self.columns):
             return False
         names = {self.trigger_name(t): t for t in self.triggers}
@@ -266,7 +266,7 @@ def _words(text: str) -> list[str]:
     return str(text).split()
 
 
-def _source_types(
+def source_types(
     connection: BaseDatabaseWrapper, columns: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
     """Return the full types of the named columns that exist, e.g. `varchar(255) CHARACTER SET

@@ -101,7 +101,7 @@ def gram_collation(connection: BaseDatabaseWrapper) -> str:
     """Return the collation grams are keyed in (see collation()), once per process and database."""
     key = (connection.alias, str(connection.settings_dict.get("NAME")))
     if key not in _collations:
-        _collations[key] = collation(connection) or "utf8mb4_unicode_ci"
+        _collations[key] = collation(connection)
     return _collations[key]
 
 
@@ -110,41 +110,33 @@ def supported(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "mysql"
 
 
-def collation(connection: BaseDatabaseWrapper) -> str | None:
-    """Return the utf8mb4 collation the grams compare in (the name column's), or None."""
+def collation(connection: BaseDatabaseWrapper) -> str:
+    """Return the utf8mb4 collation the grams are weighed in: the name column's, as the lists'
+    `LIKE` compares names, or utf8mb4_unicode_ci where that column is not utf8."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS"
             " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'mailbox' AND COLUMN_NAME = 'name'"
         )
         found = cursor.fetchone()
-    if not found or not found[1]:
-        return None
-    charset, name = found
+    charset, name = found if found and found[1] else (None, None)
     if charset == "utf8mb4":
         return name
     if charset in ("utf8", "utf8mb3"):
-        # The same rules over the wider character set the grams are stored in.
+        # The same rules over the wider character set the grams are weighed in.
         return "utf8mb4_" + name.split("_", 1)[1]
-    return None
+    return "utf8mb4_unicode_ci"
 
 
 def table_sql(connection: BaseDatabaseWrapper) -> list[str]:
-    """Return the CREATE TABLE statements (the row key in the mailbox/alias key's collation)."""
-    gram_collation = collation(connection) or "utf8mb4_unicode_ci"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
-            " AND TABLE_NAME = 'mailbox' AND COLUMN_NAME = 'username'"
-        )
-        found = cursor.fetchone()
-    key_collation = found[0] if found and found[0] else gram_collation
-    key_charset = key_collation.split("_", 1)[0]
+    """Return the CREATE TABLE statements (the row key typed as mailbox.username is)."""
+    username = ("mailbox", "username")
+    key_type = kept.source_types(connection, [username])[username]
     return [
         f"CREATE TABLE IF NOT EXISTS {ROW_TABLE} ("
         " id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
         " kind TINYINT UNSIGNED NOT NULL,"
-        f" address VARCHAR(255) CHARACTER SET {key_charset} COLLATE {key_collation} NOT NULL,"
+        f" address {key_type} NOT NULL,"
         " UNIQUE KEY vimb_search_row_address (kind, address)"
         ") ENGINE=InnoDB",
         f"CREATE TABLE IF NOT EXISTS {GRAM_TABLE} ("
@@ -208,9 +200,8 @@ def _remove(kind: int, row: str) -> str:
 def trigger_sql(name: str, connection: BaseDatabaseWrapper) -> str:
     """Return the CREATE TRIGGER statement of one of TRIGGERS."""
     kind, table, event = TRIGGERS[name]
-    gram_collation = collation(connection) or "utf8mb4_unicode_ci"
     declare = (
-        f"DECLARE t TEXT CHARACTER SET utf8mb4 COLLATE {gram_collation};"
+        f"DECLARE t TEXT CHARACTER SET utf8mb4 COLLATE {gram_collation(connection)};"
         " DECLARE i INT; DECLARE c INT UNSIGNED; DECLARE rid INT UNSIGNED DEFAULT NULL;"
     )
     if event == "INSERT":
@@ -276,7 +267,7 @@ def build(connection: BaseDatabaseWrapper, progress: object = None) -> None:
         for start in range(1, longest + 1, 1000):
             values = ",".join(f"({n})" for n in range(start, min(start + 1000, longest + 1)))
             cursor.execute(f"INSERT INTO vimb_search_positions (n) VALUES {values}")
-        gram_collation = collation(connection) or "utf8mb4_unicode_ci"
+        weighed_in = gram_collation(connection)
         for kind, (table, key, parts) in PARTS.items():
             started = time.monotonic()
             for after, upto in _chunks(connection, table, key):
@@ -288,8 +279,7 @@ def build(connection: BaseDatabaseWrapper, progress: object = None) -> None:
                 )
                 for part in parts:
                     text = (
-                        f"CONVERT({part.format(r='x', key=key)} USING utf8mb4)"
-                        f" COLLATE {gram_collation}"
+                        f"CONVERT({part.format(r='x', key=key)} USING utf8mb4) COLLATE {weighed_in}"
                     )
                     for length, only in ((GRAM, ""), (DIGIT_GRAM, " AND {} REGEXP " + HAS_DIGIT)):
                         cursor.execute(
