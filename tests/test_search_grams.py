@@ -339,3 +339,30 @@ def test_removed_index_searches_read_the_rows_and_optimize_indexes_adds_it_back(
     call_command("optimize_indexes", "--search", "--apply", stdout=out)
     assert search_grams.is_installed(connection)
     assert stored_index() == expected_index()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ddl")
+def test_optimize_indexes_search_apply_adds_the_search_and_the_kept_tables(super_client):
+    from pfa import kept
+
+    out = StringIO()
+    call_command("optimize_indexes", "--remove-kept", stdout=out)
+    call_command("optimize_indexes", "--remove-search", stdout=out)
+    try:
+        out = StringIO()
+        call_command("optimize_indexes", "--search", stdout=out)
+        listed_missing = out.getvalue()
+        assert "missing: the search tables" in listed_missing
+        assert "missing: vimbadmin_alias_listed" in listed_missing
+        assert "Nothing changed" in listed_missing
+        call_command("optimize_indexes", "--search", "--apply", stdout=StringIO())
+        assert search_grams.is_installed(connection)
+        assert not kept.missing(connection)
+        out = StringIO()
+        call_command("optimize_indexes", "--search", stdout=out)
+        assert "All kept tables are present." in out.getvalue()
+        assert "The search tables and their triggers are present." in out.getvalue()
+    finally:
+        for table in kept.missing(connection):
+            table.install(connection)

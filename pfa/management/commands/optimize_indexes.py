@@ -93,17 +93,31 @@ class Command(BaseCommand):
         if options["remove_kept"]:
             self._remove_kept(connection, sql_only=options["sql"])
             return
-        search = options["search"]
-        if options["remove_search"] or (search and search_grams.supported(connection)):
-            self._search_tables(connection, options)
+        if options["remove_search"]:
+            if not search_grams.supported(connection):
+                raise CommandError(_("--remove-search is for MariaDB/MySQL's search tables."))
+            search_grams.remove(connection)
+            self.stdout.write(
+                _("removed the search tables and their triggers; searches read the rows")
+            )
             return
+        search = options["search"]
+        # MariaDB's search structure is its search tables, listed and created beside the rest.
+        search_tables = search and search_grams.supported(connection)
+        if search_tables:
+            search = False
         if search and not search_wanted(connection):
             self.stdout.write(
                 _("%(vendor)s has no index for substring searches; they read the domain's rows.")
                 % {"vendor": connection.vendor}
             )
             search = False
-        if not wanted(connection) and not search and not kept.wanted(connection):
+        if (
+            not wanted(connection)
+            and not search
+            and not kept.wanted(connection)
+            and not search_tables
+        ):
             self.stdout.write(
                 _(
                     "Nothing to do on %(vendor)s: its secondary indexes already end with the "
@@ -114,18 +128,21 @@ class Command(BaseCommand):
             return
         todo: list[ListIndex | SearchIndex] = [*missing(connection)]
         kept_todo = kept.missing(connection)
+        grams_todo = search_tables and not search_grams.is_installed(connection)
         needs_extension = False
         if search:
             todo += missing_search(connection)
             needs_extension = bool(search_wanted(connection)) and not has_trigram_extension(
                 connection
             )
-        if not todo and not kept_todo:
+        if not todo and not kept_todo and not grams_todo:
             if wanted(connection):
                 self.stdout.write(_("All list indexes are present."))
             if kept.wanted(connection):
                 self.stdout.write(_("All kept tables are present."))
-            if search:
+            if search_tables:
+                self.stdout.write(_("The search tables and their triggers are present."))
+            elif search:
                 self.stdout.write(_("All search indexes are present."))
             else:
                 self._hint_search(connection)
@@ -137,6 +154,8 @@ class Command(BaseCommand):
                 self.stdout.write(index.create_sql(connection, concurrently=True) + ";")
             for table in kept_todo:
                 self.stdout.write(table.script(connection))
+            if grams_todo:
+                self._search_tables_sql(connection)
             return
         for index in todo:
             self.stdout.write(
@@ -157,9 +176,17 @@ class Command(BaseCommand):
                     "purpose": table.purpose,
                 }
             )
+        if grams_todo:
+            self.stdout.write(
+                _(
+                    "missing: the search tables %(tables)s and their triggers on mailbox and "
+                    "alias, for the mailbox and alias searches"
+                )
+                % {"tables": f"{search_grams.ROW_TABLE}, {search_grams.GRAM_TABLE}"}
+            )
         if not options["apply"]:
             self.stdout.write(_("Nothing changed; run again with --apply to create them."))
-            if not search:
+            if not search and not search_tables:
                 self._hint_search(connection)
             return
         # CREATE INDEX CONCURRENTLY refuses to run inside a transaction, and a kept table's fill
@@ -176,21 +203,15 @@ class Command(BaseCommand):
                 self.stdout.write(_("created %(name)s") % {"name": index.name})
         for table in kept_todo:
             self._install(connection, table)
+        if grams_todo:
+            self._install_search_tables(connection)
 
     def _install(self, connection: BaseDatabaseWrapper, table: kept.KeptTable) -> None:
         started = time.monotonic()
         try:
             rows = table.install(connection)
         except DatabaseError as exc:
-            raise CommandError(
-                _(
-                    "%(name)s was not created, and nothing of it is left: the database refused "
-                    "(%(error)s). Creating triggers needs the TRIGGER privilege on alias and "
-                    "mailbox, and with binary logging on also SUPER or "
-                    "log_bin_trust_function_creators = 1."
-                )
-                % {"name": table.name, "error": str(exc).strip()}
-            ) from None
+            raise self._refused(table.name, exc) from None
         self.stdout.write(
             _("created %(name)s and its triggers (%(rows)d rows, %(seconds).1f s)")
             % {"name": table.name, "rows": rows, "seconds": time.monotonic() - started}
@@ -209,41 +230,18 @@ class Command(BaseCommand):
             table.remove(connection)
             self.stdout.write(_("removed %(name)s and its triggers") % {"name": table.name})
 
-    def _search_tables(self, connection: BaseDatabaseWrapper, options: dict[str, Any]) -> None:
-        """List, print, create or drop MariaDB/MySQL's search tables (pfa.search_grams)."""
-        if not search_grams.supported(connection):
-            raise CommandError(_("--remove-search is for MariaDB/MySQL's search tables."))
-        if options["remove_search"]:
-            search_grams.remove(connection)
-            self.stdout.write(
-                _("removed the search tables and their triggers; searches read the rows")
-            )
-            return
-        if search_grams.is_installed(connection):
-            self.stdout.write(_("The search tables and their triggers are present."))
-            return
-        if options["sql"]:
-            for statement in search_grams.table_sql(connection):
-                self.stdout.write(statement + ";")
-            self.stdout.write("DELIMITER //")
-            for name in search_grams.TRIGGERS:
-                self.stdout.write(search_grams.trigger_sql(name, connection) + " //")
-            self.stdout.write("DELIMITER ;")
-            self.stdout.write(
-                _("-- Then index the existing rows: `manage.py optimize_indexes --search --apply`.")
-            )
-            return
+    def _search_tables_sql(self, connection: BaseDatabaseWrapper) -> None:
+        for statement in search_grams.table_sql(connection):
+            self.stdout.write(statement + ";")
+        self.stdout.write("DELIMITER //")
+        for name in search_grams.TRIGGERS:
+            self.stdout.write(search_grams.trigger_sql(name, connection) + " //")
+        self.stdout.write("DELIMITER ;")
         self.stdout.write(
-            _(
-                "missing: the search tables %(tables)s and their triggers on mailbox and alias, "
-                "for the mailbox and alias searches"
-            )
-            % {"tables": f"{search_grams.ROW_TABLE}, {search_grams.GRAM_TABLE}"}
+            _("-- Then index the existing rows: `manage.py optimize_indexes --search --apply`.")
         )
-        if not options["apply"]:
-            self.stdout.write(_("Nothing changed; run again with --apply to create them."))
-            return
 
+    def _install_search_tables(self, connection: BaseDatabaseWrapper) -> None:
         def progress(table: str, seconds: float) -> None:
             self.stdout.write(
                 _("indexed the rows of %(table)s in %(seconds).1f s")
@@ -254,15 +252,19 @@ class Command(BaseCommand):
             search_grams.install(connection, progress)
         except DatabaseError as exc:
             search_grams.remove(connection)
-            raise CommandError(
-                _(
-                    "The database refused the search tables' triggers (%(error)s). The user "
-                    "needs the TRIGGER privilege, and with binary logging SUPER or "
-                    "log_bin_trust_function_creators=1. Nothing was left behind."
-                )
-                % {"error": str(exc).strip()}
-            ) from None
+            raise self._refused(search_grams.GRAM_TABLE, exc) from None
         self.stdout.write(_("created the search tables and their triggers"))
+
+    def _refused(self, name: str, exc: DatabaseError) -> CommandError:
+        return CommandError(
+            _(
+                "%(name)s was not created, and nothing of it is left: the database refused "
+                "(%(error)s). Creating triggers needs the TRIGGER privilege on alias and "
+                "mailbox, and with binary logging on also SUPER or "
+                "log_bin_trust_function_creators = 1."
+            )
+            % {"name": name, "error": str(exc).strip()}
+        )
 
     def _create_extension(self, connection: BaseDatabaseWrapper, cursor: Any) -> None:
         try:
