@@ -260,12 +260,43 @@ VIMBADMIN_LIST_PAGE_SIZE = env_int("VIMBADMIN_LIST_PAGE_SIZE", 50)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "loggers": {
         "vimbadmin": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # Server errors with their tracebacks (django.request) and refused requests
+        # (django.security) go to stderr: with DEBUG off Django's own configuration would only
+        # mail them to ADMINS, which is not used here. DEBUG adds Django's notices, as before.
+        "django": {
+            "handlers": ["console"],
+            "level": "INFO" if DEBUG else "ERROR",
+            "propagate": False,
+        },
+        # Configuring "django" resets its children; keep runserver's request lines as they were.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+# Server errors (and the app's own errors) also go to this file when set, with tracebacks.
+VIMBADMIN_ERROR_LOG_FILE = env_str("VIMBADMIN_ERROR_LOG_FILE")
+if VIMBADMIN_ERROR_LOG_FILE:
+    LOGGING["handlers"]["error_file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": VIMBADMIN_ERROR_LOG_FILE,
+        "formatter": "plain",
+        "level": "ERROR",
+    }
+    LOGGING["loggers"]["django"]["handlers"].append("error_file")
+    LOGGING["loggers"]["vimbadmin"]["handlers"].append("error_file")
 # Failed logins also go to this file when set, for fail2ban (see the README for the filter).
 VIMBADMIN_AUTH_LOG_FILE = env_str("VIMBADMIN_AUTH_LOG_FILE")
 if VIMBADMIN_AUTH_LOG_FILE:
