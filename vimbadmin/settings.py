@@ -219,9 +219,30 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Client certificate for relays that ask for one (with EMAIL_USE_TLS or EMAIL_USE_SSL).
+EMAIL_SSL_CERTFILE = env_str("EMAIL_SSL_CERTFILE") or None
+EMAIL_SSL_KEYFILE = env_str("EMAIL_SSL_KEYFILE") or None
+# Seconds to wait for each step of the SMTP conversation; mail is sent while a web request waits.
+# 10 s leaves room for a relay's greeting pause (Postfix postscreen: 6 s) and a TLS handshake,
+# and a dead relay frees the worker well before the worker timeout.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Directory of django.core.mail.backends.filebased.EmailBackend: one file per mail sent.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
+# Not stripped: the prefix usually ends in a space. Only Django's mails to ADMINS use it and
+# SERVER_EMAIL; ADMINS is not read, since server errors are logged instead of mailed.
+EMAIL_SUBJECT_PREFIX = os.environ.get("EMAIL_SUBJECT_PREFIX") or "[ViMbAdmin] "
+EMAIL_USE_LOCALTIME = env_bool("EMAIL_USE_LOCALTIME", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ViMbAdmin <postmaster@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Refuse at start what would otherwise fail on every send.
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: STARTTLS (port 587) or TLS (465)."
+    )
+if EMAIL_BACKEND.endswith(".filebased.EmailBackend") and not EMAIL_FILE_PATH:
+    raise ImproperlyConfigured(
+        "EMAIL_FILE_PATH must name the directory the file e-mail backend writes to."
+    )
 
 # Bootstrap 5 markup plus an empty state that offers the next step (templates/_table.html).
 DJANGO_TABLES2_TEMPLATE = "_table.html"
