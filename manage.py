@@ -8,6 +8,9 @@ import sys
 def main() -> None:
     """Run a management command; configuration and connection errors print one line."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vimbadmin.settings")
+    if sys.argv[1:2] == ["runserver"]:
+        # The development server serves web requests: same database timeouts as vimbadmin.wsgi.
+        os.environ.setdefault("DATABASE_TIMEOUTS", "true")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError
