@@ -1,7 +1,7 @@
 """Settings, read from environment variables; `.env.example` documents every one of them.
 
-SQLite in the project directory is the default database so that a newcomer can run the app at
-once; `DATABASE_URL` selects PostgreSQL or MySQL/MariaDB.
+SQLite in the checkout is the default database so that a newcomer can run the app at once;
+`DATABASE_URL` selects PostgreSQL or MySQL/MariaDB (and is required once installed as a package).
 """
 
 import os
@@ -12,6 +12,12 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# From a checkout, templates/ and static/ are at its top, and the SQLite database, the generated
+# secret key and collected static files default to it. An installed wheel carries templates and
+# static files inside the package and has no directory of its own to write to, so there
+# DATABASE_URL and SECRET_KEY must be set (and STATIC_ROOT for collectstatic).
+FROM_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+FILES_DIR = BASE_DIR if FROM_CHECKOUT else Path(__file__).resolve().parent
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -51,6 +57,8 @@ def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
+    if not FROM_CHECKOUT:
+        raise ImproperlyConfigured("SECRET_KEY must be set (e.g. 50 random characters).")
     # Without SECRET_KEY a random key is kept in a git-ignored file, so a first run works and
     # sessions survive restarts; production sets SECRET_KEY.
     path = BASE_DIR / ".secret_key"
@@ -104,7 +112,7 @@ WSGI_APPLICATION = "vimbadmin.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [FILES_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -163,7 +171,12 @@ def database_options(
 
 
 def _database() -> dict:
-    url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}" if FROM_CHECKOUT else "")
+    if not url:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be set, e.g. sqlite:////var/lib/vimbadmin/db.sqlite3 or "
+            "postgresql://user:password@host:5432/name."
+        )
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
     except Exception as exc:  # dj-database-url raises several types for a bad URL.
@@ -237,8 +250,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where collectstatic copies the static files to, for a web server to serve them.
+STATIC_ROOT = env_str("STATIC_ROOT") or (BASE_DIR / "staticfiles" if FROM_CHECKOUT else None)
+STATICFILES_DIRS = [FILES_DIR / "static"]
 # Serve static files straight from the apps without collectstatic (production runs it anyway).
 WHITENOISE_USE_FINDERS = True
 
