@@ -1,5 +1,4 @@
-"""Browser security headers on every response: no inline script or style, no framing, and
-no copy of the app's pages in any cache."""
+"""Browser security headers: no inline script or style, no framing, no page in any cache."""
 
 from __future__ import annotations
 
