@@ -272,8 +272,8 @@ EMAIL_SSL_KEYFILE = env_str("EMAIL_SSL_KEYFILE") or None
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 # Directory of django.core.mail.backends.filebased.EmailBackend: one file per mail sent.
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
-# Not stripped: the prefix usually ends in a space. Only Django's mails to ADMINS use it and
-# SERVER_EMAIL; ADMINS is not read, since server errors are logged instead of mailed.
+# Not stripped: the prefix usually ends in a space. It and SERVER_EMAIL serve only Django's mails
+# to ADMINS, which is not read: server errors are logged instead of mailed.
 EMAIL_SUBJECT_PREFIX = os.environ.get("EMAIL_SUBJECT_PREFIX") or "[ViMbAdmin] "
 EMAIL_USE_LOCALTIME = env_bool("EMAIL_USE_LOCALTIME", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ViMbAdmin <postmaster@localhost>")
