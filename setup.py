@@ -7,19 +7,18 @@ pyproject.toml alone cannot map them there while still discovering the app packa
 
 from setuptools import find_packages, setup
 
-APPS = ["vimbadmin", "pfa", "accounts", "domains", "mailboxes", "aliases", "mailserver"]
+# Every top-level package of the checkout is an app of the project (a new app ships without
+# being listed here), except the test suite and the benchmark.
+APPS = find_packages(exclude=["tests", "tests.*", "bench", "bench.*"])
 DATA_DIRS = {"vimbadmin.templates": "templates", "vimbadmin.static": "static"}
 
 setup(
-    packages=[
-        *find_packages(include=[pattern for app in APPS for pattern in (app, f"{app}.*")]),
-        *DATA_DIRS,
-    ],
+    packages=[*APPS, *DATA_DIRS],
     package_dir=DATA_DIRS,
     include_package_data=False,
     package_data={
         **{name: ["**/*"] for name in DATA_DIRS},
         # Compiled translations, once there are any.
-        **{app: ["locale/*/LC_MESSAGES/*.mo"] for app in APPS},
+        **{app: ["locale/*/LC_MESSAGES/*.mo"] for app in APPS if "." not in app},
     },
 )

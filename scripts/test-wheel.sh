@@ -37,6 +37,7 @@ settings=(
   "PATH=$work/venv/bin:/usr/bin:/bin" "HOME=$work" "LANG=C.UTF-8"
   "SECRET_KEY=$secret"
   "ALLOWED_HOSTS=mail.example.org,127.0.0.1"
+  "VIMBADMIN_BASE_URL=https://mail.example.org"
   "DATABASE_URL=sqlite:///$work/vimbadmin.sqlite3"
   "STATIC_ROOT=$work/static"
   "SECURE_SSL_REDIRECT=true"
