@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-stamp=.venv/.run-installed-$(sha1sum pyproject.toml | cut -c1-12)
-if [ ! -f "$stamp" ] && [ ! -f .venv/.installed-"$(sha1sum pyproject.toml | cut -c1-12)" ]; then
+# The packaging files' hash, as in scripts/setup-venv.sh, whose full install also counts.
+hash=$(cat pyproject.toml setup.py | sha1sum | cut -c1-12)
+stamp=.venv/.run-installed-$hash
+if [ ! -f "$stamp" ] && [ ! -f .venv/.installed-"$hash" ]; then
   mkdir -p var
   echo "Installing dependencies into .venv (the first run takes a minute)"
   .venv/bin/pip install -q --upgrade pip >var/pip.log 2>&1 || { cat var/pip.log; exit 1; }

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$(cat pyproject.toml setup.py | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   mkdir -p var
   echo "Installing dependencies into .venv (the first run takes a minute)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up everything and run the whole test suite: SQLite, PostgreSQL and MariaDB, then the
-# Postfix/Dovecot integration tests on PostgreSQL and MariaDB, then the browser tests.
+# Set up everything and run the whole test suite: ruff and the installed wheel, SQLite,
+# PostgreSQL and MariaDB, then the Postfix/Dovecot integration tests on PostgreSQL and MariaDB,
+# then the browser tests.
 # TEST_ENGINES="sqlite postgresql mysql" limits the engines; extra arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ run() {  # label, then the command
 }
 
 ruff check . && ruff format --check . || failed+=("ruff")
+
+# The wheel, installed into a fresh virtualenv outside the checkout: check --deploy and migrate.
+run "wheel installed outside the checkout" scripts/test-wheel.sh
 
 for engine in $ENGINES; do
   run "suite on ${engine}" env DATABASE_URL="$(url_for "$engine")" \

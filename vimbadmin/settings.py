@@ -1,7 +1,7 @@
 """Settings, read from environment variables; `.env.example` documents every one of them.
 
-SQLite in the project directory is the default database so that a newcomer can run the app at
-once; `DATABASE_URL` selects PostgreSQL or MySQL/MariaDB.
+SQLite in the checkout is the default database so that a newcomer can run the app at once;
+`DATABASE_URL` selects PostgreSQL or MySQL/MariaDB (and is required once installed as a package).
 """
 
 import os
@@ -12,6 +12,12 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# From a checkout, templates/ and static/ are at its top, and the SQLite database, the generated
+# secret key and collected static files default to it. An installed wheel carries templates and
+# static files inside the package and has no directory of its own to write to, so there
+# DATABASE_URL and SECRET_KEY must be set (and STATIC_ROOT for collectstatic).
+FROM_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+FILES_DIR = BASE_DIR if FROM_CHECKOUT else Path(__file__).resolve().parent
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -51,6 +57,8 @@ def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
+    if not FROM_CHECKOUT:
+        raise ImproperlyConfigured("SECRET_KEY must be set (e.g. 50 random characters).")
     # Without SECRET_KEY a random key is kept in a git-ignored file, so a first run works and
     # sessions survive restarts; production sets SECRET_KEY.
     path = BASE_DIR / ".secret_key"
@@ -87,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "vimbadmin.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "vimbadmin.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,7 +112,7 @@ WSGI_APPLICATION = "vimbadmin.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [FILES_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -121,8 +130,53 @@ TEMPLATES = [
 FORM_RENDERER = "vimbadmin.renderers.FastWidgetRenderer"
 
 
+# A web request gives up waiting for a row lock after DATABASE_LOCK_TIMEOUT seconds and cancels
+# a statement after DATABASE_STATEMENT_TIMEOUT (0: no limit), before the worker timeout (gunicorn
+# --timeout) kills it, and the user gets "The database is busy" (vimbadmin/errors.py). The web
+# server turns them on (vimbadmin/wsgi.py, runserver); commands, whose index builds and recounts
+# may run for minutes, go without unless DATABASE_TIMEOUTS=true is set for them.
+DATABASE_TIMEOUTS = env_bool("DATABASE_TIMEOUTS", False)
+DATABASE_LOCK_TIMEOUT = env_int("DATABASE_LOCK_TIMEOUT", 10)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 20)
+
+
+def database_options(
+    engine: str, url_options: dict, *, lock_timeout: int, statement_timeout: int
+) -> dict:
+    """Return an engine's connection OPTIONS: the project's, overridden by DATABASE_URL's."""
+    if engine.endswith("postgresql"):
+        # No JIT: every query here reads a page of rows, and a plan whose cost estimate passes
+        # jit_above_cost (the domain list's never-run fallback subqueries do) spent 45 ms
+        # compiling before returning 50 rows in 0.6 ms. A later -c wins, so ?options= does.
+        flags = ["-c jit=off"]
+        if lock_timeout > 0:
+            flags.append(f"-c lock_timeout={lock_timeout}s")
+        if statement_timeout > 0:
+            flags.append(f"-c statement_timeout={statement_timeout}s")
+        if url_options.get("options"):
+            flags.append(url_options["options"])
+        return {**url_options, "options": " ".join(flags)}
+    if engine.endswith("mysql"):
+        # utf8mb4 and strict mode so that MySQL refuses, rather than mangles, bad data.
+        command = "SET sql_mode='STRICT_TRANS_TABLES'"
+        if lock_timeout > 0:
+            command += f", innodb_lock_wait_timeout={lock_timeout}"
+        if statement_timeout > 0:
+            # MariaDB only (/*M! is a comment to MySQL, whose max_execution_time covers SELECTs).
+            command += f" /*M!, max_statement_time={statement_timeout} */"
+        return {"charset": "utf8mb4", "init_command": command, **url_options}
+    # IMMEDIATE takes the write lock at BEGIN, so a second writer waits for it (up to the
+    # timeout) instead of failing with "database is locked" halfway through a change.
+    return {"transaction_mode": "IMMEDIATE", "timeout": lock_timeout or 20, **url_options}
+
+
 def _database() -> dict:
-    url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}" if FROM_CHECKOUT else "")
+    if not url:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be set, e.g. sqlite:////var/lib/vimbadmin/db.sqlite3 or "
+            "postgresql://user:password@host:5432/name."
+        )
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
     except Exception as exc:  # dj-database-url raises several types for a bad URL.
@@ -131,28 +185,17 @@ def _database() -> dict:
             "postgresql://user:password@host:5432/name or mysql://user:password@host:3306/name."
         ) from None
     engine = config.get("ENGINE", "")
-    if engine.endswith("mysql"):
-        # utf8mb4 and strict mode so that MySQL refuses, rather than mangles, bad data.
-        config.setdefault("OPTIONS", {})
-        config["OPTIONS"].setdefault("charset", "utf8mb4")
-        config["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
-    elif engine.endswith("sqlite3"):
-        # IMMEDIATE takes the write lock at BEGIN, so a second writer waits for it (up to the
-        # timeout) instead of failing with "database is locked" halfway through a change.
-        config.setdefault("OPTIONS", {})
-        config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
-        config["OPTIONS"].setdefault("timeout", 20)
-    elif engine.endswith("postgresql"):
-        # No JIT: every query here reads a page of rows, and a plan whose cost estimate passes
-        # jit_above_cost (the domain list's never-run fallback subqueries do) spent 45 ms
-        # compiling before returning 50 rows in 0.6 ms. A DATABASE_URL ?options= wins.
-        config.setdefault("OPTIONS", {})
-        config["OPTIONS"].setdefault("options", "-c jit=off")
-    else:
+    if not engine.endswith(("postgresql", "mysql", "sqlite3")):
         raise ImproperlyConfigured(
             f"DATABASE_URL names an unsupported engine ({engine or 'none'}); use sqlite, "
             "postgresql or mysql."
         )
+    config["OPTIONS"] = database_options(
+        engine,
+        config.get("OPTIONS", {}),
+        lock_timeout=DATABASE_LOCK_TIMEOUT if DATABASE_TIMEOUTS else 0,
+        statement_timeout=DATABASE_STATEMENT_TIMEOUT if DATABASE_TIMEOUTS else 0,
+    )
     test_name = env_str("DATABASE_TEST_NAME")
     if test_name:
         config["TEST"] = {"NAME": test_name}
@@ -207,8 +250,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where collectstatic copies the static files to, for a web server to serve them.
+STATIC_ROOT = env_str("STATIC_ROOT") or (BASE_DIR / "staticfiles" if FROM_CHECKOUT else None)
+STATICFILES_DIRS = [FILES_DIR / "static"]
 # Serve static files straight from the apps without collectstatic (production runs it anyway).
 WHITENOISE_USE_FINDERS = True
 
@@ -219,9 +263,30 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Client certificate for relays that ask for one (with EMAIL_USE_TLS or EMAIL_USE_SSL).
+EMAIL_SSL_CERTFILE = env_str("EMAIL_SSL_CERTFILE") or None
+EMAIL_SSL_KEYFILE = env_str("EMAIL_SSL_KEYFILE") or None
+# Seconds to wait for each step of the SMTP conversation; mail is sent while a web request waits.
+# 10 s leaves room for a relay's greeting pause (Postfix postscreen: 6 s) and a TLS handshake,
+# and a dead relay frees the worker well before the worker timeout.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Directory of django.core.mail.backends.filebased.EmailBackend: one file per mail sent.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
+# Not stripped: the prefix usually ends in a space. It and SERVER_EMAIL serve only Django's mails
+# to ADMINS, which is not read: server errors are logged instead of mailed.
+EMAIL_SUBJECT_PREFIX = os.environ.get("EMAIL_SUBJECT_PREFIX") or "[ViMbAdmin] "
+EMAIL_USE_LOCALTIME = env_bool("EMAIL_USE_LOCALTIME", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ViMbAdmin <postmaster@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Refuse at start what would otherwise fail on every send.
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: STARTTLS (port 587) or TLS (465)."
+    )
+if EMAIL_BACKEND.endswith(".filebased.EmailBackend") and not EMAIL_FILE_PATH:
+    raise ImproperlyConfigured(
+        "EMAIL_FILE_PATH must name the directory the file e-mail backend writes to."
+    )
 
 # Bootstrap 5 markup plus an empty state that offers the next step (templates/_table.html).
 DJANGO_TABLES2_TEMPLATE = "_table.html"
@@ -260,12 +325,43 @@ VIMBADMIN_LIST_PAGE_SIZE = env_int("VIMBADMIN_LIST_PAGE_SIZE", 50)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "loggers": {
         "vimbadmin": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # Server errors with their tracebacks (django.request) and refused requests
+        # (django.security) go to stderr: with DEBUG off Django's own configuration would only
+        # mail them to ADMINS, which is not used here. DEBUG adds Django's notices, as before.
+        "django": {
+            "handlers": ["console"],
+            "level": "INFO" if DEBUG else "ERROR",
+            "propagate": False,
+        },
+        # Configuring "django" resets its children; keep runserver's request lines as they were.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
+# Server errors (and the app's own errors) also go to this file when set, with tracebacks.
+VIMBADMIN_ERROR_LOG_FILE = env_str("VIMBADMIN_ERROR_LOG_FILE")
+if VIMBADMIN_ERROR_LOG_FILE:
+    LOGGING["handlers"]["error_file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": VIMBADMIN_ERROR_LOG_FILE,
+        "formatter": "plain",
+        "level": "ERROR",
+    }
+    LOGGING["loggers"]["django"]["handlers"].append("error_file")
+    LOGGING["loggers"]["vimbadmin"]["handlers"].append("error_file")
 # Failed logins also go to this file when set, for fail2ban (see the README for the filter).
 VIMBADMIN_AUTH_LOG_FILE = env_str("VIMBADMIN_AUTH_LOG_FILE")
 if VIMBADMIN_AUTH_LOG_FILE:

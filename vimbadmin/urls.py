@@ -12,3 +12,6 @@ urlpatterns = [
     path("log/", include("pfa.urls")),
     path("me/", include("accounts.self_service_urls")),
 ]
+
+# A database lock or statement timeout gets a "busy" page (503) instead of the plain 500.
+handler500 = "vimbadmin.errors.server_error"
