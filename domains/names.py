@@ -46,8 +46,12 @@ def has_control_characters(text: str) -> bool:
     return bool(_CONTROL.search(text or ""))
 
 
-def shown(value: str) -> str:
-    """Return typed text for an error message, each control character made visible as �."""
+def visible_controls(value: str) -> str:
+    """Return text with each control or text-direction character made visible as �.
+
+    Error messages echo typed values this way, and pages show names written by other tools
+    this way: a right-to-left override never reaches the page to reorder what is shown.
+    """
     return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value or "")
 
 
@@ -74,7 +78,7 @@ def _invalid_domain(value: str) -> ValidationError:
     return ValidationError(
         _("“%(value)s” is not a valid domain name."),
         code="invalid",
-        params={"value": shown(value)},
+        params={"value": visible_controls(value)},
     )
 
 
@@ -126,7 +130,7 @@ def _invalid_address(value: str, reason: str) -> ValidationError:
     return ValidationError(
         _("“%(value)s” is not a valid e-mail address: %(reason)s"),
         code="invalid",
-        params={"value": shown(value), "reason": reason},
+        params={"value": visible_controls(value), "reason": reason},
     )
 
 

@@ -15,7 +15,7 @@ from accounts.models import Admin
 from accounts.scoping import can_manage_domain, require_superadmin
 from domains import stats
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
-from domains.names import normalize_domain
+from domains.names import normalize_domain, one_line_text
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 
@@ -97,7 +97,7 @@ def domain_create(
     now = timezone.now()
     obj = Domain.objects.create(
         domain=name,
-        description=description.strip(),
+        description=one_line_text(description, field="description"),
         transport=(transport or s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT).strip(),
         backupmx=backupmx,
         active=active,
@@ -157,7 +157,7 @@ def domain_update(
     """Change a domain's description, limits, transport and flags (super admins only)."""
     require_superadmin(actor, SUPERADMINS_ONLY)
     obj = lock_domain(domain)
-    obj.description = description.strip()
+    obj.description = one_line_text(description, field="description")
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
     obj.transport = transport.strip()
     obj.backupmx, obj.active = backupmx, active
