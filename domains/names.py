@@ -1,9 +1,10 @@
 """Syntax of domains, addresses and names, and their stored form: lower-case, IDN as punycode.
 
 One check serves every place that takes an address or a domain (domains, mailboxes, aliases and
-their destinations, admins, alternative addresses). It accepts what Postfix Admin's
-`check_email()` / `check_domain()` accept, special-use names included: `corp.local`, `a.test`
-and `h.home.arpa` are real mail domains on private networks, and Postfix delivers to them.
+their destinations, admins, alternative addresses). Like Postfix Admin's `check_email()` /
+`check_domain()` it refuses no special-use name: `corp.local`, `a.test` and `h.home.arpa` are
+real mail domains on private networks, and Postfix delivers to them. Like its AliasHandler it
+takes local system users (`root`) as alias destinations.
 """
 
 from __future__ import annotations
