@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped
 from domains.models import Domain
-from domains.names import normalize_domain, to_unicode
+from domains.names import normalize_domain, to_unicode, validate_one_line
 from domains.services import default_aliases
 
 _LIMIT_HELP = _("-1 = disabled, 0 = unlimited.")
@@ -56,6 +56,7 @@ class DomainEditForm(forms.Form):
         label=_("Description"),
         required=False,
         max_length=255,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
     mailboxes = _limit_field(_("Max mailboxes"))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from domains.services import DefaultAlias
 
 # Postfix Admin's pseudo-domain that marks a super admin in `domain_admins`.
 ALL_DOMAINS = "ALL"
@@ -27,6 +32,9 @@ class Domain(models.Model):
     modified = models.DateTimeField(default=timezone.now)
     active = models.BooleanField(_("active"), default=True)
     password_expiry = models.IntegerField(null=True, default=0)
+
+    # Not a column: domain_create sets it on the domain it made, one entry per RFC 2142 alias.
+    rfc2142_aliases: tuple[DefaultAlias, ...] = ()
 
     class Meta:
         managed = False

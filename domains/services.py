@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,7 +15,7 @@ from accounts.models import Admin
 from accounts.scoping import can_manage_domain, require_superadmin
 from domains import stats
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
-from domains.names import normalize_domain, normalize_target
+from domains.names import normalize_domain, one_line_text
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 
@@ -29,6 +31,15 @@ def require_domain_scope(actor: Admin | None, domain: Domain) -> None:
 def lock_domain(domain: Domain) -> Domain:
     """Lock the domain row so limit checks and the write that follows are one step."""
     return Domain.objects.select_for_update().get(pk=domain.pk)
+
+
+@dataclass(frozen=True)
+class DefaultAlias:
+    """One RFC 2142 alias of a new domain: created, or why it was not (`refused`)."""
+
+    address: str
+    goto: str
+    refused: str = ""
 
 
 def default_aliases(domain: str) -> list[tuple[str, str]]:
@@ -86,7 +97,7 @@ def domain_create(
     now = timezone.now()
     obj = Domain.objects.create(
         domain=name,
-        description=description.strip(),
+        description=one_line_text(description, field="description"),
         transport=(transport or s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT).strip(),
         backupmx=backupmx,
         active=active,
@@ -98,17 +109,25 @@ def domain_create(
     DomainSettings.objects.create(domain=obj, default_mailbox_quota=max(default_quota, 0))
     log_action(actor=actor, domain=name, action="create_domain", data=name)
     if create_default_aliases:
-        from aliases.models import Alias
-
-        for local, target in default_aliases(name):
-            address = f"{local}@{name}"
-            try:
-                goto = normalize_target(target)
-            except ValidationError:
-                continue
-            Alias.objects.create(address=address, goto=goto, domain=obj, created=now, modified=now)
-            log_action(actor=actor, domain=name, action="create_alias", data=f"{address} -> {goto}")
+        obj.rfc2142_aliases = tuple(_create_default_aliases(actor=actor, domain=obj))
     return obj
+
+
+def _create_default_aliases(*, actor: Admin | None, domain: Domain) -> list[DefaultAlias]:
+    """Create the configured RFC 2142 aliases as any alias is made: same checks and counters."""
+    from aliases.services import alias_create
+
+    outcomes = []
+    for local, target in default_aliases(domain.domain):
+        try:
+            alias = alias_create(actor=actor, domain=domain, local_part=local, targets=[target])
+        except ValidationError as exc:
+            # Each alias is a savepoint of its own: a refused one leaves the others and the domain.
+            reason = " ".join(exc.messages)
+            outcomes.append(DefaultAlias(f"{local}@{domain.domain}", target, reason))
+        else:
+            outcomes.append(DefaultAlias(alias.address, alias.goto))
+    return outcomes
 
 
 def domain_settings(domain: Domain) -> DomainSettings:
@@ -138,7 +157,7 @@ def domain_update(
     """Change a domain's description, limits, transport and flags (super admins only)."""
     require_superadmin(actor, SUPERADMINS_ONLY)
     obj = lock_domain(domain)
-    obj.description = description.strip()
+    obj.description = one_line_text(description, field="description")
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
     obj.transport = transport.strip()
     obj.backupmx, obj.active = backupmx, active

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.scoping import is_superadmin
+from domains.names import visible_controls
 from mailboxes.quota import bytes_to_mb, format_bytes
 from vimbadmin.tables import (
     active_badge,
@@ -67,6 +68,9 @@ class DomainTable(tables.Table):
 
     def render_domain(self, value: str) -> SafeString:
         return _domain_link(self, value)
+
+    def render_description(self, value: str) -> str:
+        return visible_controls(value)
 
     def render_mailbox_count(self, value: int, record: Any) -> str:
         return f"{value} / {limit_text(record.mailboxes)}"

@@ -25,7 +25,7 @@ from domains.forms import (
     DomainPurgeForm,
 )
 from domains.models import AliasDomain, Domain
-from domains.names import to_unicode
+from domains.names import address_to_unicode, special_use, to_unicode
 from domains.tables import AliasDomainTable, DomainTable, limit_text, usage_text
 from mailboxes.quota import bytes_to_mb
 from vimbadmin import sticky
@@ -90,9 +90,35 @@ class DomainCreateView(SuperAdminRequiredMixin, FormView):
         except ValidationError as exc:
             apply_validation_error(form, exc)
             return self.form_invalid(form)
-        messages.success(
-            self.request, _("Domain %(name)s created.") % {"name": to_unicode(domain.domain)}
-        )
+        name = to_unicode(domain.domain)
+        messages.success(self.request, _("Domain %(name)s created.") % {"name": name})
+        made = [a for a in domain.rfc2142_aliases if not a.refused]
+        if made:
+            listed = ", ".join(
+                f"{address_to_unicode(a.address)} → {address_to_unicode(a.goto)}" for a in made
+            )
+            messages.success(self.request, _("Aliases created: %(aliases)s.") % {"aliases": listed})
+        for alias in domain.rfc2142_aliases:
+            if alias.refused:
+                messages.warning(
+                    self.request,
+                    _("The alias %(address)s → %(target)s was not created: %(reason)s")
+                    % {
+                        "address": address_to_unicode(alias.address),
+                        "target": address_to_unicode(alias.goto),
+                        "reason": alias.refused,
+                    },
+                )
+        reserved = special_use(domain.domain)
+        if reserved:
+            messages.warning(
+                self.request,
+                _(
+                    "%(name)s is under the special-use name .%(reserved)s: mail from the "
+                    "Internet never reaches it, only mail from your own network."
+                )
+                % {"name": name, "reserved": reserved},
+            )
         return HttpResponseRedirect(reverse("domains:domain-detail", args=[domain.domain]))
 
 

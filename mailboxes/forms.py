@@ -19,7 +19,7 @@ from aliases.forms import (
     clean_destinations,
     scoped_domain_field,
 )
-from domains.names import normalize_address
+from domains.names import normalize_address, validate_one_line
 from mailboxes.quota import parse_quota
 
 QUOTA_HELP = _(
@@ -107,7 +107,9 @@ class MailboxCreateForm(PasswordFieldsMixin):
 
     domain = forms.Field()  # replaced in __init__ by the scoped choice field
     local_part = LocalPartField(help_text=_("The part before the @."))
-    name = forms.CharField(label=_("Name"), required=False, max_length=255)
+    name = forms.CharField(
+        label=_("Name"), required=False, max_length=255, validators=[validate_one_line]
+    )
     quota = QuotaField(required=False)
     email_other = forms.CharField(
         label=_("Alternative e-mail"),
@@ -152,7 +154,9 @@ class MailboxCreateForm(PasswordFieldsMixin):
 class MailboxForm(StyledForm):
     """Change a mailbox's name, quota, alternative address and (where it exists) SMTP switch."""
 
-    name = forms.CharField(label=_("Name"), required=False, max_length=255)
+    name = forms.CharField(
+        label=_("Name"), required=False, max_length=255, validators=[validate_one_line]
+    )
     quota = QuotaField(required=True)
     email_other = forms.CharField(label=_("Alternative e-mail"), required=False, max_length=255)
     smtp_active = forms.BooleanField(

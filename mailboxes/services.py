@@ -17,7 +17,12 @@ from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import stats as domain_stats
 from domains.models import Domain
-from domains.names import normalize_address, normalize_local_part, normalize_target
+from domains.names import (
+    normalize_address,
+    normalize_local_part,
+    normalize_target,
+    one_line_text,
+)
 from domains.services import domain_settings, lock_domain, require_domain_scope
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes, mb_to_bytes
@@ -125,6 +130,7 @@ def mailbox_create(
 ) -> Mailbox:
     """Create a mailbox and its own alias row, within the domain's limits (checked under lock)."""
     require_domain_scope(actor, domain)
+    name = one_line_text(name, field="name")
     domain = lock_domain(domain)
     counts = domain_stats.lock(domain)
     local = normalize_local_part(local_part, domain.domain)
@@ -151,7 +157,7 @@ def mailbox_create(
     mailbox = Mailbox.objects.create(
         username=username,
         password=passwords.hash_password(password),
-        name=name.strip(),
+        name=name,
         maildir=maildir_for(local, domain.domain),
         quota=quota,
         local_part=local,
@@ -188,6 +194,7 @@ def mailbox_update(
 ) -> Mailbox:
     """Change a mailbox's name, quota, alternative address and SMTP switch."""
     require_domain_scope(actor, mailbox.domain)
+    name = one_line_text(name, field="name")
     domain = lock_domain(mailbox.domain)
     counts = domain_stats.lock(domain)
     if quota_bytes != mailbox.quota:
@@ -201,7 +208,7 @@ def mailbox_update(
             counts,
             quota=domain_stats.positive(quota_bytes) - domain_stats.positive(mailbox.quota),
         )
-    mailbox.name = name.strip()
+    mailbox.name = name
     mailbox.quota = quota_bytes
     mailbox.email_other = normalize_address(email_other) if email_other else ""
     mailbox.modified = timezone.now()

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from domains.names import visible_controls
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes
 from vimbadmin.pagination import DeferredPaginator
@@ -98,6 +99,9 @@ class MailboxTable(tables.Table):
     def render_username(self, value: str) -> SafeString:
         url = row_url(self, "mailboxes:mailbox-detail", value)
         return mark_safe(f'<a href="{escape(url)}">{escape(display_address(value))}</a>')  # noqa: S308
+
+    def render_name(self, value: str) -> str:
+        return visible_controls(value)
 
     def render_domain(self, value: str) -> str:
         return display_domain(value)

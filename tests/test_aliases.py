@@ -78,7 +78,7 @@ def test_empty_local_part_makes_the_catch_all(client_a, domain_a, local_part):
         ({"local_part": "info", "targets": "info@alpha.example"}, "targets", "only at itself"),
         ({"local_part": "info", "targets": ""}, "targets", "This field is required."),
         ({"local_part": "info", "targets": " , \n"}, "targets", "Enter at least one destination."),
-        ({"local_part": "info", "targets": "not an address"}, "targets", "is not a valid e-mail"),
+        ({"local_part": "info", "targets": "not-an-address"}, "targets", "is not a valid e-mail"),
         ({"local_part": "info", "targets": "ok@x.example\nbad@@x"}, "targets", "“bad@@x”"),
         ({"local_part": "info", "targets": "@not_a_domain"}, "targets", "not a valid domain"),
         (

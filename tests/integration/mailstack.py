@@ -147,6 +147,10 @@ class MailStack:
         return self.root / "vmail"
 
     @property
+    def local_spool(self) -> Path:
+        return self.root / "local-spool"
+
+    @property
     def postfix_log(self) -> Path:
         return self.root / "postfix.log"
 
@@ -244,6 +248,9 @@ service lmtp {{
         data = self.root / "postfix-data"
         spool.mkdir()
         data.mkdir()
+        # local(8) writes a system user's mailbox file with that user's rights (root's as nobody).
+        self.local_spool.mkdir()
+        self.local_spool.chmod(0o1777)
         postfix_uid = pwd.getpwnam("postfix").pw_uid
         os.chown(data, postfix_uid, -1)
         main_cf = f"""\
@@ -256,10 +263,13 @@ setgid_group = postdrop
 myhostname = mx.vimbadmin-it.invalid
 mydomain = vimbadmin-it.invalid
 myorigin = $myhostname
-mydestination =
+# Local delivery as on a stock Debian host: a bare alias target (root) gets @$myorigin and
+# postmaster@localhost stays local; mailbox files land in the stack's own spool directory.
+mydestination = $myhostname, localhost
 local_recipient_maps =
-alias_maps =
+alias_maps = inline:{{postmaster=root, abuse=root, hostmaster=root, webmaster=root}}
 alias_database =
+mail_spool_directory = {self.local_spool}
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
@@ -298,6 +308,7 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
             "retry unix - - n - - error",
             "discard unix - - n - - discard",
             "lmtp unix - - n - - lmtp",
+            "local unix - n n - - local",
             "anvil unix - - n - 1 anvil",
             "scache unix - - n - 1 scache",
             "postlog unix-dgram n - n - 1 postlogd",
@@ -374,6 +385,16 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
             code, _ = smtp.rcpt(recipient)
             smtp.rset()
         return code
+
+    def wait_for_local(self, user: str, subject: str, timeout: float = DELIVERY_TIMEOUT) -> int:
+        """Poll a local system user's mailbox file until `subject` is in it; return its count."""
+        path = self.local_spool / user
+        deadline = time.monotonic() + timeout
+        while True:
+            text = path.read_text(errors="replace") if path.exists() else ""
+            if subject in text or time.monotonic() >= deadline:
+                return text.count(f"Subject: {subject}")
+            time.sleep(0.25)
 
     def can_login(self, username: str, password: str) -> bool:
         """Try an IMAP LOGIN and report whether it succeeded."""

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from accounts.scoping import is_superadmin as _is_superadmin
+from domains.names import visible_controls as _visible_controls
 from mailboxes.quota import format_bytes
 from vimbadmin.tables import display_address, display_domain
 
@@ -29,3 +30,8 @@ def unicode_address(value: str) -> str:
 @register.filter
 def bytes_human(value: int | None) -> str:
     return format_bytes(int(value or 0))
+
+
+@register.filter
+def visible_controls(value: str | None) -> str:
+    return _visible_controls(value or "")
