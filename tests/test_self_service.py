@@ -31,6 +31,7 @@ from mailboxes.services import (
 )
 from pfa.models import Log, Quota2
 from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
+from tests.mailtools import mail_sent
 
 NEW_PASSWORD = "Purple-Otter-Lantern-42"
 GENERIC_ERROR = "The e-mail address or the password is not correct."
@@ -356,7 +357,9 @@ def test_password_change_needs_a_post_with_csrf(owner):
 
 
 def request_reset(client: Client, address: str):
-    return client.post(reverse("me:password-reset"), {"address": address})
+    # The link is queued on commit for the background sender: commit, then wait for it.
+    with mail_sent():
+        return client.post(reverse("me:password-reset"), {"address": address})
 
 
 def reset_link() -> str:
