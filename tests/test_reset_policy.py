@@ -429,3 +429,14 @@ def test_setpassword_refuses_what_it_cannot_do(superadmin, monkeypatch):
         call_command("setpassword", "--username", "root@admins.example", "--password", NEW)
     assert Admin.objects.get(pk="root@admins.example").password == before
     assert not Log.objects.filter(action="edit_password").exists()
+
+
+def test_createsuperadmin_says_how_the_new_super_admin_gets_back_in(db, monkeypatch):
+    monkeypatch.setenv("VIMBADMIN_ADMIN_PASSWORD", NEW)
+    out = io.StringIO()
+    call_command("createsuperadmin", "--username", "chief@ops.example", "--no-input", stdout=out)
+    assert "Super admin chief@ops.example created." in out.getvalue()
+    assert "Password reset links will not be mailed: Password reset by e-mail is off" in (
+        out.getvalue()
+    )
+    assert "manage.py setpassword --username chief@ops.example" in out.getvalue()

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.management.password_input import add_password_arguments, read_password
 from accounts.models import Admin
+from accounts.resets import admin_reset_route
 from accounts.services import admin_create
 
 
@@ -41,5 +42,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(self.style.SUCCESS(f"Super admin {admin.username} created."))
+        route = admin_reset_route(admin)
+        if not route.allowed:
+            # Said at setup, so nobody first learns it when locked out.
+            self.stdout.write(f"Password reset links will not be mailed: {route.problem}")
         if generated:
             self.stdout.write(f"Password: {password}")
