@@ -172,10 +172,10 @@ def admin_reset_route(admin: Admin) -> ResetRoute:
     return ResetRoute(address, problem)
 
 
-def admin_reset_routes(admins: QuerySet[Admin] | None = None) -> list[tuple[Admin, ResetRoute]]:
-    """Return every admin (or the given ones) whose reset link cannot be mailed, with why."""
+def admins_without_mailed_reset() -> list[tuple[Admin, ResetRoute]]:
+    """Return every admin whose reset link cannot be mailed now, with the reason."""
     found = []
-    for admin in admins if admins is not None else Admin.objects.order_by("username"):
+    for admin in Admin.objects.order_by("username"):
         route = admin_reset_route(admin)
         if not route.allowed:
             found.append((admin, route))

@@ -56,9 +56,9 @@ class Command(BaseCommand):
     def _report_resets(self) -> None:
         # Admins who cannot get a reset link by mail, and why: the operator should know before
         # someone is locked out (the recovery is `manage.py setpassword`).
-        from accounts.resets import admin_reset_routes
+        from accounts.resets import admins_without_mailed_reset
 
-        refused = admin_reset_routes()
+        refused = admins_without_mailed_reset()
         if not refused:
             self.stdout.write("Password reset links: every admin's reset address is safe.")
             return
