@@ -40,15 +40,34 @@ EXIT_WAIT_SECONDS = 5.0
 
 @dataclass
 class OutgoingMail:
-    """A rendered message and what the log says about it."""
+    """A mail to render from `emails/<kind>.txt` (and `.html`), and what the log says about it."""
 
     kind: str
     about: str
-    message: EmailMultiAlternatives
+    subject: str
+    recipients: list[str]
+    context: dict[str, Any]
+    message: EmailMultiAlternatives | None = None
 
-    @property
-    def recipients(self) -> list[str]:
-        return list(self.message.to)
+    def render(self) -> EmailMultiAlternatives:
+        """Build the message once (an operator's broken template raises here)."""
+        if self.message is None:
+            text = render_to_string(f"emails/{self.kind}.txt", self.context)
+            message = EmailMultiAlternatives(
+                # A template may end the subject with a newline; headers must be one line.
+                "".join(self.subject.splitlines()),
+                text,
+                settings.DEFAULT_FROM_EMAIL,
+                self.recipients,
+            )
+            try:
+                html = render_to_string(f"emails/{self.kind}.html", self.context)
+            except TemplateDoesNotExist:
+                html = ""
+            if html:
+                message.attach_alternative(html, "text/html")
+            self.message = message
+        return self.message
 
 
 def compose(
@@ -59,31 +78,19 @@ def compose(
     context: dict[str, Any],
     about: str,
 ) -> OutgoingMail:
-    """Render `emails/<kind>.txt` (and `.html` when it exists) into a message for recipients."""
-    text = render_to_string(f"emails/{kind}.txt", context)
-    message = EmailMultiAlternatives(
-        # A template may end the subject with a newline; headers must be one line.
-        "".join(subject.splitlines()),
-        text,
-        settings.DEFAULT_FROM_EMAIL,
-        recipients,
+    """Describe a mail from `emails/<kind>.txt` (and `.html` when it exists) to recipients."""
+    return OutgoingMail(
+        kind=kind, about=about, subject=subject, recipients=recipients, context=context
     )
-    try:
-        html = render_to_string(f"emails/{kind}.html", context)
-    except TemplateDoesNotExist:
-        html = ""
-    if html:
-        message.attach_alternative(html, "text/html")
-    return OutgoingMail(kind=kind, about=about, message=message)
 
 
 def send_now(mail: OutgoingMail) -> str:
-    """Send the mail at once; return "" when it went out, else the reason (already logged)."""
+    """Render and send the mail at once; return "" when it went out, else why (logged)."""
     try:
-        mail.message.send()
+        mail.render().send()
     except Exception as exc:
-        # Any backend failure (refused, timed out, TLS, bad header) is the mail's problem, not
-        # the request's: it is logged here and reported by the caller, never raised.
+        # Any failure (refused, timed out, TLS, bad header, broken template) is the mail's
+        # problem, not the request's: it is logged here and reported by the caller, never raised.
         logger.warning(
             "sending %s e-mail for %s failed: %s",
             mail.kind,
@@ -110,9 +117,10 @@ def send_after_commit(
 
 
 def send_in_background(mail: OutgoingMail) -> None:
-    """Queue the mail for the sender thread once the current transaction commits."""
-    # The connection is made now, so it uses the settings of this request (tests change them).
-    mail.message.connection = get_connection()
+    """Render the mail now and queue it for the sender thread once the transaction commits."""
+    # Rendered here, where the request's models and language are; the thread only sends. The
+    # connection is made now too, so it uses this request's settings (tests change them).
+    mail.render().connection = get_connection()
     transaction.on_commit(lambda: _sender.put(mail))
 
 

@@ -59,4 +59,3 @@ class SilentSMTPServer:
         for conn in self._held:
             conn.close()
         self._listener.close()
-        self.accepted = len(self._held)

@@ -151,3 +151,39 @@ def test_owner_password_change_with_a_silent_server_is_kept_and_warned(settings)
         .post("/me/login/", {"address": "olive@alpha.example", "password": new})["Location"]
         .startswith("/me/")
     )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("pfa_cleanup")
+def test_a_broken_template_override_keeps_the_mailbox_and_warns(settings, tmp_path, caplog):
+    (tmp_path / "emails").mkdir()
+    (tmp_path / "emails" / "welcome.txt").write_text("Hi {% url 'no-such-page' %}")
+    templates = [dict(engine) for engine in settings.TEMPLATES]
+    templates[0]["DIRS"] = [tmp_path, *templates[0]["DIRS"]]
+    settings.TEMPLATES = templates
+    domain = make_domain("alpha.example")
+    admin = make_admin("adm@alpha.example", domains=[domain])
+    client = Client()
+    client.force_login(admin)
+    with caplog.at_level(logging.WARNING, logger="vimbadmin.mail"):
+        response = client.post(
+            "/mailboxes/new/",
+            {
+                "domain": "alpha.example",
+                "local_part": "alice",
+                "name": "",
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+                "quota": "100",
+                "send_welcome": "on",
+            },
+            follow=True,
+        )
+    assert response.status_code == 200
+    text = page(response)
+    assert "Mailbox alice@alpha.example created." in text
+    assert "The change was saved, but the e-mail could not be sent:" in text
+    # The operator finds the cause, with its traceback, in the log.
+    assert "sending welcome e-mail for alice@alpha.example failed" in caplog.text
+    assert "NoReverseMatch" in caplog.text
+    assert Mailbox.objects.filter(pk="alice@alpha.example").exists()
