@@ -399,7 +399,9 @@ class AdminSuperadminView(AdminObjectMixin, View):
         admin = self.get_admin()
         promote = request.POST.get("superadmin", "") in ("1", "true", "on")
         try:
-            services.admin_set_superadmin(actor=request.user, admin=admin, superadmin=promote)
+            changed = services.admin_set_superadmin(
+                actor=request.user, admin=admin, superadmin=promote
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _error_text(exc))
         else:
@@ -409,7 +411,7 @@ class AdminSuperadminView(AdminObjectMixin, View):
                 else _("%(admin)s is now a domain admin.")
             )
             messages.success(request, text % {"admin": admin})
-            _warn_about_resets(request, [admin])
+            _warn_about_resets(request, [changed])
         return HttpResponseRedirect(
             safe_next(request, reverse("accounts:admin-detail", args=[admin.pk]))
         )

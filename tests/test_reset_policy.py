@@ -440,3 +440,15 @@ def test_createsuperadmin_says_how_the_new_super_admin_gets_back_in(db, monkeypa
         out.getvalue()
     )
     assert "manage.py setpassword --username chief@ops.example" in out.getvalue()
+
+
+def test_promotion_and_demotion_say_what_happens_to_mailed_links(super_client, domain_a, admin_a):
+    url = "/accounts/admins/admin@alpha.example/superadmin/"
+    text = page(super_client.post(url, {"superadmin": "1"}, follow=True))
+    assert "admin@alpha.example is now a super admin." in text
+    assert "Password reset links for admin@alpha.example will not be mailed" in text
+    assert "is off for super admins" in text
+    text = page(super_client.post(url, {"superadmin": "0"}, follow=True))
+    assert "admin@alpha.example is now a domain admin." in text
+    assert "will not be mailed" not in text
+    assert "Links are mailed to admin@alpha.example." in text
