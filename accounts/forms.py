@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import (
     password_validators_help_text_html,
     validate_password,
 )
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
-from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from accounts import passwords
@@ -103,8 +99,8 @@ class LoginForm(StyledForm):
         return _address(self.cleaned_data["username"])
 
 
-class AdminPasswordResetForm(StyledForm, PasswordResetForm):
-    """Send a reset link to active admins only; an unknown address gets the same answer."""
+class AdminPasswordResetForm(StyledForm):
+    """Ask for the login address of the admin whose password is forgotten."""
 
     email = forms.CharField(
         label=_("E-mail address"),
@@ -114,33 +110,6 @@ class AdminPasswordResetForm(StyledForm, PasswordResetForm):
 
     def clean_email(self) -> str:
         return _address(self.cleaned_data["email"])
-
-    def get_users(self, email: str) -> Any:
-        # The `admin` table has neither `email` nor `is_active`: username is the address.
-        return Admin.objects.filter(username__iexact=email, active=True)
-
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
-    ) -> None:
-        # The admin's login address may be a mailbox on this very server, which is of no use
-        # when it is broken; email_other is the address the admin asked to be reached at.
-        admin: Admin = context["user"]
-        recipient = admin.email_other or to_email
-        subject = loader.render_to_string(subject_template_name, context)
-        subject = "".join(subject.splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        message = EmailMultiAlternatives(subject, body, from_email, [recipient])
-        if html_email_template_name:
-            message.attach_alternative(
-                loader.render_to_string(html_email_template_name, context), "text/html"
-            )
-        message.send()
 
 
 class AdminSetPasswordForm(PasswordPairMixin):
@@ -297,8 +266,3 @@ class AdminFilterForm(StyledForm):
     """Search the admin list."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=255)
-
-
-def reset_timeout_minutes() -> int:
-    """Return how long a reset link stays valid, in whole minutes (for the e-mail text)."""
-    return max(1, settings.PASSWORD_RESET_TIMEOUT // 60)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import passwords
 from accounts.models import Admin
+from accounts.resets import admin_address_problem, admin_reset_token, stored_superadmin
 from accounts.scoping import is_superadmin, require_superadmin
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from domains.names import normalize_address
@@ -63,6 +64,14 @@ def _guard_last_superadmin(admin: Admin) -> None:
         raise ValidationError(_("The last active super admin cannot be removed or demoted."))
 
 
+def _check_email_other(email_other: str, *, username: str, superadmin: bool) -> None:
+    # Typed for reset links: one that others could intercept is refused, with the reason.
+    if email_other:
+        problem = admin_address_problem(email_other, username=username, superadmin=superadmin)
+        if problem:
+            raise ValidationError({"email_other": problem})
+
+
 def _guard_not_self(actor: Admin | None, admin: Admin, what: str) -> None:
     if actor is not None and actor.pk == admin.pk:
         raise ValidationError(_("You cannot %(what)s yourself.") % {"what": what})
@@ -86,6 +95,7 @@ def admin_create(
     if Admin.objects.filter(username=username).exists():
         raise ValidationError({"username": _("An admin with this address already exists.")})
     email_other = normalize_address(email_other) if email_other else ""
+    _check_email_other(email_other, username=username, superadmin=superadmin)
     admin = Admin(username=username, active=active, email_other=email_other)
     if check_policy:
         try:
@@ -108,7 +118,12 @@ def admin_create(
 def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: str = "") -> Admin:
     """Change an admin's contact details."""
     require_superadmin(actor, SUPERADMINS_ONLY)
-    admin.email_other = normalize_address(email_other) if email_other else ""
+    email_other = normalize_address(email_other) if email_other else ""
+    if email_other != admin.email_other:
+        _check_email_other(
+            email_other, username=admin.username, superadmin=stored_superadmin(admin)
+        )
+    admin.email_other = email_other
     admin.phone = phone.strip()
     admin.modified = timezone.now()
     admin.save(update_fields=["email_other", "phone", "modified"])
@@ -166,9 +181,13 @@ def admin_set_password(*, actor: Admin | None, admin: Admin, password: str) -> A
 
 
 @transaction.atomic
-def admin_reset_password(*, admin: Admin, password: str) -> Admin:
-    """Set a new password through a valid reset link; the admin is their own actor."""
-    return admin_set_password(actor=admin, admin=admin, password=password)
+def admin_reset_password(*, admin: Admin, token: str, password: str) -> Admin:
+    """Set a forgotten password through a reset link; the link works once and only in time."""
+    # The row lock makes a second use of the same link wait, then fail on the changed hash.
+    locked = Admin.objects.select_for_update().filter(pk=admin.pk, active=True).first()
+    if locked is None or not admin_reset_token.check_token(locked, token):
+        raise ValidationError(_("This password reset link is invalid or has expired."))
+    return admin_set_password(actor=locked, admin=locked, password=password)
 
 
 def admin_rehash_password(*, admin: Admin, raw_password: str) -> None:

@@ -36,9 +36,14 @@ from accounts.forms import (
     AssignDomainForm,
     LoginForm,
     PasswordChangeForm,
-    reset_timeout_minutes,
 )
 from accounts.models import Admin, AuthEvent
+from accounts.resets import (
+    admin_reset_request,
+    admin_reset_route,
+    admin_reset_token,
+    admins_with_reset_in,
+)
 from accounts.scoping import get_scoped_or_404, scoped
 from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
@@ -64,6 +69,18 @@ def _lockout_minutes() -> int:
 
 def _error_text(exc: ValidationError | PermissionDenied) -> str:
     return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+def _warn_about_resets(request: HttpRequest, admins: list[Admin], *, off: bool = True) -> None:
+    # Said when the change is made, not discovered when someone is locked out.
+    for admin in admins:
+        route = admin_reset_route(admin)
+        if not route.allowed and (off or not route.off):
+            messages.warning(
+                request,
+                _("Password reset links for %(admin)s will not be mailed: %(reason)s")
+                % {"admin": admin, "reason": route.problem},
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,19 +165,13 @@ class LogoutView(View):
 # Forgotten password
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+@method_decorator(csrf_protect, "dispatch")
+class PasswordResetView(FormView):
     """Mail a reset link; the answer is the same for unknown addresses and throttled tries."""
 
     form_class = AdminPasswordResetForm
     template_name = "accounts/password_reset_form.html"
-    email_template_name = "emails/admin_password_reset.txt"
-    html_email_template_name = "emails/admin_password_reset.html"
-    subject_template_name = "emails/admin_password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
-    extra_email_context = None
-
-    def get_extra_email_context(self) -> dict[str, Any]:
-        return {"timeout_minutes": reset_timeout_minutes()}
 
     def form_valid(self, form: AdminPasswordResetForm) -> HttpResponse:
         address = form.cleaned_data["email"]
@@ -174,8 +185,9 @@ class PasswordResetView(auth_views.PasswordResetView):
             username=address,
             client_address=client,
         )
-        self.extra_email_context = self.get_extra_email_context()
-        return super().form_valid(form)
+        # Queued for the background sender, so a slow mail server does not show in the answer.
+        admin_reset_request(address=address, request=self.request)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -191,10 +203,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
     post_reset_login = False
+    token_generator = admin_reset_token
 
     def form_valid(self, form: AdminSetPasswordForm) -> HttpResponse:
         try:
-            services.admin_reset_password(admin=self.user, password=form.cleaned_data["password"])
+            # The service checks the token again under a row lock: one link, one new password.
+            services.admin_reset_password(
+                admin=self.user,
+                token=self.request.session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN, ""),
+                password=form.cleaned_data["password"],
+            )
         except ValidationError as exc:
             apply_validation_error(form, exc)
             return self.form_invalid(form)
@@ -305,6 +323,7 @@ class AdminCreateView(SuperAdminRequiredMixin, FormView):
             apply_validation_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Admin %(admin)s created.") % {"admin": admin})
+        _warn_about_resets(self.request, [admin])
         return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
 
 
@@ -325,6 +344,7 @@ class AdminDetailView(SuperAdminRequiredMixin, DetailView):
         user = self.request.user
         context["domains"] = admin_domains(user, self.object)
         context["assign_form"] = AssignDomainForm(user=user, admin=self.object)
+        context["reset_route"] = admin_reset_route(self.object)
         return context
 
 
@@ -353,6 +373,7 @@ class AdminEditView(AdminObjectMixin, FormView):
             apply_validation_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Admin %(admin)s saved.") % {"admin": admin})
+        _warn_about_resets(self.request, [admin])
         return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
 
 
@@ -378,7 +399,9 @@ class AdminSuperadminView(AdminObjectMixin, View):
         admin = self.get_admin()
         promote = request.POST.get("superadmin", "") in ("1", "true", "on")
         try:
-            services.admin_set_superadmin(actor=request.user, admin=admin, superadmin=promote)
+            changed = services.admin_set_superadmin(
+                actor=request.user, admin=admin, superadmin=promote
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, _error_text(exc))
         else:
@@ -388,6 +411,7 @@ class AdminSuperadminView(AdminObjectMixin, View):
                 else _("%(admin)s is now a domain admin.")
             )
             messages.success(request, text % {"admin": admin})
+            _warn_about_resets(request, [changed])
         return HttpResponseRedirect(
             safe_next(request, reverse("accounts:admin-detail", args=[admin.pk]))
         )
@@ -493,6 +517,9 @@ def _perform(
         else _("%(admin)s no longer manages %(domain)s.")
     )
     messages.success(request, text % {"admin": admin, "domain": domain.domain})
+    if assign:
+        # A new domain admin can redirect mail in the domain: resets that went there may stop.
+        _warn_about_resets(request, list(admins_with_reset_in(domain.domain)), off=False)
 
 
 class DomainAdminsView(SuperAdminRequiredMixin, View):

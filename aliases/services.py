@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Admin
+from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import stats as domain_stats
@@ -83,6 +84,7 @@ def alias_create(
         )
     if Alias.objects.filter(address=address).exists():
         raise ValidationError({"local_part": _("An alias with this address already exists.")})
+    check_rerouting(actor, address, field="local_part")
     goto = clean_targets(targets, address=address)
     now = timezone.now()
     alias = Alias.objects.create(
@@ -106,6 +108,7 @@ def alias_update(*, actor: Admin | None, alias: Alias, targets: list[str]) -> Al
     require_domain_scope(actor, alias.domain)
     if _is_mailbox_alias(alias):
         raise PermissionDenied(_("A mailbox's own alias is edited as the mailbox's forwarding."))
+    check_rerouting(actor, alias.address, field="targets")
     alias.goto = ",".join(clean_targets(targets, address=alias.address))
     alias.modified = timezone.now()
     alias.save(update_fields=["goto", "modified"])
@@ -124,6 +127,8 @@ def alias_set_active(*, actor: Admin | None, alias: Alias, active: bool) -> Alia
     require_domain_scope(actor, alias.domain)
     if _is_mailbox_alias(alias):
         raise PermissionDenied(_("A mailbox's own alias is switched with its mailbox."))
+    if active:
+        check_rerouting(actor, alias.address, field="active")
     alias.active = active
     alias.modified = timezone.now()
     alias.save(update_fields=["active", "modified"])

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from mail.email import OutgoingMail, compose, send_after_commit, send_now
 from mailboxes.models import Mailbox
 from vimbadmin.context import report
-
-logger = logging.getLogger("vimbadmin.mail")
 
 
 def server_settings(mailbox: Mailbox) -> list[dict[str, str]]:
@@ -40,38 +34,38 @@ def _fill(template: str, mailbox: Mailbox) -> str:
     )
 
 
-def _send(template: str, subject: str, mailbox: Mailbox, recipients: list[str]) -> bool:
+def _compose(kind: str, subject: str, mailbox: Mailbox, recipients: list[str]) -> OutgoingMail:
     context = {
         "mailbox": mailbox,
         "servers": server_settings(mailbox),
         "webmail": _fill(settings.VIMBADMIN_SETTINGS_WEBMAIL, mailbox),
     }
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except (OSError, smtplib.SMTPException) as exc:
-        # The change is committed already; a mail server problem must not undo or hide it.
-        logger.warning("sending %s e-mail for %s failed: %s", template, mailbox.username, exc)
-        report(
-            _("The change was saved, but the e-mail could not be sent: %(error)s") % {"error": exc}
-        )
-        return False
-    return True
+    return compose(
+        kind, subject=subject, recipients=recipients, context=context, about=mailbox.username
+    )
 
 
-def send_welcome_email(mailbox: Mailbox) -> bool:
-    """Send the welcome e-mail (with client settings, never the password) to a new mailbox."""
-    return _send("welcome", _("Welcome to your new mailbox"), mailbox, [mailbox.username])
+def _report_failure(error: str) -> None:
+    # The change is committed already; a mail server problem must not undo or hide it.
+    text = _("The change was saved, but the e-mail could not be sent: %(error)s")
+    report(text % {"error": error})
+
+
+def send_welcome_email(mailbox: Mailbox) -> None:
+    """Send the welcome e-mail (client settings, never the password) once the mailbox exists."""
+    mail = _compose("welcome", _("Welcome to your new mailbox"), mailbox, [mailbox.username])
+    send_after_commit(mail, on_failure=_report_failure)
 
 
 def send_settings_email(mailbox: Mailbox, recipients: list[str]) -> bool:
-    """Send the mailbox's client settings to the given addresses."""
-    return _send(
+    """Send the mailbox's client settings to the given addresses; a failure is a warning."""
+    mail = _compose(
         "settings",
         _("Settings for %(address)s") % {"address": mailbox.username},
         mailbox,
         recipients,
     )
+    error = send_now(mail)
+    if error:
+        _report_failure(error)
+    return not error

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import passwords
 from accounts.models import Admin
+from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import stats as domain_stats
@@ -147,6 +148,7 @@ def mailbox_create(
         raise ValidationError({"local_part": _("A mailbox with this address already exists.")})
     if Alias.objects.filter(address=username).exists():
         raise ValidationError({"local_part": _("An alias with this address already exists.")})
+    check_rerouting(actor, username, field="local_part")
     quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
     check_mailbox_quota(
         domain=domain, quota_bytes=quota, allocated=counts.quota_allocated, override=override
@@ -177,7 +179,8 @@ def mailbox_create(
     if send_welcome:
         from mailboxes.emails import send_welcome_email
 
-        transaction.on_commit(lambda: send_welcome_email(mailbox))
+        # Sent once the mailbox is committed; a failure becomes a warning, never a rollback.
+        send_welcome_email(mailbox)
     return mailbox
 
 
@@ -339,6 +342,9 @@ def mailbox_set_forwarding(
         raise ValidationError(
             {"targets": _("Without forwarding targets the mailbox must keep its mail.")}
         )
+    if cleaned:
+        # Stopping forwarding is always allowed; sending copies elsewhere may not be.
+        check_rerouting(actor, mailbox.username, field="targets")
     goto = ([mailbox.username] if keep_copy else []) + cleaned
     now = timezone.now()
     counts = domain_stats.lock(mailbox.domain_id)

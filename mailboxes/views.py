@@ -15,6 +15,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 from django_tables2 import SingleTableMixin
 
+from accounts.resets import mailbox_reset_route
 from accounts.scoping import scoped
 from aliases.tables import target_label
 from domains.models import Domain
@@ -76,6 +77,14 @@ def filter_context(filter_form: Form) -> dict[str, Any]:
         "filter_domain": domain,
         "filter_domain_managed": filter_form.domain_is_managed(domain),
     }
+
+
+def warn_about_reset(request: HttpRequest, mailbox: Mailbox) -> None:
+    """Say when the owner's alternative address will not get reset links, and why."""
+    if mailbox.email_other:
+        route = mailbox_reset_route(mailbox)
+        if not route.allowed:
+            messages.warning(request, route.problem)
 
 
 def detail_url(mailbox: Mailbox) -> str:
@@ -173,6 +182,7 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
             self.request,
             _("Mailbox %(address)s created.") % {"address": address_to_unicode(mailbox.username)},
         )
+        warn_about_reset(self.request, mailbox)
         return HttpResponseRedirect(detail_url(mailbox))
 
 
@@ -304,6 +314,7 @@ class MailboxUpdateView(MailboxFormMixin, FormView):
             apply_service_error(form, exc, default_field="quota")
             return self.form_invalid(form)
         messages.success(self.request, _("Mailbox saved."))
+        warn_about_reset(self.request, self.object)
         return HttpResponseRedirect(detail_url(self.object))
 
 

@@ -17,6 +17,8 @@ fi
 # Plain http on 127.0.0.1: cookies cannot be "secure" here. Production keeps the default.
 export SECURE_COOKIES="${SECURE_COOKIES:-false}"
 export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}"
+# Reset links in mails point here (never at the request's Host header).
+export VIMBADMIN_BASE_URL="${VIMBADMIN_BASE_URL:-http://127.0.0.1:${PORT:-8000}}"
 python manage.py migrate --no-input -v0
 mkdir -p var
 login_file=var/demo-login.txt

@@ -17,6 +17,8 @@ def _fast_hashes(settings):
     # mail-stack tests exercise the default ARGON2ID and every other scheme explicitly.
     settings.VIMBADMIN_PASSWORD_SCHEME = "SHA512-CRYPT"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Links in mails come from the configured base URL, never from the request's Host header.
+    settings.VIMBADMIN_BASE_URL = "http://testserver"
     forget_columns()
 
 

@@ -7,7 +7,6 @@ context, so an operator's override of a template cannot leak one either.
 from __future__ import annotations
 
 import html
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from django.core import mail
 
 from mailboxes.models import Mailbox
 from tests.factories import PASSWORD, make_mailbox
+from tests.mailtools import closed_port
 from tests.test_limits import empty_pfa_tables
 
 
@@ -35,13 +35,6 @@ def create_data(**overrides: str) -> dict[str, str]:
     }
     data.update(overrides)
     return data
-
-
-def closed_port() -> int:
-    """Return a local port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

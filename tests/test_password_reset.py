@@ -12,6 +12,7 @@ from accounts.models import Admin, AuthEvent
 from accounts.services import admin_set_active, admin_update
 from pfa.models import Log
 from tests.factories import PASSWORD
+from tests.mailtools import mail_sent
 
 RESET = "/accounts/password-reset/"
 DONE = "/accounts/password-reset/sent/"
@@ -20,7 +21,9 @@ LINK_RE = re.compile(r"https?://[^/\s]+(/accounts/password-reset/[^/\s]+/[^/\s]+
 
 
 def _request_link(client: Client, address: str, **meta: str):
-    return client.post(RESET, {"email": address}, **meta)
+    # The link is queued on commit for the background sender: commit, then wait for it.
+    with mail_sent():
+        return client.post(RESET, {"email": address}, **meta)
 
 
 def _link(message) -> str:

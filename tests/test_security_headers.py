@@ -304,6 +304,7 @@ def _deploy_env(**extra: str) -> dict[str, str]:
         ALLOWED_HOSTS="mail.example.org",
         SECURE_SSL_REDIRECT="true",
         SECURE_HSTS_SECONDS="31536000",
+        VIMBADMIN_BASE_URL="https://mail.example.org",
     )
     env.update(extra)
     return env

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-import socket
 import subprocess
 
 import pytest
@@ -31,6 +30,7 @@ from mailboxes.services import (
 )
 from pfa.models import Log, Quota2
 from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
+from tests.mailtools import closed_port, mail_sent
 
 NEW_PASSWORD = "Purple-Otter-Lantern-42"
 GENERIC_ERROR = "The e-mail address or the password is not correct."
@@ -308,18 +308,12 @@ def test_deactivation_ends_owner_sessions(owner, owner_client):
     assert owner_client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_failing_smtp_server_does_not_undo_the_change(
     owner, owner_client, settings, caplog, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _closed_port()
+    settings.EMAIL_PORT = closed_port()
     with (
         caplog.at_level(logging.WARNING, logger="vimbadmin.mail"),
         django_capture_on_commit_callbacks(execute=True),
@@ -356,7 +350,9 @@ def test_password_change_needs_a_post_with_csrf(owner):
 
 
 def request_reset(client: Client, address: str):
-    return client.post(reverse("me:password-reset"), {"address": address})
+    # The link is queued on commit for the background sender: commit, then wait for it.
+    with mail_sent():
+        return client.post(reverse("me:password-reset"), {"address": address})
 
 
 def reset_link() -> str:

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "mailboxes",
     "aliases",
     "mailserver",
+    "mail",
     "vimbadmin",
 ]
 
@@ -299,6 +300,12 @@ VIMBADMIN_LOGIN_FAILURE_LIMIT = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT", 5)
 VIMBADMIN_LOGIN_LOCKOUT_SECONDS = env_int("VIMBADMIN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
 VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = env_bool("VIMBADMIN_SELF_SERVICE_PASSWORD_RESET", True)
+# The address the admin is reached at: links in e-mails are built from it, never from the Host
+# header. Unset: no reset link is mailed (and `check --deploy` fails), unless DEBUG is on.
+VIMBADMIN_BASE_URL = env_str("VIMBADMIN_BASE_URL")
+# Super admins recover through `manage.py setpassword`; mailed reset links are off for them
+# unless this is on, and then go only to an address outside every domain hosted here.
+VIMBADMIN_SUPERADMIN_MAIL_RESET = env_bool("VIMBADMIN_SUPERADMIN_MAIL_RESET", False)
 # Bytes per quota unit (MB) as Postfix Admin's $CONF['quota_multiplier'].
 VIMBADMIN_QUOTA_MULTIPLIER = env_int("VIMBADMIN_QUOTA_MULTIPLIER", 1024000)
 VIMBADMIN_MAILDIR_TEMPLATE = env_str("VIMBADMIN_MAILDIR_TEMPLATE", "%d/%u/")

@@ -17,6 +17,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts import passwords, throttle
 from accounts.models import AuthEvent
+from accounts.resets import mailbox_reset_request
 from accounts.self_service_forms import (
     MailboxLoginForm,
     MailboxPasswordChangeForm,
@@ -24,7 +25,7 @@ from accounts.self_service_forms import (
     MailboxSetPasswordForm,
     locked_message,
 )
-from accounts.selfservice.emails import send_password_changed_email, send_password_reset_email
+from accounts.selfservice.emails import send_password_changed_email
 from accounts.selfservice.selectors import (
     mailbox_alias_domains,
     mailbox_delivering_aliases,
@@ -38,7 +39,7 @@ from accounts.selfservice.session import (
     owner_mailbox,
     owner_refresh,
 )
-from accounts.selfservice.tokens import decode_uid, encode_uid, mailbox_reset_token
+from accounts.selfservice.tokens import decode_uid, mailbox_reset_token
 from mailboxes.models import Mailbox
 from mailboxes.services import (
     mailbox_forwarding,
@@ -215,7 +216,7 @@ class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
                     mailbox=mailbox,
                     password=form.cleaned_data["new_password1"],
                 )
-                transaction.on_commit(lambda: send_password_changed_email(mailbox))
+                send_password_changed_email(mailbox)
         except ValidationError as exc:
             _apply_password_error(form, exc)
             return self.form_invalid(form)
@@ -254,21 +255,8 @@ class MailboxPasswordResetView(ResetEnabledMixin, FormView):
                 username=address,
                 client_address=client,
             )
-            mailbox = mailbox_for_login(address)
-            if (
-                mailbox is not None
-                and mailbox.active
-                and mailbox.domain.active
-                and mailbox.email_other
-            ):
-                path = reverse(
-                    "me:password-reset-confirm",
-                    kwargs={
-                        "uidb64": encode_uid(mailbox),
-                        "token": mailbox_reset_token.make_token(mailbox),
-                    },
-                )
-                send_password_reset_email(mailbox, self.request.build_absolute_uri(path))
+            # Queued for the background sender, so a slow mail server does not show either.
+            mailbox_reset_request(address=address, request=self.request)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -335,7 +323,7 @@ class MailboxPasswordResetConfirmView(FormView):
                 mailbox_reset_password(
                     mailbox=mailbox, token=self.token, password=form.cleaned_data["new_password1"]
                 )
-                transaction.on_commit(lambda: send_password_changed_email(mailbox))
+                send_password_changed_email(mailbox)
         except ValidationError as exc:
             _apply_password_error(form, exc)
             return self.form_invalid(form)

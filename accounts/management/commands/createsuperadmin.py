@@ -1,15 +1,13 @@
 """Create a super admin from the shell; the password never goes on the command line."""
 
-import getpass
-import os
-import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts import passwords
+from accounts.management.password_input import add_password_arguments, read_password
 from accounts.models import Admin
+from accounts.resets import admin_reset_route
 from accounts.services import admin_create
 
 
@@ -22,21 +20,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", help="e-mail address of the new super admin")
         parser.add_argument(
-            "--password-stdin",
-            action="store_true",
-            help="read the password from the first line of standard input",
-        )
-        parser.add_argument(
-            "--generate-password",
-            action="store_true",
-            help="generate a strong password and print it once",
-        )
-        parser.add_argument(
             "--if-missing",
             action="store_true",
             help="do nothing (and succeed) when the admin already exists",
         )
-        parser.add_argument("--no-input", action="store_true", help="never prompt")
+        add_password_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"]
@@ -48,26 +36,15 @@ class Command(BaseCommand):
         if options["if_missing"] and Admin.objects.filter(username=username).exists():
             self.stdout.write(f"Super admin {username} exists already.")
             return
-        generated = False
-        if options["generate_password"]:
-            password, generated = passwords.generate_password(), True
-        elif options["password_stdin"]:
-            password = sys.stdin.readline().rstrip("\r\n")
-        elif os.environ.get("VIMBADMIN_ADMIN_PASSWORD"):
-            password = os.environ["VIMBADMIN_ADMIN_PASSWORD"]
-        elif options["no_input"]:
-            raise CommandError(
-                "No password: use --password-stdin, VIMBADMIN_ADMIN_PASSWORD or "
-                "--generate-password."
-            )
-        else:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                raise CommandError("The passwords do not match.")
+        password, generated = read_password(options)
         try:
             admin = admin_create(actor=None, username=username, password=password, superadmin=True)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(self.style.SUCCESS(f"Super admin {admin.username} created."))
+        route = admin_reset_route(admin)
+        if not route.allowed:
+            # Said at setup, so nobody first learns it when locked out.
+            self.stdout.write(f"Password reset links will not be mailed: {route.problem}")
         if generated:
             self.stdout.write(f"Password: {password}")

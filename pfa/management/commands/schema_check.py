@@ -50,4 +50,19 @@ class Command(BaseCommand):
         missing_optional = [t for t in ("vacation", "quota2", "fetchmail") if t not in state.tables]
         if missing_optional:
             out(f"Missing optional tables: {', '.join(missing_optional)}")
+        self._report_resets()
         out("Nothing in the Postfix Admin tables is changed by this project's migrate.")
+
+    def _report_resets(self) -> None:
+        # Admins who cannot get a reset link by mail, and why: the operator should know before
+        # someone is locked out (the recovery is `manage.py setpassword`).
+        from accounts.resets import admins_without_mailed_reset
+
+        refused = admins_without_mailed_reset()
+        if not refused:
+            self.stdout.write("Password reset links: every admin's reset address is safe.")
+            return
+        self.stdout.write("Password reset links that will not be mailed:")
+        for admin, route in refused:
+            state = "off" if route.off else f"refused for {route.address}"
+            self.stdout.write(f"  {admin.username}: {state}: {route.problem}")

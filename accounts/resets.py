@@ -1,0 +1,349 @@
+"""Forgotten passwords: where a reset link may go, and sending it (admins and mailbox owners).
+
+A reset link is as good as the password, so it only goes to an address whose mail no admin with
+fewer rights than the account can redirect (by an alias, a catch-all, a mailbox's forwarding or
+its password):
+
+- An admin's reset address is the alternative address (`email_other`), else the login address.
+- Super admins get no mailed links unless VIMBADMIN_SUPERADMIN_MAIL_RESET is on, and then only
+  at an address outside every domain hosted here (`domain` and `alias_domain` rows); the shell
+  (`manage.py setpassword`) is their way back in.
+- A domain admin's link does not go to an address in a domain that another domain admin manages.
+- A mailbox owner's link goes to the mailbox's alternative address only, and not when a domain
+  admin who does not manage the mailbox's domain manages the address's domain (the mailbox's
+  own domain admins can set its password anyway, so they gain nothing).
+
+"Manages" means an active `domain_admins` row of an admin who is not a super admin; an address in
+an alias domain is also managed by the admins of its target domain. The rules are checked when a
+link is about to be sent, since assignments change after an address is saved. Domain admins are
+also refused aliases, catch-alls and forwarding for another admin's reset address.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from accounts.models import Admin
+from accounts.scoping import is_superadmin
+from accounts.selfservice.emails import send_password_reset_email
+from accounts.selfservice.selectors import mailbox_for_login
+from accounts.selfservice.tokens import encode_uid, mailbox_reset_token
+from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin
+from domains.names import address_to_unicode
+from mail.email import compose, send_in_background
+from mail.links import absolute_url
+from mailboxes.models import Mailbox
+
+logger = logging.getLogger("vimbadmin.reset")
+
+
+class AdminResetTokenGenerator(PasswordResetTokenGenerator):
+    """Sign the admin, password hash, reset address, role and time: a stale link stops working."""
+
+    key_salt = "vimbadmin.accounts.resets.AdminResetTokenGenerator"
+
+    def _make_hash_value(self, user: Admin, timestamp: int) -> str:  # type: ignore[override]
+        # A new password makes the link single-use; a changed alternative address or role voids
+        # links sent under the old one, as mailbox links do.
+        return f"{user.username}{user.password}{user.email_other}{user.superadmin}{timestamp}"
+
+
+admin_reset_token = AdminResetTokenGenerator()
+
+
+# --------------------------------------------------------------------------------------------
+# The policy
+
+
+@dataclass(frozen=True)
+class ResetRoute:
+    """Where an account's reset link would go, and why it may not ("" when it may)."""
+
+    address: str
+    problem: str = ""
+    off: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.address) and not self.problem
+
+
+def _domain_of(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
+
+
+def _routing_domains(domain: str) -> set[str]:
+    # Mail to an alias domain goes through the target domain's aliases and mailboxes too.
+    targets = AliasDomain.objects.filter(alias_domain_id=domain).values_list(
+        "target_domain_id", flat=True
+    )
+    return {domain, *targets}
+
+
+def _superadmin_names() -> set[str]:
+    flagged = Admin.objects.filter(superadmin=True).values_list("username", flat=True)
+    via_all = DomainAdmin.objects.filter(domain_id=ALL_DOMAINS, active=True).values_list(
+        "username_id", flat=True
+    )
+    return {*flagged, *via_all}
+
+
+def _domain_admins(domains: set[str]) -> set[str]:
+    rows = (
+        DomainAdmin.objects.filter(domain_id__in=domains, active=True)
+        .exclude(domain_id=ALL_DOMAINS)
+        .values_list("username_id", flat=True)
+    )
+    return set(rows) - _superadmin_names()
+
+
+def _is_hosted(domain: str) -> bool:
+    return (
+        Domain.objects.filter(domain=domain).exclude(domain=ALL_DOMAINS).exists()
+        or AliasDomain.objects.filter(alias_domain_id=domain).exists()
+    )
+
+
+def stored_superadmin(admin: Admin) -> bool:
+    """Tell whether the admin is a super admin in either Postfix Admin representation."""
+    # Unlike scoping.is_superadmin this holds for inactive admins too (listings, reports).
+    return (
+        admin.superadmin
+        or DomainAdmin.objects.filter(
+            username_id=admin.pk, domain_id=ALL_DOMAINS, active=True
+        ).exists()
+    )
+
+
+def admin_reset_address(*, username: str, email_other: str) -> str:
+    """Return where an admin's reset links go: the alternative address, else the login."""
+    return (email_other or username).strip().lower()
+
+
+def admin_address_problem(address: str, *, username: str, superadmin: bool) -> str:
+    """Say why `address` may not receive the admin's reset links ("" when it may)."""
+    domain = _domain_of(address)
+    shown = address_to_unicode(address)
+    if superadmin:
+        if _is_hosted(domain):
+            return _(
+                "%(address)s is in a domain hosted here, whose mail other admins can redirect; "
+                "a super admin's reset link only goes to an address outside every hosted domain."
+            ) % {"address": shown}
+        return ""
+    others = sorted(_domain_admins(_routing_domains(domain)) - {username})
+    if others:
+        return _(
+            "%(address)s is in a domain that other domain admins manage (%(admins)s): they "
+            "could redirect its mail and take over this admin."
+        ) % {"address": shown, "admins": ", ".join(others)}
+    return ""
+
+
+def _superadmin_off(username: str) -> str:
+    return _(
+        "Password reset by e-mail is off for super admins (VIMBADMIN_SUPERADMIN_MAIL_RESET); "
+        "on the server, `manage.py setpassword --username %(admin)s` sets a new password."
+    ) % {"admin": username}
+
+
+def admin_reset_route(admin: Admin) -> ResetRoute:
+    """Return where the admin's reset link would go now, and whether it may."""
+    address = admin_reset_address(username=admin.username, email_other=admin.email_other)
+    superadmin = stored_superadmin(admin)
+    if superadmin and not settings.VIMBADMIN_SUPERADMIN_MAIL_RESET:
+        return ResetRoute(address, _superadmin_off(admin.username), off=True)
+    problem = admin_address_problem(address, username=admin.username, superadmin=superadmin)
+    return ResetRoute(address, problem)
+
+
+def admins_without_mailed_reset() -> list[tuple[Admin, ResetRoute]]:
+    """Return every admin whose reset link cannot be mailed now, with the reason."""
+    found = []
+    for admin in Admin.objects.order_by("username"):
+        route = admin_reset_route(admin)
+        if not route.allowed:
+            found.append((admin, route))
+    return found
+
+
+def admins_with_reset_in(domain: str) -> QuerySet[Admin]:
+    """Return the admins whose reset address is in the domain or one of its alias domains."""
+    domains = {domain, *_alias_domains_of(domain)}
+    query = Q()
+    for name in domains:
+        query |= Q(reset_to__endswith=f"@{name}")
+    return _with_reset_address().filter(query).order_by("username")
+
+
+def mailbox_reset_route(mailbox: Mailbox) -> ResetRoute:
+    """Return where the owner's reset link would go now, and whether it may."""
+    address = (mailbox.email_other or "").strip().lower()
+    if not address:
+        return ResetRoute("", _("The mailbox has no alternative e-mail address."))
+    controllers = _domain_admins(_routing_domains(_domain_of(address)))
+    outsiders = sorted(controllers - _domain_admins({mailbox.domain_id}))
+    if outsiders:
+        return ResetRoute(
+            address,
+            _(
+                "%(address)s is in a domain managed by admins who do not manage "
+                "%(domain)s (%(admins)s): they could redirect its mail and take over the "
+                "mailbox, so reset links are not sent there."
+            )
+            % {
+                "address": address_to_unicode(address),
+                "domain": address_to_unicode(mailbox.domain_id),
+                "admins": ", ".join(outsiders),
+            },
+        )
+    return ResetRoute(address)
+
+
+# --------------------------------------------------------------------------------------------
+# Domain admins may not redirect another admin's reset address
+
+
+def _alias_domains_of(domain: str) -> list[str]:
+    return list(
+        AliasDomain.objects.filter(target_domain_id=domain).values_list(
+            "alias_domain_id", flat=True
+        )
+    )
+
+
+def _with_reset_address() -> QuerySet[Admin]:
+    return Admin.objects.annotate(
+        reset_to=Lower(Coalesce(NullIf("email_other", Value("")), "username"))
+    )
+
+
+def check_rerouting(actor: Any, address: str, *, field: str) -> None:
+    """Refuse a domain admin's alias, catch-all or forwarding that takes an admin's reset mail.
+
+    `address` is the alias or mailbox address, or `@domain` for a catch-all. Super admins and
+    the shell may.
+    """
+    if actor is None or is_superadmin(actor):
+        return
+    local, _at, domain = address.lower().rpartition("@")
+    # Mail to the same local part in an alias domain of this domain ends up here as well.
+    domains = [domain, *_alias_domains_of(domain)]
+    admins = _with_reset_address().exclude(username=actor.pk)
+    if local:
+        taken = admins.filter(reset_to__in=[f"{local}@{name}" for name in domains])
+        if taken.exists():
+            raise ValidationError(
+                {
+                    field: _(
+                        "Password reset links for an admin go to this address; only a super "
+                        "admin may change where its mail goes."
+                    )
+                }
+            )
+        return
+    query = Q()
+    for name in domains:
+        query |= Q(reset_to__endswith=f"@{name}")
+    first = admins.filter(query).order_by("reset_to").values_list("reset_to", flat=True).first()
+    if first:
+        raise ValidationError(
+            {
+                field: _(
+                    "The catch-all would also take mail for %(address)s, where password reset "
+                    "links for an admin go; only a super admin may create it."
+                )
+                % {"address": address_to_unicode(first)}
+            }
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Sending the links
+
+
+def _admin_link_context(admin: Admin, link: str) -> dict[str, Any]:
+    parts = urlsplit(link)
+    return {
+        # The names Django's own reset e-mail templates use, for operators' overrides.
+        "email": admin.username,
+        "user": admin,
+        "protocol": parts.scheme,
+        "domain": parts.netloc,
+        "site_name": parts.netloc,
+        "link": link,
+        "timeout_minutes": max(1, settings.PASSWORD_RESET_TIMEOUT // 60),
+    }
+
+
+def admin_reset_request(*, address: str, request: HttpRequest | None = None) -> None:
+    """Queue a reset link for an active admin if the policy allows; nothing tells whether."""
+    try:
+        admin = Admin.objects.filter(username__iexact=address, active=True).first()
+        if admin is None:
+            return
+        route = admin_reset_route(admin)
+        if not route.allowed:
+            logger.warning("password reset link for admin %s not sent: %s", admin.pk, route.problem)
+            return
+        uid = urlsafe_base64_encode(force_bytes(admin.pk))
+        token = admin_reset_token.make_token(admin)
+        path = reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+        link = absolute_url(path, request)
+        if link is None:
+            return
+        context = {**_admin_link_context(admin, link), "uid": uid, "token": token}
+        subject = render_to_string("emails/admin_password_reset_subject.txt", context)
+        send_in_background(
+            compose(
+                "admin_password_reset",
+                subject=subject,
+                recipients=[route.address],
+                context=context,
+                about=admin.username,
+            )
+        )
+    except Exception:
+        # Whatever went wrong, the answer must stay the one an unknown address gets.
+        logger.exception("password reset link for %s not sent", address)
+
+
+def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -> None:
+    """Queue a reset link for an active mailbox if the policy allows; nothing tells whether."""
+    try:
+        mailbox = mailbox_for_login(address)
+        if mailbox is None or not mailbox.active or not mailbox.domain.active:
+            return
+        if not mailbox.email_other:
+            return
+        route = mailbox_reset_route(mailbox)
+        if not route.allowed:
+            logger.warning(
+                "password reset link for mailbox %s not sent: %s", mailbox.pk, route.problem
+            )
+            return
+        token = mailbox_reset_token.make_token(mailbox)
+        path = reverse(
+            "me:password-reset-confirm", kwargs={"uidb64": encode_uid(mailbox), "token": token}
+        )
+        link = absolute_url(path, request)
+        if link is None:
+            return
+        send_password_reset_email(mailbox, recipient=route.address, link=link)
+    except Exception:
+        logger.exception("password reset link for %s not sent", address)
