@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.scoping import scoped
 from domains.models import Domain, DomainAdmin
 from domains.names import normalize_address, to_unicode
+from vimbadmin.forms import PasswordPairMixin as SharedPasswordPairMixin
+from vimbadmin.forms import password_field
 
 
 def _domain_label(domain: Domain) -> str:
@@ -46,13 +47,11 @@ class StyledForm(forms.Form):
             widget.attrs.setdefault("class", css)
 
 
-class PasswordPairMixin(StyledForm):
-    """A new password typed twice, checked against the policy, with a generated suggestion."""
+class PasswordPairMixin(SharedPasswordPairMixin, StyledForm):
+    """A new admin password typed twice, checked against the policy."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Shown as plain text next to the field, so it works without JavaScript.
-        self.suggested_password = passwords.generate_password()
         self.fields["password"].help_text = password_validators_help_text_html()
 
     def password_user(self) -> Admin | None:
@@ -62,23 +61,12 @@ class PasswordPairMixin(StyledForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         first = cleaned.get("password")
-        second = cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("The two passwords do not match."))
-        elif first:
+        if first and self.passwords_match():
             try:
                 validate_password(first, user=self.password_user())
             except ValidationError as exc:
                 self.add_error("password", exc)
         return cleaned
-
-
-def _password_field(label: str) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
 
 
 class LoginForm(StyledForm):
@@ -89,11 +77,7 @@ class LoginForm(StyledForm):
         max_length=255,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = password_field(_("Password"), autocomplete="current-password")
 
     def clean_username(self) -> str:
         return _address(self.cleaned_data["username"])
@@ -115,8 +99,8 @@ class AdminPasswordResetForm(StyledForm):
 class AdminSetPasswordForm(PasswordPairMixin):
     """Choose a new password through a reset link (no current password needed)."""
 
-    password = _password_field(_("New password"))
-    password2 = _password_field(_("New password (again)"))
+    password = password_field(_("New password"))
+    password2 = password_field(_("New password (again)"))
 
     def __init__(self, user: Admin, *args: Any, **kwargs: Any) -> None:
         self.user = user
@@ -129,13 +113,11 @@ class AdminSetPasswordForm(PasswordPairMixin):
 class PasswordChangeForm(PasswordPairMixin):
     """Change one's own password, proving the current one first."""
 
-    old_password = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    old_password = password_field(
+        _("Current password"), autocomplete="current-password", autofocus=True
     )
-    password = _password_field(_("New password"))
-    password2 = _password_field(_("New password (again)"))
+    password = password_field(_("New password"))
+    password2 = password_field(_("New password (again)"))
 
     field_order = ["old_password", "password", "password2"]
 
@@ -156,8 +138,8 @@ class PasswordChangeForm(PasswordPairMixin):
 class AdminPasswordForm(PasswordPairMixin):
     """Set another admin's password."""
 
-    password = _password_field(_("New password"))
-    password2 = _password_field(_("New password (again)"))
+    password = password_field(_("New password"))
+    password2 = password_field(_("New password (again)"))
 
     def __init__(self, *args: Any, admin: Admin, **kwargs: Any) -> None:
         self.admin = admin
@@ -175,8 +157,8 @@ class AdminCreateForm(PasswordPairMixin):
         max_length=255,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    password = _password_field(_("Password"))
-    password2 = _password_field(_("Password (again)"))
+    password = password_field(_("Password"))
+    password2 = password_field(_("Password (again)"))
     superadmin = forms.BooleanField(
         label=_("Super admin"),
         required=False,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.passwords import verify_password
 from domains.names import normalize_address
 from mailboxes.models import Mailbox
+from vimbadmin.forms import PasswordPairMixin, password_field
 
 
 def _typed_address(value: str) -> str:
@@ -22,17 +23,6 @@ def _typed_address(value: str) -> str:
         return normalize_address(value)
     except ValidationError:
         return (value or "").strip().lower()
-
-
-def _password_field(label: str, autocomplete: str) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(
-            attrs={"autocomplete": autocomplete, "class": "form-control"}, render_value=False
-        ),
-    )
 
 
 def _address_field() -> forms.CharField:
@@ -57,30 +47,27 @@ class MailboxLoginForm(forms.Form):
     """Ask for the mail address and the mailbox password."""
 
     address = _address_field()
-    password = _password_field(_("Password"), "current-password")
+    password = password_field(_("Password"), autocomplete="current-password", css="form-control")
 
     def clean_address(self) -> str:
         return _typed_address(self.cleaned_data["address"])
 
 
-class MailboxSetPasswordForm(forms.Form):
+class MailboxSetPasswordForm(PasswordPairMixin):
     """Ask for a new password twice; the policy is checked by the service that stores it."""
 
-    new_password1 = _password_field(_("New password"), "new-password")
-    new_password2 = _password_field(_("New password again"), "new-password")
+    password_fields = ("new_password1", "new_password2")
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if first and second and first != second:
-            self.add_error("new_password2", _("The two new passwords do not match."))
-        return cleaned
+    new_password1 = password_field(_("New password"), css="form-control")
+    new_password2 = password_field(_("New password again"), css="form-control")
 
 
 class MailboxPasswordChangeForm(MailboxSetPasswordForm):
     """Ask for the current password and a new one twice."""
 
-    current_password = _password_field(_("Current password"), "current-password")
+    current_password = password_field(
+        _("Current password"), autocomplete="current-password", css="form-control"
+    )
     field_order = ["current_password", "new_password1", "new_password2"]
 
     def __init__(self, *args: Any, mailbox: Mailbox, locked: bool = False, **kwargs: Any) -> None:

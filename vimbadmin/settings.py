@@ -226,6 +226,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
 ]
 
 SESSION_COOKIE_AGE = env_int("VIMBADMIN_SESSION_LIFETIME", 8 * 3600)
