@@ -18,7 +18,7 @@ from accounts.scoping import scoped
 from domains.models import Domain, DomainAdmin
 from domains.names import normalize_address, to_unicode
 from vimbadmin.forms import PasswordPairMixin as SharedPasswordPairMixin
-from vimbadmin.forms import password_field
+from vimbadmin.forms import login_field, password_field
 
 
 def _domain_label(domain: Domain) -> str:
@@ -70,17 +70,10 @@ class PasswordPairMixin(SharedPasswordPairMixin, StyledForm):
 
 
 class LoginForm(StyledForm):
-    """Ask for an admin's e-mail address and password."""
+    """Ask for an admin's e-mail address and password (the address is looked up as typed)."""
 
-    username = forms.CharField(
-        label=_("E-mail address"),
-        max_length=255,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
-    )
+    username = login_field(_("E-mail address"))
     password = password_field(_("Password"), autocomplete="current-password")
-
-    def clean_username(self) -> str:
-        return _address(self.cleaned_data["username"])
 
 
 class AdminPasswordResetForm(StyledForm):
@@ -111,7 +104,7 @@ class AdminSetPasswordForm(PasswordPairMixin):
 
 
 class PasswordChangeForm(PasswordPairMixin):
-    """Change one's own password, proving the current one first."""
+    """Change one's own password; the view checks the current one through the login throttle."""
 
     old_password = password_field(
         _("Current password"), autocomplete="current-password", autofocus=True
@@ -127,12 +120,6 @@ class PasswordChangeForm(PasswordPairMixin):
 
     def password_user(self) -> Admin | None:
         return self.user
-
-    def clean_old_password(self) -> str:
-        old = self.cleaned_data["old_password"]
-        if not self.user.check_password(old):
-            raise ValidationError(_("Your current password is wrong."), code="password_incorrect")
-        return old
 
 
 class AdminPasswordForm(PasswordPairMixin):
