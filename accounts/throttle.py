@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuthEvent, ThrottleCounter
@@ -134,6 +134,14 @@ def record(*, realm: str, kind: str, username: str, client_address: str) -> None
         now = timezone.now()
         _retrying(_count_failures, realm, COUNTED_KINDS[kind], user, client, now)
     _remember(realm, kind, user, client)
+
+
+def auth_events_prune(*, older_than: datetime.timedelta) -> tuple[int, int]:
+    """Delete auth events and idle counters older than the given age; return how many of each."""
+    cutoff = timezone.now() - older_than
+    events = _delete_in_chunks(AuthEvent.objects.filter(last_seen__lt=cutoff))
+    counters = _delete_in_chunks(ThrottleCounter.objects.filter(updated__lt=cutoff))
+    return events, counters
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,3 +373,14 @@ def _log(realm: str, kind: str, user: str, client: str) -> None:
         logger.warning("vimbadmin auth locked: realm=%s user=%s client=%s", realm, shown, client)
     else:
         logger.info("vimbadmin auth %s: realm=%s user=%s client=%s", kind, realm, shown, client)
+
+
+def _delete_in_chunks(rows: QuerySet[Any], chunk: int = 5000) -> int:
+    # Chunks keep each delete short, so logins are not held up by a long prune.
+    deleted = 0
+    while True:
+        ids = list(rows.values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return deleted
+        rows.model.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)

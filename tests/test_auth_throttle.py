@@ -6,16 +6,19 @@ Time passes in these tests by moving the recorded moments back (`age()`), never 
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 from collections.abc import Iterator
 
 import pytest
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 
-from accounts import passwords
+from accounts import passwords, throttle
 from accounts.models import Admin, AuthEvent, ThrottleCounter
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
 from tests.test_limits import empty_pfa_tables, race
@@ -315,6 +318,38 @@ def test_events_of_another_hour_start_a_new_row(admin_a, limits):
     admin_login(Client(), admin_a.pk, "guess-123456", "203.0.113.7")
     rows = AuthEvent.objects.filter(kind=AuthEvent.Kind.LOGIN_FAILED)
     assert sorted(rows.values_list("count", flat=True)) == [1, 1]
+
+
+def test_prune_auth_events_deletes_what_is_older_than_the_age(admin_a, limits, settings):
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        throttle.record(
+            realm="admin", kind=AuthEvent.Kind.LOGIN_FAILED, username="x", client_address=address
+        )
+    now = timezone.now()
+    AuthEvent.objects.filter(client_address="203.0.113.1").update(
+        timestamp=now - datetime.timedelta(days=100), last_seen=now - datetime.timedelta(days=100)
+    )
+    AuthEvent.objects.filter(client_address="203.0.113.2").update(
+        timestamp=now - datetime.timedelta(days=40), last_seen=now - datetime.timedelta(days=40)
+    )
+    ThrottleCounter.objects.filter(client_address="203.0.113.1").update(
+        updated=now - datetime.timedelta(days=100)
+    )
+    out = io.StringIO()
+    call_command("prune_auth_events", stdout=out)
+    assert sorted(AuthEvent.objects.values_list("client_address", flat=True)) == [
+        "203.0.113.2",
+        "203.0.113.3",
+    ]
+    assert not ThrottleCounter.objects.filter(client_address="203.0.113.1").exists()
+    assert (
+        "Deleted 1 auth event row(s) and 2 counter row(s) older than 90 day(s)." in out.getvalue()
+    )
+    call_command("prune_auth_events", "--older-than", "30", stdout=io.StringIO())
+    assert list(AuthEvent.objects.values_list("client_address", flat=True)) == ["203.0.113.3"]
+    settings.VIMBADMIN_AUTH_EVENT_RETENTION_DAYS = 1
+    with pytest.raises(CommandError, match="at least 1 day"):
+        call_command("prune_auth_events", "--older-than", "0")
 
 
 # --------------------------------------------------------------------------------------------
