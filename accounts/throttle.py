@@ -112,13 +112,23 @@ def succeed(attempt: Attempt, *, login: bool = True) -> None:
         _remember(attempt.realm, AuthEvent.Kind.LOGIN, attempt.username, attempt.client_address)
 
 
+def reset_allowed(*, realm: str, username: str, client_address: str) -> bool:
+    """Count a reset request and tell whether it may go ahead; one check and count, like logins."""
+    attempt = begin(
+        realm=realm, username=username, client_address=client_address, action=Action.RESET
+    )
+    if attempt.allowed:
+        _remember(realm, AuthEvent.Kind.RESET_REQUESTED, attempt.username, attempt.client_address)
+    return attempt.allowed
+
+
 def locked_minutes(seconds: int) -> int:
     """Return a wait in whole minutes as every lockout message shows it (rounded up, at least 1)."""
     return max(1, math.ceil(seconds / 60))
 
 
 def is_locked(*, realm: str, username: str, client_address: str, kind: str = "login") -> bool:
-    """Tell whether a try would be refused now (a read only; `begin()` checks and counts)."""
+    """Tell whether a try would be refused now, counting nothing (begin() checks and counts)."""
     user, client = user_key(username), client_address[:45]
     now = timezone.now()
     keys = _counter_keys(realm, kind, user, client)

@@ -145,15 +145,9 @@ class PasswordResetView(FormView):
     def form_valid(self, form: AdminPasswordResetForm) -> HttpResponse:
         address = form.cleaned_data["email"]
         client = request_client_address(self.request)
-        if throttle.is_locked(realm=REALM, username=address, client_address=client, kind="reset"):
+        if not throttle.reset_allowed(realm=REALM, username=address, client_address=client):
             # Same page as a sent mail: the limit must not tell an attacker anything either.
             return HttpResponseRedirect(self.get_success_url())
-        throttle.record(
-            realm=REALM,
-            kind=AuthEvent.Kind.RESET_REQUESTED,
-            username=address,
-            client_address=client,
-        )
         # Queued for the background sender, so a slow mail server does not show in the answer.
         admin_reset_request(address=address, request=self.request)
         return HttpResponseRedirect(self.get_success_url())

@@ -413,6 +413,50 @@ def test_a_concurrent_burst_gets_no_more_checks_than_the_limit(
     assert counted(AuthEvent.Kind.LOCKED_OUT) == 11
 
 
+@needs_row_locks
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("spread", [False, True], ids=["one-address", "many-addresses"])
+def test_a_concurrent_burst_of_reset_requests_sends_no_more_links_than_the_limit(
+    committed, settings, spread
+):
+    settings.VIMBADMIN_LOGIN_FAILURE_LIMIT = 5
+    settings.VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = 100
+    target = make_admin("target@race.example").pk
+
+    def request(n: int):
+        def run() -> int:
+            address = f"203.0.113.{n}" if spread else "203.0.113.200"
+            data = {"email": target}
+            return Client().post("/accounts/password-reset/", data, REMOTE_ADDR=address).status_code
+
+        return run
+
+    assert race([request(n) for n in range(16)]) == [302] * 16
+    assert len(mail.outbox) == 5
+    assert counted(AuthEvent.Kind.RESET_REQUESTED) == 5
+
+
+def test_is_locked_and_record_still_apply_the_rules_for_other_callers(admin_a, limits):
+    # The reset views used these two before reset_allowed(); callers may still.
+    def locked(address: str) -> bool:
+        return throttle.is_locked(
+            realm="admin", username=admin_a.pk, client_address=address, kind="reset"
+        )
+
+    assert admin_login(Client(), admin_a.pk, PASSWORD, USUAL).status_code == 302
+    for n in range(3):
+        assert not locked(f"203.0.113.{n}")
+        throttle.record(
+            realm="admin",
+            kind=AuthEvent.Kind.RESET_REQUESTED,
+            username=admin_a.pk,
+            client_address=f"203.0.113.{n}",
+        )
+    assert locked("198.51.100.1")
+    assert not locked(USUAL)
+    assert counted(AuthEvent.Kind.RESET_REQUESTED) == 3
+
+
 # --------------------------------------------------------------------------------------------
 # Migration 0002 keeps the events recorded before it
 

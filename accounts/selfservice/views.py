@@ -202,16 +202,7 @@ class MailboxPasswordResetView(ResetEnabledMixin, FormView):
     def form_valid(self, form: MailboxPasswordResetForm) -> HttpResponse:
         address = form.cleaned_data["address"]
         client = request_client_address(self.request)
-        locked = throttle.is_locked(
-            realm=REALM, username=address, client_address=client, kind="reset"
-        )
-        if not locked:
-            throttle.record(
-                realm=REALM,
-                kind=AuthEvent.Kind.RESET_REQUESTED,
-                username=address,
-                client_address=client,
-            )
+        if throttle.reset_allowed(realm=REALM, username=address, client_address=client):
             # Queued for the background sender, so a slow mail server does not show either.
             mailbox_reset_request(address=address, request=self.request)
         return HttpResponseRedirect(self.get_success_url())
