@@ -98,7 +98,7 @@ class AuthEvent(models.Model):
     last_seen = models.DateTimeField(default=timezone.now)
     count = models.PositiveIntegerField(default=1)
     # The start of the hour the row collects, part of its identity.
-    window = models.DateTimeField()
+    hour = models.DateTimeField()
     realm = models.CharField(max_length=10, choices=Realm.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     username = models.CharField(max_length=255)
@@ -114,8 +114,8 @@ class AuthEvent(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["realm", "kind", "username", "client_address", "window"],
-                name="vimb_authev_window_uniq",
+                fields=["realm", "kind", "username", "client_address", "hour"],
+                name="vimb_authev_hour_uniq",
             )
         ]
 

@@ -362,7 +362,7 @@ def _add_event(realm: str, kind: str, user: str, client: str) -> None:
         "kind": kind,
         "username": user,
         "client_address": client,
-        "window": now.replace(minute=0, second=0, microsecond=0),
+        "hour": now.replace(minute=0, second=0, microsecond=0),
     }
     rows = AuthEvent.objects.filter(**key)
     if not rows.update(count=F("count") + 1, last_seen=now):

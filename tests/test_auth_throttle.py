@@ -314,7 +314,7 @@ def test_a_flood_from_a_locked_address_is_one_row_whatever_it_types(db, limits, 
 
 def test_events_of_another_hour_start_a_new_row(admin_a, limits):
     admin_login(Client(), admin_a.pk, "guess-123456", "203.0.113.7")
-    AuthEvent.objects.update(window=F("window") - datetime.timedelta(hours=1))
+    AuthEvent.objects.update(hour=F("hour") - datetime.timedelta(hours=1))
     admin_login(Client(), admin_a.pk, "guess-123456", "203.0.113.7")
     rows = AuthEvent.objects.filter(kind=AuthEvent.Kind.LOGIN_FAILED)
     assert sorted(rows.values_list("count", flat=True)) == [1, 1]
@@ -484,4 +484,4 @@ def test_migration_keeps_earlier_events_one_row_each(committed):
         executor.migrate(executor.loader.graph.leaf_nodes())
     rows = AuthEvent.objects.order_by("client_address")
     assert [(r.client_address, r.count) for r in rows] == [("203.0.113.1", 2), ("203.0.113.2", 1)]
-    assert all(r.window == r.timestamp == r.last_seen for r in rows)
+    assert all(r.hour == r.timestamp == r.last_seen for r in rows)

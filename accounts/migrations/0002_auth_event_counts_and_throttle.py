@@ -5,11 +5,11 @@ from django.db import migrations, models
 from django.db.models import Count, F, Max, Min, Sum
 
 
-def one_window_per_old_row(apps, schema_editor):
-    # Each earlier row keeps its own moment as its window; rows that share one are merged.
+def one_hour_row_per_old_row(apps, schema_editor):
+    # Each earlier row keeps its own moment as its hour; rows that share one are merged.
     AuthEvent = apps.get_model("accounts", "AuthEvent")
-    AuthEvent.objects.update(last_seen=F("timestamp"), window=F("timestamp"))
-    key = ("realm", "kind", "username", "client_address", "window")
+    AuthEvent.objects.update(last_seen=F("timestamp"), hour=F("timestamp"))
+    key = ("realm", "kind", "username", "client_address", "hour")
     shared = (
         AuthEvent.objects.values(*key)
         .annotate(rows=Count("id"), total=Sum("count"), first=Min("id"))
@@ -38,10 +38,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="authevent",
-            name="window",
+            name="hour",
             field=models.DateTimeField(null=True),
         ),
-        migrations.RunPython(one_window_per_old_row, migrations.RunPython.noop),
+        migrations.RunPython(one_hour_row_per_old_row, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="authevent",
             name="last_seen",
@@ -49,14 +49,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="authevent",
-            name="window",
+            name="hour",
             field=models.DateTimeField(),
         ),
         migrations.AddConstraint(
             model_name="authevent",
             constraint=models.UniqueConstraint(
-                fields=("realm", "kind", "username", "client_address", "window"),
-                name="vimb_authev_window_uniq",
+                fields=("realm", "kind", "username", "client_address", "hour"),
+                name="vimb_authev_hour_uniq",
             ),
         ),
         migrations.CreateModel(
