@@ -42,11 +42,6 @@ T = TypeVar("T")
 
 Action = ThrottleCounter.Action
 Scope = ThrottleCounter.Scope
-# Events that count towards the limits when recorded on their own (see record()).
-COUNTED_KINDS = {
-    AuthEvent.Kind.LOGIN_FAILED: Action.LOGIN,
-    AuthEvent.Kind.RESET_REQUESTED: Action.RESET,
-}
 # Failures from unknown addresses are forgotten after this long without another one.
 SLOWDOWN_MEMORY = datetime.timedelta(days=1)
 # Doublings of the slowdown beyond which the delay is the lockout anyway (keeps 2**n small).
@@ -127,23 +122,9 @@ def locked_minutes(seconds: int) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def is_locked(*, realm: str, username: str, client_address: str, kind: str = "login") -> bool:
-    """Tell whether a try would be refused now, counting nothing (begin() checks and counts)."""
-    user, client = user_key(username), client_address[:45]
-    now = timezone.now()
-    keys = _counter_keys(realm, kind, user, client)
-    rows = _read_counters(keys)
-    known = _known_address(realm, user, client, now, rows.get(Scope.PAIR), action=kind)
-    return _holding_back(rows, known, now) is not None
-
-
 def record(*, realm: str, kind: str, username: str, client_address: str) -> None:
-    """Record an auth event; a failed login or reset request also counts towards the limits."""
-    user, client = user_key(username), client_address[:45]
-    if kind in COUNTED_KINDS:
-        now = timezone.now()
-        _retrying(_count_failures, realm, COUNTED_KINDS[kind], user, client, now)
-    _remember(realm, kind, user, client)
+    """Record an auth event with its log line (tries are counted by begin() and reset_allowed())."""
+    _remember(realm, kind, user_key(username), client_address[:45])
 
 
 def auth_events_prune(*, older_than: datetime.timedelta) -> tuple[int, int]:
@@ -195,19 +176,6 @@ def _begin(realm: str, action: str, user: str, client: str) -> Attempt:
         allowed=True,
         counted_for_account=not known,
     )
-
-
-def _count_failures(
-    realm: str, action: str, user: str, client: str, now: datetime.datetime
-) -> None:
-    keys = _counter_keys(realm, action, user, client)
-    rows = _read_counters(keys)
-    known = _known_address(realm, user, client, now, rows.get(Scope.PAIR), action=action)
-    scopes = [Scope.ADDRESS, Scope.PAIR] + ([] if known else [Scope.ACCOUNT])
-    _create_missing(keys, rows, scopes, now)
-    with transaction.atomic():
-        for scope in scopes:
-            _count_failure(_lock_counter(keys[scope]), now)
 
 
 def _holding_back(

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from accounts import passwords, throttle
+from accounts import passwords
 from accounts.models import Admin, AuthEvent, ThrottleCounter
 from mail.email import wait_for_background
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
@@ -329,9 +329,7 @@ def test_events_of_another_hour_start_a_new_row(admin_a, limits):
 
 def test_prune_auth_events_deletes_what_is_older_than_the_age(admin_a, limits, settings):
     for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
-        throttle.record(
-            realm="admin", kind=AuthEvent.Kind.LOGIN_FAILED, username="x", client_address=address
-        )
+        admin_login(Client(), "x@alpha.example", "guess-123456", address)
     now = timezone.now()
     AuthEvent.objects.filter(client_address="203.0.113.1").update(
         timestamp=now - datetime.timedelta(days=100), last_seen=now - datetime.timedelta(days=100)
@@ -443,27 +441,6 @@ def test_a_concurrent_burst_of_reset_requests_sends_no_more_links_than_the_limit
     assert wait_for_background(30)
     assert len(mail.outbox) == 5
     assert counted(AuthEvent.Kind.RESET_REQUESTED) == 5
-
-
-def test_is_locked_and_record_still_apply_the_rules_for_other_callers(admin_a, limits):
-    # The reset views used these two before reset_allowed(); callers may still.
-    def locked(address: str) -> bool:
-        return throttle.is_locked(
-            realm="admin", username=admin_a.pk, client_address=address, kind="reset"
-        )
-
-    assert admin_login(Client(), admin_a.pk, PASSWORD, USUAL).status_code == 302
-    for n in range(3):
-        assert not locked(f"203.0.113.{n}")
-        throttle.record(
-            realm="admin",
-            kind=AuthEvent.Kind.RESET_REQUESTED,
-            username=admin_a.pk,
-            client_address=f"203.0.113.{n}",
-        )
-    assert locked("198.51.100.1")
-    assert not locked(USUAL)
-    assert counted(AuthEvent.Kind.RESET_REQUESTED) == 3
 
 
 # --------------------------------------------------------------------------------------------
