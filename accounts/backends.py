@@ -1,16 +1,15 @@
-"""Authenticate admins against the `admin` table with any Postfix Admin password format."""
+"""Restore logged-in admins from the session; passwords are checked by accounts.flows only."""
 
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from accounts import passwords
 from accounts.models import Admin
 
 
 class AdminBackend(ModelBackend):
-    """Log in active admins by e-mail address; upgrade an old-format hash on success."""
+    """Find the admin of a session while active; never check a password itself."""
 
     def authenticate(
         self,
@@ -19,21 +18,9 @@ class AdminBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> Admin | None:
-        if not username or password is None:
-            return None
-        username = username.strip().lower()
-        admin = Admin.objects.filter(username=username).first()
-        if admin is None:
-            # Spend the time a real check would take so that timing does not reveal accounts.
-            passwords.hash_password(password)
-            return None
-        if not admin.check_password(password) or not admin.active:
-            return None
-        if passwords.needs_rehash(admin.password):
-            from accounts.services import admin_rehash_password
-
-            admin_rehash_password(admin=admin, raw_password=password)
-        return admin
+        # Every password check goes through accounts.flows, which throttles and records it;
+        # Django's authenticate() would be a second, unthrottled way in.
+        return None
 
     def get_user(self, user_id: Any) -> Admin | None:
         admin = Admin.objects.filter(username=user_id).first()

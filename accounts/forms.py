@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.scoping import scoped
 from domains.models import Domain, DomainAdmin
 from domains.names import normalize_address, to_unicode
+from vimbadmin.forms import PasswordPairMixin as SharedPasswordPairMixin
+from vimbadmin.forms import login_field, password_field
 
 
 def _domain_label(domain: Domain) -> str:
@@ -46,13 +47,11 @@ class StyledForm(forms.Form):
             widget.attrs.setdefault("class", css)
 
 
-class PasswordPairMixin(StyledForm):
-    """A new password typed twice, checked against the policy, with a generated suggestion."""
+class PasswordPairMixin(SharedPasswordPairMixin, StyledForm):
+    """A new admin password typed twice, checked against the policy."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Shown as plain text next to the field, so it works without JavaScript.
-        self.suggested_password = passwords.generate_password()
         self.fields["password"].help_text = password_validators_help_text_html()
 
     def password_user(self) -> Admin | None:
@@ -62,10 +61,7 @@ class PasswordPairMixin(StyledForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         first = cleaned.get("password")
-        second = cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("The two passwords do not match."))
-        elif first:
+        if first and self.passwords_match():
             try:
                 validate_password(first, user=self.password_user())
             except ValidationError as exc:
@@ -73,30 +69,11 @@ class PasswordPairMixin(StyledForm):
         return cleaned
 
 
-def _password_field(label: str) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-
 class LoginForm(StyledForm):
-    """Ask for an admin's e-mail address and password."""
+    """Ask for an admin's e-mail address and password (the address is looked up as typed)."""
 
-    username = forms.CharField(
-        label=_("E-mail address"),
-        max_length=255,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
-    )
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def clean_username(self) -> str:
-        return _address(self.cleaned_data["username"])
+    username = login_field(_("E-mail address"))
+    password = password_field(_("Password"), autocomplete="current-password")
 
 
 class AdminPasswordResetForm(StyledForm):
@@ -115,8 +92,8 @@ class AdminPasswordResetForm(StyledForm):
 class AdminSetPasswordForm(PasswordPairMixin):
     """Choose a new password through a reset link (no current password needed)."""
 
-    password = _password_field(_("New password"))
-    password2 = _password_field(_("New password (again)"))
+    password = password_field(_("New password"))
+    password2 = password_field(_("New password (again)"))
 
     def __init__(self, user: Admin, *args: Any, **kwargs: Any) -> None:
         self.user = user
@@ -127,15 +104,13 @@ class AdminSetPasswordForm(PasswordPairMixin):
 
 
 class PasswordChangeForm(PasswordPairMixin):
-    """Change one's own password, proving the current one first."""
+    """Change one's own password; the view checks the current one through the login throttle."""
 
-    old_password = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    old_password = password_field(
+        _("Current password"), autocomplete="current-password", autofocus=True
     )
-    password = _password_field(_("New password"))
-    password2 = _password_field(_("New password (again)"))
+    password = password_field(_("New password"))
+    password2 = password_field(_("New password (again)"))
 
     field_order = ["old_password", "password", "password2"]
 
@@ -146,18 +121,12 @@ class PasswordChangeForm(PasswordPairMixin):
     def password_user(self) -> Admin | None:
         return self.user
 
-    def clean_old_password(self) -> str:
-        old = self.cleaned_data["old_password"]
-        if not self.user.check_password(old):
-            raise ValidationError(_("Your current password is wrong."), code="password_incorrect")
-        return old
-
 
 class AdminPasswordForm(PasswordPairMixin):
     """Set another admin's password."""
 
-    password = _password_field(_("New password"))
-    password2 = _password_field(_("New password (again)"))
+    password = password_field(_("New password"))
+    password2 = password_field(_("New password (again)"))
 
     def __init__(self, *args: Any, admin: Admin, **kwargs: Any) -> None:
         self.admin = admin
@@ -175,8 +144,8 @@ class AdminCreateForm(PasswordPairMixin):
         max_length=255,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    password = _password_field(_("Password"))
-    password2 = _password_field(_("Password (again)"))
+    password = password_field(_("Password"))
+    password2 = password_field(_("Password (again)"))
     superadmin = forms.BooleanField(
         label=_("Super admin"),
         required=False,

@@ -75,7 +75,11 @@ class Admin(AbstractBaseUser):
 
 
 class AuthEvent(models.Model):
-    """A login, failed login, logout or password reset, with the client address."""
+    """Logins, failures, logouts or resets of one kind, account and client address in one hour.
+
+    A flood is one row with a count, not a row per request. A refusal because the client
+    address itself is locked is kept with an empty username, whatever login was typed.
+    """
 
     class Kind(models.TextChoices):
         LOGIN = "login", _("login")
@@ -89,7 +93,12 @@ class AuthEvent(models.Model):
         ADMIN = "admin", _("admin")
         MAILBOX = "mailbox", _("mailbox owner")
 
+    # The first event of the row; last_seen is the latest, count how many there were.
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    last_seen = models.DateTimeField(default=timezone.now)
+    count = models.PositiveIntegerField(default=1)
+    # The start of the hour the row collects, part of its identity.
+    hour = models.DateTimeField()
     realm = models.CharField(max_length=10, choices=Realm.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     username = models.CharField(max_length=255)
@@ -103,6 +112,60 @@ class AuthEvent(models.Model):
                 fields=["realm", "client_address", "timestamp"], name="vimb_authev_addr_idx"
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["realm", "kind", "username", "client_address", "hour"],
+                name="vimb_authev_hour_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.realm} {self.kind} {self.username}"
+        return (
+            f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.realm} {self.kind} {self.username}"
+            f" x{self.count}"
+        )
+
+
+class ThrottleCounter(models.Model):
+    """Recent failed logins (or reset requests) of one account, one client address, or both.
+
+    The brute-force check locks these rows, so that the check and the count are one step.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("login")
+        RESET = "reset", _("password reset")
+
+    class Scope(models.TextChoices):
+        # The account from one client address; username and client_address are both set.
+        PAIR = "pair", _("account from one address")
+        # The account from every address it has not logged in from lately; client_address "".
+        ACCOUNT = "account", _("account")
+        # One client address, whatever the account; username "".
+        ADDRESS = "address", _("client address")
+
+    realm = models.CharField(max_length=10, choices=AuthEvent.Realm.choices)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    username = models.CharField(max_length=255, blank=True)
+    client_address = models.CharField(max_length=45, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure = models.DateTimeField(null=True, blank=True)
+    # Pair rows only: the last successful login, which makes the address a known one.
+    last_success = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "vimbadmin_auth_throttle"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["realm", "action", "scope", "username", "client_address"],
+                name="vimb_throttle_key_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.realm} {self.action} {self.scope} {self.username} {self.client_address}: "
+            f"{self.failures}"
+        )

@@ -87,6 +87,10 @@ SSHA512_SALT_SIZE = 16
 # stay byte-compatible with hashes written by PHP and Dovecot.
 BCRYPT_MAX_BYTES = 72
 
+# The longest password any form accepts. passlib refuses secrets over 4096 bytes, and 1,024
+# characters are at most 4,096 bytes of UTF-8, so a password within it always reaches a hash.
+MAX_PASSWORD_LENGTH = 1024
+
 # Look-alike characters (0/O/o, 1/l/I) are left out so a password read aloud or
 # from a printout is typed correctly. 64 symbols give exactly 6 bits each.
 UNAMBIGUOUS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789#%+-.=@_"

@@ -48,3 +48,8 @@ def domain_admins(user: Any, domain: Domain) -> QuerySet[Admin]:
     """Return the admins assigned to the domain, for a user who may manage admins."""
     assigned = DomainAdmin.objects.filter(domain_id=domain.pk, active=True).values("username_id")
     return scoped(user, Admin).filter(username__in=assigned).order_by("username")
+
+
+def admin_for_login(address: str) -> Admin | None:
+    """Return the admin with this login address, active or not, or None (no scope: anonymous)."""
+    return Admin.objects.filter(username=address).first()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -24,7 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, ListView
 from django_tables2 import SingleTableMixin
 
-from accounts import services, throttle
+from accounts import flows, services, throttle
 from accounts.forms import (
     AdminCreateForm,
     AdminEditForm,
@@ -48,6 +47,7 @@ from accounts.scoping import get_scoped_or_404, scoped
 from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
 from domains.models import Domain
+from vimbadmin.context import request_client_address
 from vimbadmin.views import (
     AdminRequiredMixin,
     SuperAdminRequiredMixin,
@@ -57,14 +57,6 @@ from vimbadmin.views import (
 )
 
 REALM = AuthEvent.Realm.ADMIN
-
-
-def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def _lockout_minutes() -> int:
-    return max(1, math.ceil(settings.VIMBADMIN_LOGIN_LOCKOUT_SECONDS / 60))
 
 
 def _error_text(exc: ValidationError | PermissionDenied) -> str:
@@ -89,7 +81,7 @@ def _warn_about_resets(request: HttpRequest, admins: list[Admin], *, off: bool =
 
 @method_decorator([sensitive_post_parameters("password"), csrf_protect, never_cache], "dispatch")
 class LoginView(FormView):
-    """Log an admin in, refusing further tries for a while after repeated failures."""
+    """Log an admin in through the one login flow (throttled, one answer for every failure)."""
 
     form_class = LoginForm
     template_name = "accounts/login.html"
@@ -108,38 +100,15 @@ class LoginView(FormView):
         return context
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
-        request = self.request
-        username = form.cleaned_data["username"]
-        client = _client(request)
-        # Checked before the password so that a locked account cannot be probed any further.
-        if throttle.is_locked(realm=REALM, username=username, client_address=client):
-            throttle.record(
-                realm=REALM,
-                kind=AuthEvent.Kind.LOCKED_OUT,
-                username=username,
-                client_address=client,
-            )
-            form.add_error(
-                None,
-                _("Too many failed attempts; try again in %(minutes)d minutes.")
-                % {"minutes": _lockout_minutes()},
-            )
-            return self.form_invalid(form)
-        admin = authenticate(request, username=username, password=form.cleaned_data["password"])
-        if admin is None:
-            throttle.record(
-                realm=REALM,
-                kind=AuthEvent.Kind.LOGIN_FAILED,
-                username=username,
-                client_address=client,
-            )
-            # One answer for an unknown address, a wrong password and a deactivated admin.
-            form.add_error(None, _("Wrong e-mail address or password."))
-            return self.form_invalid(form)
-        login(request, admin)
-        throttle.record(
-            realm=REALM, kind=AuthEvent.Kind.LOGIN, username=admin.pk, client_address=client
+        outcome = flows.log_in(
+            self.request,
+            flows.ADMIN,
+            address=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
         )
+        if outcome.error:
+            form.add_error(None, outcome.error)
+            return self.form_invalid(form)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -154,7 +123,7 @@ class LogoutView(View):
                 realm=REALM,
                 kind=AuthEvent.Kind.LOGOUT,
                 username=request.user.pk,
-                client_address=_client(request),
+                client_address=request_client_address(request),
             )
         logout(request)
         messages.info(request, _("You are logged out."))
@@ -175,16 +144,10 @@ class PasswordResetView(FormView):
 
     def form_valid(self, form: AdminPasswordResetForm) -> HttpResponse:
         address = form.cleaned_data["email"]
-        client = _client(self.request)
-        if throttle.is_locked(realm=REALM, username=address, client_address=client, kind="reset"):
+        client = request_client_address(self.request)
+        if not throttle.reset_allowed(realm=REALM, username=address, client_address=client):
             # Same page as a sent mail: the limit must not tell an attacker anything either.
             return HttpResponseRedirect(self.get_success_url())
-        throttle.record(
-            realm=REALM,
-            kind=AuthEvent.Kind.RESET_REQUESTED,
-            username=address,
-            client_address=client,
-        )
         # Queued for the background sender, so a slow mail server does not show in the answer.
         admin_reset_request(address=address, request=self.request)
         return HttpResponseRedirect(self.get_success_url())
@@ -220,7 +183,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             realm=REALM,
             kind=AuthEvent.Kind.RESET_DONE,
             username=self.user.pk,
-            client_address=_client(self.request),
+            client_address=request_client_address(self.request),
         )
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         return HttpResponseRedirect(self.get_success_url())
@@ -248,6 +211,13 @@ class PasswordChangeView(AdminRequiredMixin, FormView):
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         admin = self.request.user
+        # Guessing the current password in a left-open session counts like guessing at login.
+        error = flows.check_current_password(
+            self.request, flows.ADMIN, account=admin, password=form.cleaned_data["old_password"]
+        )
+        if error:
+            form.add_error("old_password", error)
+            return self.form_invalid(form)
         try:
             services.admin_set_password(
                 actor=admin, admin=admin, password=form.cleaned_data["password"]

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.passwords import generate_password
 from accounts.scoping import is_superadmin
 from aliases.forms import (
     MAX_DESTINATIONS_TEXT,
@@ -21,6 +20,7 @@ from aliases.forms import (
 )
 from domains.names import normalize_address, validate_one_line
 from mailboxes.quota import parse_quota
+from vimbadmin.forms import PasswordPairMixin, password_field
 
 QUOTA_HELP = _(
     "A size such as 500M or 2G; a bare number is in the quota unit (MB); 0 means unlimited."
@@ -57,33 +57,13 @@ class QuotaField(forms.CharField):
         return parse_quota(text)
 
 
-class PasswordFieldsMixin(StyledForm):
+class PasswordFieldsMixin(PasswordPairMixin, StyledForm):
     """A password typed twice, with a server-generated suggestion shown next to it."""
 
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        max_length=255,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password_confirm = forms.CharField(
-        label=_("Password (again)"),
-        strip=False,
-        max_length=255,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password_fields = ("password", "password_confirm")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Shown on the page so that it can be copied without JavaScript; never stored.
-        self.suggested_password = generate_password()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        first, second = data.get("password"), data.get("password_confirm")
-        if first and second and first != second:
-            self.add_error("password_confirm", _("The two passwords differ."))
-        return data
+    password = password_field(_("Password"))
+    password_confirm = password_field(_("Password (again)"))
 
 
 class MailboxFilterForm(DomainFilterForm):

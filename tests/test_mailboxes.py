@@ -144,7 +144,7 @@ def test_unlimited_quota_is_shown_as_unlimited(client_a, domain_a):
         ({"local_part": "a b"}, "local_part", "is not a valid e-mail address"),
         ({"local_part": "x@y"}, "local_part", "Enter only the part before the @."),
         ({"local_part": ""}, "local_part", "This field is required."),
-        ({"password_confirm": "Different-Secret-99"}, "password_confirm", "differ"),
+        ({"password_confirm": "Different-Secret-99"}, "password_confirm", "do not match"),
         ({"password": "short", "password_confirm": "short"}, "password", "too short"),
         (
             {"password": "12345678901234", "password_confirm": "12345678901234"},
@@ -264,7 +264,7 @@ def test_set_password_errors(client_a, domain_a):
     before = Mailbox.objects.get(pk=mailbox.pk).password
     url = "/mailboxes/bob@alpha.example/password/"
     response = client_a.post(url, {"password": NEW_PASSWORD, "password_confirm": "other"})
-    assert "The two passwords differ." in page(response)
+    assert "The two passwords do not match." in page(response)
     response = client_a.post(url, {"password": "bob", "password_confirm": "bob"})
     assert response.status_code == 200
     assert response.context["form"].errors["password"]

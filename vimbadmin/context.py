@@ -12,6 +12,11 @@ client_address: ContextVar[str] = ContextVar("client_address", default="cli")
 _notices: ContextVar[list[str] | None] = ContextVar("notices", default=None)
 
 
+def request_client_address(request: HttpRequest) -> str:
+    """Return the client address of a request: the one every audit row and throttle counts."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
 def report(text: str) -> None:
     """Tell the user of the current request about a problem that did not undo their change."""
     notices = _notices.get()
@@ -26,7 +31,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        address_token = client_address.set(request.META.get("REMOTE_ADDR") or "unknown")
+        address_token = client_address.set(request_client_address(request))
         notices: list[str] = []
         notices_token = _notices.set(notices)
         try:

@@ -226,6 +226,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
 ]
 
 SESSION_COOKIE_AGE = env_int("VIMBADMIN_SESSION_LIFETIME", 8 * 3600)
@@ -299,6 +300,12 @@ VIMBADMIN_PASSWORD_SCHEME = env_str("VIMBADMIN_PASSWORD_SCHEME", "ARGON2ID").upp
 VIMBADMIN_LOGIN_FAILURE_LIMIT = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT", 5)
 VIMBADMIN_LOGIN_LOCKOUT_SECONDS = env_int("VIMBADMIN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+# Past the failure limit, tries from addresses an account has not logged in from lately wait
+# this long after the last one, doubling up to the lockout (see accounts/throttle.py).
+VIMBADMIN_LOGIN_SLOWDOWN_SECONDS = env_int("VIMBADMIN_LOGIN_SLOWDOWN_SECONDS", 30)
+VIMBADMIN_LOGIN_KNOWN_ADDRESS_DAYS = env_int("VIMBADMIN_LOGIN_KNOWN_ADDRESS_DAYS", 30)
+# prune_auth_events deletes auth events older than this.
+VIMBADMIN_AUTH_EVENT_RETENTION_DAYS = env_int("VIMBADMIN_AUTH_EVENT_RETENTION_DAYS", 90)
 VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = env_bool("VIMBADMIN_SELF_SERVICE_PASSWORD_RESET", True)
 # The address the admin is reached at: links in e-mails are built from it, never from the Host
 # header. Unset: no reset link is mailed (and `check --deploy` fails), unless DEBUG is on.

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from accounts import passwords, throttle
+from accounts import flows, throttle
 from accounts.models import AuthEvent
 from accounts.resets import mailbox_reset_request
 from accounts.self_service_forms import (
@@ -23,7 +23,6 @@ from accounts.self_service_forms import (
     MailboxPasswordChangeForm,
     MailboxPasswordResetForm,
     MailboxSetPasswordForm,
-    locked_message,
 )
 from accounts.selfservice.emails import send_password_changed_email
 from accounts.selfservice.selectors import (
@@ -34,7 +33,6 @@ from accounts.selfservice.selectors import (
 )
 from accounts.selfservice.session import (
     MailboxLoginRequiredMixin,
-    owner_login,
     owner_logout,
     owner_mailbox,
     owner_refresh,
@@ -43,20 +41,16 @@ from accounts.selfservice.tokens import decode_uid, mailbox_reset_token
 from mailboxes.models import Mailbox
 from mailboxes.services import (
     mailbox_forwarding,
-    mailbox_rehash_password,
     mailbox_reset_password,
     mailbox_set_password,
 )
+from vimbadmin.context import request_client_address
 from vimbadmin.views import apply_validation_error, safe_next
 
 REALM = AuthEvent.Realm.MAILBOX
 # Stands in for the token in the address bar once it is checked, so it cannot leak via Referer.
 RESET_URL_TOKEN = "set-password"  # noqa: S105 (a URL segment, not a secret)
 RESET_SESSION_TOKEN = "vimb_mailbox_reset_token"  # noqa: S105 (a session key)
-
-
-def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _apply_password_error(form: Form, exc: ValidationError) -> None:
@@ -92,42 +86,15 @@ class MailboxLoginView(FormView):
         return context
 
     def form_valid(self, form: MailboxLoginForm) -> HttpResponse:
-        address = form.cleaned_data["address"]
-        password = form.cleaned_data["password"]
-        client = _client(self.request)
-        if throttle.is_locked(realm=REALM, username=address, client_address=client):
-            throttle.record(
-                realm=REALM, kind=AuthEvent.Kind.LOCKED_OUT, username=address, client_address=client
-            )
-            form.add_error(None, locked_message())
-            return self.form_invalid(form)
-        mailbox = mailbox_for_login(address)
-        if mailbox is None:
-            # Spend the time a real check would take so that timing does not reveal mailboxes.
-            passwords.hash_password(password)
-            accepted = False
-        else:
-            # The password is checked first so that an inactive mailbox answers no faster.
-            accepted = (
-                passwords.verify_password(password, mailbox.password)
-                and mailbox.active
-                and mailbox.domain.active
-            )
-        if not accepted or mailbox is None:
-            throttle.record(
-                realm=REALM,
-                kind=AuthEvent.Kind.LOGIN_FAILED,
-                username=address,
-                client_address=client,
-            )
-            form.add_error(None, _("The e-mail address or the password is not correct."))
-            return self.form_invalid(form)
-        if passwords.needs_rehash(mailbox.password):
-            mailbox_rehash_password(mailbox=mailbox, raw_password=password)
-        throttle.record(
-            realm=REALM, kind=AuthEvent.Kind.LOGIN, username=address, client_address=client
+        outcome = flows.log_in(
+            self.request,
+            flows.MAILBOX,
+            address=form.cleaned_data["address"],
+            password=form.cleaned_data["password"],
         )
-        owner_login(self.request, mailbox)
+        if outcome.error:
+            form.add_error(None, outcome.error)
+            return self.form_invalid(form)
         return HttpResponseRedirect(self.get_success_url())
 
     def get_success_url(self) -> str:
@@ -149,7 +116,7 @@ class MailboxLogoutView(View):
                 realm=REALM,
                 kind=AuthEvent.Kind.LOGOUT,
                 username=mailbox.username,
-                client_address=_client(request),
+                client_address=request_client_address(request),
             )
         messages.success(request, _("You have been logged out."))
         return HttpResponseRedirect(reverse("me:login"))
@@ -187,28 +154,18 @@ class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
     template_name = "me/password_change.html"
     success_url = reverse_lazy("me:overview")
 
-    def get_form_kwargs(self) -> dict[str, Any]:
-        kwargs = super().get_form_kwargs()
-        kwargs["mailbox"] = self.mailbox
-        if self.request.method == "POST":
-            # Guessing the current password in a left-open session counts like guessing at login.
-            kwargs["locked"] = throttle.is_locked(
-                realm=REALM, username=self.mailbox.username, client_address=_client(self.request)
-            )
-        return kwargs
-
-    def form_invalid(self, form: MailboxPasswordChangeForm) -> HttpResponse:
-        if "current_password" in form.errors and not form.locked:
-            throttle.record(
-                realm=REALM,
-                kind=AuthEvent.Kind.LOGIN_FAILED,
-                username=self.mailbox.username,
-                client_address=_client(self.request),
-            )
-        return super().form_invalid(form)
-
     def form_valid(self, form: MailboxPasswordChangeForm) -> HttpResponse:
         mailbox = self.mailbox
+        # Guessing the current password in a left-open session counts like guessing at login.
+        error = flows.check_current_password(
+            self.request,
+            flows.MAILBOX,
+            account=mailbox,
+            password=form.cleaned_data["current_password"],
+        )
+        if error:
+            form.add_error("current_password", error)
+            return self.form_invalid(form)
         try:
             with transaction.atomic():
                 mailbox_set_password(
@@ -244,17 +201,8 @@ class MailboxPasswordResetView(ResetEnabledMixin, FormView):
 
     def form_valid(self, form: MailboxPasswordResetForm) -> HttpResponse:
         address = form.cleaned_data["address"]
-        client = _client(self.request)
-        locked = throttle.is_locked(
-            realm=REALM, username=address, client_address=client, kind="reset"
-        )
-        if not locked:
-            throttle.record(
-                realm=REALM,
-                kind=AuthEvent.Kind.RESET_REQUESTED,
-                username=address,
-                client_address=client,
-            )
+        client = request_client_address(self.request)
+        if throttle.reset_allowed(realm=REALM, username=address, client_address=client):
             # Queued for the background sender, so a slow mail server does not show either.
             mailbox_reset_request(address=address, request=self.request)
         return HttpResponseRedirect(self.get_success_url())
@@ -332,7 +280,7 @@ class MailboxPasswordResetConfirmView(FormView):
             realm=REALM,
             kind=AuthEvent.Kind.RESET_DONE,
             username=mailbox.username,
-            client_address=_client(self.request),
+            client_address=request_client_address(self.request),
         )
         return HttpResponseRedirect(self.get_success_url())
 
