@@ -22,7 +22,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, ListView
-from django_tables2 import SingleTableMixin
 
 from accounts import services, throttle
 from accounts.forms import (
@@ -48,6 +47,7 @@ from accounts.scoping import get_scoped_or_404, scoped
 from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
 from domains.models import Domain
+from vimbadmin.pagination import ListPaginationMixin
 from vimbadmin.views import (
     AdminRequiredMixin,
     SuperAdminRequiredMixin,
@@ -278,15 +278,12 @@ class AdminObjectMixin(SuperAdminRequiredMixin):
         return self._admin
 
 
-class AdminListView(SuperAdminRequiredMixin, SingleTableMixin, ListView):
+class AdminListView(SuperAdminRequiredMixin, ListPaginationMixin, ListView):
     """List admins with search, sorting and pagination in SQL."""
 
     model = Admin
     table_class = AdminTable
     template_name = "accounts/admin_list.html"
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE}
 
     def get_queryset(self) -> QuerySet[Admin]:
         self.filter_form = AdminFilterForm(self.request.GET or None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -12,7 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
-from django_tables2 import SingleTableMixin
 
 from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
 from domains import selectors, services, stats
@@ -29,6 +27,7 @@ from domains.names import address_to_unicode, special_use, to_unicode
 from domains.tables import AliasDomainTable, DomainTable, limit_text, usage_text
 from mailboxes.quota import bytes_to_mb
 from vimbadmin import sticky
+from vimbadmin.pagination import ListPaginationMixin
 from vimbadmin.views import (
     AdminRequiredMixin,
     ScopedMixin,
@@ -43,14 +42,7 @@ def _mb_text(limit: int) -> str:
     return f"{limit} MB" if limit > 0 else limit_text(limit)
 
 
-class PagedTableMixin(SingleTableMixin):
-    """Paginate tables with the configured page size (read per request, not at import)."""
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE}
-
-
-class DomainListView(AdminRequiredMixin, PagedTableMixin, ListView):
+class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the visible domains with counts, quota and usage, searched and sorted in SQL."""
 
     table_class = DomainTable
@@ -253,7 +245,7 @@ class DomainPurgeView(DomainObjectMixin, FormView):
         return HttpResponseRedirect(reverse("domains:domain-list"))
 
 
-class AliasDomainListView(ScopedMixin, PagedTableMixin, ListView):
+class AliasDomainListView(ScopedMixin, ListPaginationMixin, ListView):
     """List the visible alias domains, searched and sorted in SQL."""
 
     model = AliasDomain

@@ -4,32 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.views.generic import ListView
-from django_tables2 import SingleTableMixin
 
 from pfa.forms import LogFilterForm
 from pfa.models import Log
 from pfa.selectors import log_list
 from pfa.tables import LogTable
 from vimbadmin import sticky
-from vimbadmin.pagination import DeferredLazyPaginator
+from vimbadmin.pagination import DeferredLazyPaginator, ListPaginationMixin
 from vimbadmin.views import AdminRequiredMixin
 
 
-class LogListView(AdminRequiredMixin, SingleTableMixin, ListView):
+class LogListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the log rows of the user's domains, newest first, with filters."""
 
     table_class = LogTable
     template_name = "pfa/log_list.html"
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        # A lazy paginator never counts the whole (possibly huge) log table.
-        return {
-            "per_page": settings.VIMBADMIN_LIST_PAGE_SIZE,
-            "paginator_class": DeferredLazyPaginator,
-        }
+    # A lazy paginator never counts the whole (possibly huge) log table.
+    paginator_class = DeferredLazyPaginator
 
     def get_queryset(self) -> QuerySet[Log]:
         data = self.request.GET.copy()

@@ -411,9 +411,11 @@ def test_list_search_sort_and_usage(client_a, domain_a, settings):
     assert response.context["table"].paginated_rows[0].record.username == "carl@alpha.example"
     response = client_a.get("/mailboxes/?sort=name")
     assert response.context["table"].paginated_rows[0].record.username == "anna@alpha.example"
-    # Unknown sort keys and silly page numbers are ignored, not errors.
-    assert client_a.get("/mailboxes/?sort=password&page=x&per_page=-1").status_code == 200
+    # Unknown sort keys, silly page sizes and pages past the end are ignored, not errors; a page
+    # number that is no number is a missing page (tests/test_pagination.py).
+    assert client_a.get("/mailboxes/?sort=password&per_page=-1").status_code == 200
     assert client_a.get("/mailboxes/?page=999").status_code == 200
+    assert client_a.get("/mailboxes/?page=x").status_code == 404
 
 
 def test_list_paginates_in_sql(client_a, domain_a, settings):
