@@ -24,8 +24,14 @@ from domains.forms import (
 )
 from domains.models import AliasDomain, Domain
 from domains.names import address_to_unicode, special_use, to_unicode
-from domains.tables import AliasDomainTable, DomainTable, limit_text, usage_text
-from mailboxes.quota import bytes_to_mb
+from domains.tables import (
+    AliasDomainTable,
+    DomainTable,
+    limit_text,
+    mb_limit_text,
+    usage_text,
+)
+from mailboxes.quota import format_bytes
 from vimbadmin import sticky
 from vimbadmin.pagination import ListPaginationMixin
 from vimbadmin.views import (
@@ -36,10 +42,6 @@ from vimbadmin.views import (
     apply_validation_error,
     safe_next,
 )
-
-
-def _mb_text(limit: int) -> str:
-    return f"{limit} MB" if limit > 0 else limit_text(limit)
 
 
 class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
@@ -130,8 +132,9 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
         domain = self.domain
         target_of = scoped(user, AliasDomain).filter(alias_domain_id=domain.domain).first()
         kwargs["domain"] = domain
+        domain_settings = services.domain_settings(domain)
         return super().get_context_data(
-            domain_settings=services.domain_settings(domain),
+            domain_settings=domain_settings,
             alias_domains=list(selectors.alias_domains_of(user, domain)),
             target_of=target_of,
             log_rows=selectors.domain_log(user, domain),
@@ -139,9 +142,10 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
             mailbox_limit=limit_text(domain.mailboxes),
             alias_count=max(domain.alias_count, 0),
             alias_limit=limit_text(domain.aliases),
-            maxquota=_mb_text(domain.maxquota),
-            quota_allocated_mb=bytes_to_mb(domain.quota_allocated),
-            quota_limit=_mb_text(domain.quota),
+            maxquota=mb_limit_text(domain.maxquota),
+            quota_allocated=format_bytes(max(domain.quota_allocated or 0, 0)),
+            quota_limit=mb_limit_text(domain.quota),
+            default_quota=mb_limit_text(domain_settings.default_mailbox_quota),
             usage=usage_text(domain.usage_bytes),
             **kwargs,
         )

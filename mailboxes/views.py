@@ -28,9 +28,9 @@ from mailboxes.forms import (
     MailboxForm,
     MailboxPasswordForm,
     SettingsEmailForm,
-    quota_text,
 )
 from mailboxes.models import Mailbox
+from mailboxes.quota import quota_text
 from mailboxes.selectors import (
     DELIVERING_ALIASES_LIMIT,
     aliases_delivering_to,
@@ -48,6 +48,7 @@ from mailboxes.services import (
     mailbox_set_password,
     mailbox_smtp_active,
     mailbox_update,
+    unlimited_quota_allowed,
 )
 from mailboxes.tables import MailboxTable, quota_cell
 from vimbadmin.pagination import DeferredPaginator, ListPaginationMixin
@@ -285,6 +286,7 @@ class MailboxUpdateView(MailboxFormMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
         kwargs["smtp_active"] = self.smtp_active
+        kwargs["unlimited_allowed"] = unlimited_quota_allowed(self.object.domain)
         return kwargs
 
     def get_initial(self) -> dict[str, Any]:

@@ -125,9 +125,17 @@ def test_domain_admin_form_has_no_override_and_only_own_domains(client_a, domain
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("2G", 2 * 1024**3), ("500M", 500 * 1024**2), ("0", 0), ("1.5 GB", 1536 * 1024**2)],
+    [
+        ("2G", 2 * 1024 * 1024000),
+        ("500M", 500 * 1024000),
+        ("500", 500 * 1024000),
+        ("0", 0),
+        ("1.5 GB", 1536 * 1024000),
+    ],
 )
-def test_create_quota_with_units(client_a, domain_a, typed, stored):
+def test_create_quota_with_units(client_a, domain_a, typed, stored, settings):
+    # One unit: Postfix Admin's MB (the multiplier); G and T are 1024 of the unit below.
+    settings.VIMBADMIN_QUOTA_MULTIPLIER = 1024000
     response = client_a.post("/mailboxes/new/", create_data(quota=typed))
     assert response.status_code == 302
     assert Mailbox.objects.get(username="alice@alpha.example").quota == stored
@@ -220,13 +228,14 @@ def test_edit_name_quota_alternative_address_and_smtp_switch(client_a, domain_a)
     assert response.status_code == 302
     mailbox.refresh_from_db()
     assert mailbox.name == "Bob B."
-    assert mailbox.quota == 2 * 1024**3
+    assert mailbox.quota == 2 * 1024 * 1024000
     assert mailbox.email_other == "bob@elsewhere.example"
     assert mailbox_smtp_active(mailbox) is False  # unchecked box
     assert Log.objects.filter(action="edit_mailbox", data="bob@alpha.example").exists()
 
     response = client_a.get(url)
-    assert response.context["form"].initial["quota"] == "2G"
+    # Whole MB are offered bare, as Postfix Admin shows them: 2G is 2048 of them.
+    assert response.context["form"].initial["quota"] == "2048"
 
 
 @pytest.mark.parametrize(
@@ -396,7 +405,7 @@ def test_list_search_sort_and_usage(client_a, domain_a, settings):
     rows = [row.record.username for row in response.context["table"].paginated_rows]
     assert rows == ["anna@alpha.example", "bert@alpha.example", "carl@alpha.example"]
     text = page(response)
-    assert 'aria-label="48.8 MiB of 97.7 MiB used (50%)"' in text
+    assert 'aria-label="50 MB of 100 MB used (50%)"' in text
     assert 'action="/mailboxes/anna@alpha.example/toggle/"' in text
 
     response = client_a.get("/mailboxes/?q=ZETA")
