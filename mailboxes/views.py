@@ -32,7 +32,6 @@ from mailboxes.forms import (
 from mailboxes.models import Mailbox
 from mailboxes.quota import quota_text
 from mailboxes.selectors import (
-    DELIVERING_ALIASES_LIMIT,
     aliases_delivering_to,
     domain_filter_value,
     mailbox_list,
@@ -221,10 +220,11 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
             kwargs["settings_form"] = SettingsEmailForm(mailbox=mailbox)
         context = super().get_context_data(**kwargs)
         context["used_bytes"] = mailbox_used_bytes(mailbox)
-        context["delivering_aliases"] = list(aliases_delivering_to(self.request.user, mailbox))
+        delivering = aliases_delivering_to(mailbox, user=self.request.user)
+        context["delivering_aliases"] = delivering.listed
+        context["delivering"] = delivering
         context["smtp_active"] = mailbox_smtp_active(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
-        context["delivering_limit"] = DELIVERING_ALIASES_LIMIT
         return context
 
 

@@ -7,7 +7,9 @@ import html
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.passwords import verify_password
@@ -389,6 +391,54 @@ def test_mailbox_page_lists_the_aliases_that_deliver_to_it(client_a, domain_a, s
     assert "@alpha.example (catch-all)" in text
     assert "<meter" in text
     assert "(25%)" in text
+
+
+def test_admin_and_owner_pages_name_the_same_delivering_aliases(client_a, domain_a, domain_b):
+    bob = make_mailbox(domain_a, "bob")
+    make_mailbox(domain_a, "jimbob")
+    listed = {
+        "sales": ["bob@alpha.example"],
+        "team": ["carol@x.example", "bob@alpha.example", "dave@x.example"],
+        "spaced": ["carol@x.example"],
+        "shouted": ["carol@x.example"],
+        "": ["bob@alpha.example"],
+    }
+    for local, targets in listed.items():
+        make_alias(domain_a, local, targets)
+    make_alias(domain_a, "jims", ["jimbob@alpha.example", "bob@alpha.example.org"])
+    make_alias(domain_b, "elsewhere", ["bob@alpha.example"])
+    # As other tools may write them: spaces after commas, an upper-case element.
+    Alias.objects.filter(address="spaced@alpha.example").update(
+        goto="carol@x.example, bob@alpha.example"
+    )
+    Alias.objects.filter(address="shouted@alpha.example").update(
+        goto="BOB@alpha.example,carol@x.example"
+    )
+    expected = [
+        "@alpha.example",
+        "sales@alpha.example",
+        "shouted@alpha.example",
+        "spaced@alpha.example",
+        "team@alpha.example",
+    ]
+    admin_page = client_a.get(f"/mailboxes/{bob.username}/")
+    assert [a.address for a in admin_page.context["delivering_aliases"]] == expected
+    owner = Client()
+    response = owner.post(reverse("me:login"), {"address": bob.username, "password": PASSWORD})
+    assert response.status_code == 302
+    overview = owner.get(reverse("me:overview"))
+    assert [a.address for a in overview.context["delivering"].listed] == expected
+    assert overview.context["delivering"].elsewhere == 1
+    assert "elsewhere@beta.example" not in overview.text
+
+
+def test_like_wildcards_in_an_address_match_only_themselves(client_a, domain_a):
+    box = make_mailbox(domain_a, "a_b")
+    make_alias(domain_a, "real", ["a_b@alpha.example"])
+    make_alias(domain_a, "wild", ["axb@alpha.example"])
+    make_alias(domain_a, "percent", ["a%b@alpha.example"])
+    response = client_a.get(f"/mailboxes/{box.username}/")
+    assert [a.address for a in response.context["delivering_aliases"]] == ["real@alpha.example"]
 
 
 # Lists ------------------------------------------------------------------------------------
