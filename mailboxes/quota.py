@@ -44,11 +44,6 @@ def mb_to_bytes(megabytes: int) -> int:
     return megabytes * multiplier()
 
 
-def bytes_to_mb(value: int) -> int:
-    """Convert bytes to MB, rounding down."""
-    return value // multiplier()
-
-
 def max_quota_mb() -> int:
     """Return the most MB a limit may hold so that it still fits in bytes (MAX_QUOTA_BYTES)."""
     return MAX_QUOTA_BYTES // multiplier()

@@ -314,9 +314,8 @@ def test_domain_typed_in_unicode_finds_the_punycode_rows(super_client, history):
 
 
 def test_impossible_domain_text_is_an_error_or_nothing(super_client, history):
-    html = super_client.get(LIST, {"domain": "a\x00b"}).content.decode()
-    assert "Null characters are not allowed." in html
-    assert "No log rows match." in html
+    # A control character in a query string is refused before any view (vimbadmin.security).
+    assert super_client.get(LIST, {"domain": "a\x00b"}).status_code == 400
     html = super_client.get(LIST, {"domain": "not a domain"}).content.decode()
     assert "No log rows match." in html
     html = super_client.get(LIST, {"domain": "x" * 300}).content.decode()
