@@ -21,7 +21,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, ListView
-from django_tables2 import SingleTableMixin
 
 from accounts import flows, services, throttle
 from accounts.forms import (
@@ -48,6 +47,7 @@ from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
 from domains.models import Domain
 from vimbadmin.context import request_client_address
+from vimbadmin.pagination import ListPaginationMixin
 from vimbadmin.views import (
     AdminRequiredMixin,
     SuperAdminRequiredMixin,
@@ -248,15 +248,12 @@ class AdminObjectMixin(SuperAdminRequiredMixin):
         return self._admin
 
 
-class AdminListView(SuperAdminRequiredMixin, SingleTableMixin, ListView):
+class AdminListView(SuperAdminRequiredMixin, ListPaginationMixin, ListView):
     """List admins with search, sorting and pagination in SQL."""
 
     model = Admin
     table_class = AdminTable
     template_name = "accounts/admin_list.html"
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE}
 
     def get_queryset(self) -> QuerySet[Admin]:
         self.filter_form = AdminFilterForm(self.request.GET or None)

@@ -6,13 +6,15 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core import validators
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped
 from domains.models import Domain
 from domains.names import normalize_domain, to_unicode, validate_one_line
-from domains.services import default_aliases
+from domains.services import MAX_COUNT, default_aliases
+from mailboxes.quota import format_mb, max_quota_mb, multiplier
 
 _LIMIT_HELP = _("-1 = disabled, 0 = unlimited.")
 
@@ -34,12 +36,12 @@ class DomainFilterForm(forms.Form):
     )
 
 
-def _limit_field(label: str, help_text: str = "") -> forms.IntegerField:
+def _limit_field(label: str, *, max_value: int | None = MAX_COUNT) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         min_value=-1,
-        max_value=2**31 - 1,
-        help_text=help_text or _LIMIT_HELP,
+        max_value=max_value,
+        help_text=_LIMIT_HELP,
         widget=forms.NumberInput(attrs={"class": "form-control"}),
         error_messages={"min_value": _("Use -1 (disabled), 0 (unlimited) or a positive number.")},
     )
@@ -61,15 +63,12 @@ class DomainEditForm(forms.Form):
     )
     mailboxes = _limit_field(_("Max mailboxes"))
     aliases = _limit_field(_("Max aliases"))
-    maxquota = _limit_field(
-        _("Max quota per mailbox (MB)"), _("-1 = disabled, 0 = unlimited; in MB.")
-    )
-    quota = _limit_field(_("Domain total quota (MB)"), _("-1 = disabled, 0 = unlimited; in MB."))
+    # The MB limits get their maximum, which depends on the settings, in __init__.
+    maxquota = _limit_field(_("Max quota per mailbox (MB)"), max_value=None)
+    quota = _limit_field(_("Domain total quota (MB)"), max_value=None)
     default_mailbox_quota = forms.IntegerField(
         label=_("Default quota for new mailboxes (MB)"),
         min_value=0,
-        max_value=2**53,
-        help_text=_("Pre-filled in the new mailbox form; 0 = unlimited."),
         widget=forms.NumberInput(attrs={"class": "form-control"}),
     )
     transport = forms.ChoiceField(
@@ -94,15 +93,50 @@ class DomainEditForm(forms.Form):
         if current_transport and current_transport not in dict(choices):
             choices.append((current_transport, current_transport))
         self.fields["transport"].choices = choices
+        # MB stored as bytes in mailbox.quota and summed per domain: bounded by that BIGINT.
+        unit = _("In MB of %(bytes)s bytes (Postfix Admin's quota multiplier).") % {
+            "bytes": f"{multiplier():,}"
+        }
+        helps = {
+            "maxquota": _LIMIT_HELP,
+            "quota": _LIMIT_HELP,
+            "default_mailbox_quota": _(
+                "Pre-filled in the new mailbox form. 0 = unlimited, only in a domain without "
+                "a max quota per mailbox or a total quota."
+            ),
+        }
+        for name, help_text in helps.items():
+            field = self.fields[name]
+            field.max_value = max_quota_mb()
+            field.validators.append(validators.MaxValueValidator(field.max_value))
+            field.widget.attrs["max"] = field.max_value
+            field.help_text = f"{help_text} {unit}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        maxquota, default = data.get("maxquota"), data.get("default_mailbox_quota")
-        if maxquota and maxquota > 0 and default and default > maxquota:
+        maxquota, quota = data.get("maxquota"), data.get("quota")
+        default = data.get("default_mailbox_quota")
+        if default is None or maxquota is None or quota is None:
+            return data
+        if default == 0 and (maxquota > 0 or quota > 0):
             self.add_error(
                 "default_mailbox_quota",
-                _("The default quota cannot exceed the max quota per mailbox (%(max)s MB).")
-                % {"max": maxquota},
+                _(
+                    "Unlimited (0) is not allowed: the domain has a max quota per mailbox or a "
+                    "total quota. Enter a size in MB."
+                ),
+            )
+        elif maxquota > 0 and default > maxquota:
+            self.add_error(
+                "default_mailbox_quota",
+                _("The default quota cannot exceed the max quota per mailbox (%(max)s).")
+                % {"max": format_mb(maxquota)},
+            )
+        elif quota > 0 and default > quota:
+            self.add_error(
+                "default_mailbox_quota",
+                _("The default quota cannot exceed the domain's total quota (%(max)s).")
+                % {"max": format_mb(quota)},
             )
         return data
 

@@ -16,10 +16,13 @@ from accounts.scoping import can_manage_domain, require_superadmin
 from domains import stats
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
 from domains.names import normalize_domain, one_line_text
+from mailboxes.quota import max_quota_mb
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins change domains.")
+# The mailbox and alias limits are INT columns.
+MAX_COUNT = 2**31 - 1
 
 
 def require_domain_scope(actor: Admin | None, domain: Domain) -> None:
@@ -52,6 +55,26 @@ def default_aliases(domain: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def check_domain_limits(
+    *, aliases: int, mailboxes: int, maxquota: int, quota: int, default_mailbox_quota: int
+) -> None:
+    """Refuse limits below -1 or past their columns (counts INT; MB as bytes in a BIGINT)."""
+    bounds = {
+        "aliases": (aliases, MAX_COUNT),
+        "mailboxes": (mailboxes, MAX_COUNT),
+        "maxquota": (maxquota, max_quota_mb()),
+        "quota": (quota, max_quota_mb()),
+        "default_mailbox_quota": (default_mailbox_quota, max_quota_mb()),
+    }
+    for field, (value, most) in bounds.items():
+        if value < -1:
+            raise ValidationError(
+                {field: _("Use -1 (disabled), 0 (unlimited) or a positive number.")}
+            )
+        if value > most:
+            raise ValidationError({field: _("Enter at most %(most)s.") % {"most": f"{most:,}"}})
+
+
 @transaction.atomic
 def domain_create(
     *,
@@ -80,16 +103,12 @@ def domain_create(
         "maxquota": s.VIMBADMIN_DOMAIN_DEFAULT_MAXQUOTA if maxquota is None else maxquota,
         "quota": s.VIMBADMIN_DOMAIN_DEFAULT_QUOTA if quota is None else quota,
     }
-    for field, value in values.items():
-        if value < -1:
-            raise ValidationError(
-                {field: _("Use -1 (disabled), 0 (unlimited) or a positive number.")}
-            )
     default_quota = (
         s.VIMBADMIN_DOMAIN_DEFAULT_MAILBOX_QUOTA
         if default_mailbox_quota is None
         else default_mailbox_quota
     )
+    check_domain_limits(**values, default_mailbox_quota=default_quota)
     if values["maxquota"] > 0:
         default_quota = (
             min(default_quota, values["maxquota"]) if default_quota else values["maxquota"]
@@ -156,6 +175,13 @@ def domain_update(
 ) -> Domain:
     """Change a domain's description, limits, transport and flags (super admins only)."""
     require_superadmin(actor, SUPERADMINS_ONLY)
+    check_domain_limits(
+        aliases=aliases,
+        mailboxes=mailboxes,
+        maxquota=maxquota,
+        quota=quota,
+        default_mailbox_quota=default_mailbox_quota,
+    )
     obj = lock_domain(domain)
     obj.description = one_line_text(description, field="description")
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota

@@ -24,6 +24,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from domains.models import Domain, DomainStats
+from mailboxes.quota import MAX_QUOTA_BYTES
 
 # Domains measured per round trip (each IN list holds at most this many names).
 CHUNK = 500
@@ -70,7 +71,10 @@ def measure(names: Sequence[str], *, usage: bool = True) -> dict[str, dict[str, 
         )
         for row in mailboxes:
             out[row["domain_id"]]["mailboxes"] = row["n"]
-            out[row["domain_id"]]["quota_allocated"] = int(row["q"] or 0)
+            # Quotas other tools wrote may sum past the BIGINT that keeps the total; the total
+            # then reads as full, so every further quota in the domain is refused.
+            allocated = min(int(row["q"] or 0), MAX_QUOTA_BYTES)
+            out[row["domain_id"]]["quota_allocated"] = allocated
         aliases = (
             Alias.objects.filter(domain_id__in=chunk)
             .order_by()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.scoping import is_superadmin
 from domains.names import visible_controls
-from mailboxes.quota import bytes_to_mb, format_bytes
+from mailboxes.quota import format_bytes, format_mb
 from vimbadmin.tables import (
     active_badge,
     display_domain,
@@ -34,9 +34,14 @@ def limit_text(limit: int) -> str:
     return str(limit)
 
 
+def mb_limit_text(limit: int) -> str:
+    """Show a domain's MB limit in the quota units; 0 is unlimited, -1 disabled."""
+    return format_mb(limit) if limit > 0 else limit_text(limit)
+
+
 def usage_text(value: int | None) -> str:
-    """Show used bytes; nothing used reads as 0, never as "unlimited"."""
-    return format_bytes(value) if value and value > 0 else "0 B"
+    """Show used bytes; nothing used reads as 0 B, never as "unlimited"."""
+    return format_bytes(value) if value and value > 0 else format_bytes(0)
 
 
 def _domain_link(table: tables.Table, name: str) -> SafeString:
@@ -86,7 +91,7 @@ class DomainTable(tables.Table):
         return queryset.order_by(key, "domain"), True
 
     def render_quota_allocated(self, value: int, record: Any) -> str:
-        return f"{bytes_to_mb(value or 0)} MB / {limit_text(record.quota)}"
+        return f"{format_bytes(value or 0)} / {mb_limit_text(record.quota)}"
 
     def render_usage_bytes(self, value: int) -> str:
         return usage_text(value)

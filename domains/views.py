@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -12,7 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
-from django_tables2 import SingleTableMixin
 
 from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
 from domains import selectors, services, stats
@@ -26,9 +24,16 @@ from domains.forms import (
 )
 from domains.models import AliasDomain, Domain
 from domains.names import address_to_unicode, special_use, to_unicode
-from domains.tables import AliasDomainTable, DomainTable, limit_text, usage_text
-from mailboxes.quota import bytes_to_mb
+from domains.tables import (
+    AliasDomainTable,
+    DomainTable,
+    limit_text,
+    mb_limit_text,
+    usage_text,
+)
+from mailboxes.quota import format_bytes
 from vimbadmin import sticky
+from vimbadmin.pagination import ListPaginationMixin
 from vimbadmin.views import (
     AdminRequiredMixin,
     ScopedMixin,
@@ -39,18 +44,7 @@ from vimbadmin.views import (
 )
 
 
-def _mb_text(limit: int) -> str:
-    return f"{limit} MB" if limit > 0 else limit_text(limit)
-
-
-class PagedTableMixin(SingleTableMixin):
-    """Paginate tables with the configured page size (read per request, not at import)."""
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE}
-
-
-class DomainListView(AdminRequiredMixin, PagedTableMixin, ListView):
+class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the visible domains with counts, quota and usage, searched and sorted in SQL."""
 
     table_class = DomainTable
@@ -138,8 +132,9 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
         domain = self.domain
         target_of = scoped(user, AliasDomain).filter(alias_domain_id=domain.domain).first()
         kwargs["domain"] = domain
+        domain_settings = services.domain_settings(domain)
         return super().get_context_data(
-            domain_settings=services.domain_settings(domain),
+            domain_settings=domain_settings,
             alias_domains=list(selectors.alias_domains_of(user, domain)),
             target_of=target_of,
             log_rows=selectors.domain_log(user, domain),
@@ -147,9 +142,10 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
             mailbox_limit=limit_text(domain.mailboxes),
             alias_count=max(domain.alias_count, 0),
             alias_limit=limit_text(domain.aliases),
-            maxquota=_mb_text(domain.maxquota),
-            quota_allocated_mb=bytes_to_mb(domain.quota_allocated),
-            quota_limit=_mb_text(domain.quota),
+            maxquota=mb_limit_text(domain.maxquota),
+            quota_allocated=format_bytes(max(domain.quota_allocated or 0, 0)),
+            quota_limit=mb_limit_text(domain.quota),
+            default_quota=mb_limit_text(domain_settings.default_mailbox_quota),
             usage=usage_text(domain.usage_bytes),
             **kwargs,
         )
@@ -253,7 +249,7 @@ class DomainPurgeView(DomainObjectMixin, FormView):
         return HttpResponseRedirect(reverse("domains:domain-list"))
 
 
-class AliasDomainListView(ScopedMixin, PagedTableMixin, ListView):
+class AliasDomainListView(ScopedMixin, ListPaginationMixin, ListView):
     """List the visible alias domains, searched and sorted in SQL."""
 
     model = AliasDomain

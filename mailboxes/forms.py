@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -19,35 +18,18 @@ from aliases.forms import (
     scoped_domain_field,
 )
 from domains.names import normalize_address, validate_one_line
-from mailboxes.quota import parse_quota
+from mailboxes.quota import parse_quota, quota_help
 from vimbadmin.forms import PasswordPairMixin, password_field
 
-QUOTA_HELP = _(
-    "A size such as 500M or 2G; a bare number is in the quota unit (MB); 0 means unlimited."
-)
 MAX_RECIPIENTS = 20
 
 
-def quota_text(value: int) -> str:
-    """Show a byte quota so that typing it back gives the same bytes."""
-    if value <= 0:
-        return "0"
-    multiplier = settings.VIMBADMIN_QUOTA_MULTIPLIER or 1
-    if value % multiplier == 0:
-        return str(value // multiplier)
-    for unit, size in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
-        if value % size == 0:
-            return f"{value // size}{unit}"
-    return f"{value}B"
-
-
 class QuotaField(forms.CharField):
-    """A quota typed with a unit ("500M", "2G", "0"), cleaned to bytes."""
+    """A quota in MB or with a unit ("500", "500M", "2G", "0"), cleaned to bytes."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Quota"))
         kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("help_text", QUOTA_HELP)
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> int | None:  # type: ignore[override]
@@ -120,7 +102,7 @@ class MailboxCreateForm(PasswordFieldsMixin):
         if default_quota:
             self.fields["quota"].initial = default_quota
         self.fields["quota"].help_text = _("%(help)s Empty: the domain's default.") % {
-            "help": QUOTA_HELP
+            "help": quota_help()
         }
         if not is_superadmin(user):
             del self.fields["override_limits"]
@@ -150,8 +132,16 @@ class MailboxForm(StyledForm):
         help_text=_("Super admins only: ignore the domain's quota limits."),
     )
 
-    def __init__(self, *args: Any, user: Any, smtp_active: bool | None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        smtp_active: bool | None,
+        unlimited_allowed: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["quota"].help_text = quota_help(unlimited=unlimited_allowed)
         if smtp_active is None:
             # The database has no smtp_active column (Postfix Admin before 4.0).
             del self.fields["smtp_active"]

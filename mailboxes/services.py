@@ -26,7 +26,7 @@ from domains.names import (
 )
 from domains.services import domain_settings, lock_domain, require_domain_scope
 from mailboxes.models import Mailbox
-from mailboxes.quota import format_bytes, mb_to_bytes
+from mailboxes.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 from pfa.schema import has_column
@@ -54,15 +54,39 @@ def _may_override(actor: Admin | None, override_limits: bool) -> bool:
     return override_limits and (actor is None or is_superadmin(actor))
 
 
+def unlimited_quota_allowed(domain: Domain) -> bool:
+    """Tell whether a mailbox of the domain may have no quota (0): not under a quota limit."""
+    return domain.maxquota <= 0 and domain.quota <= 0
+
+
 def check_mailbox_quota(
     *, domain: Domain, quota_bytes: int, allocated: int, override: bool = False
 ) -> None:
     """Refuse a quota above the domain's per-mailbox ceiling or beyond its total quota.
 
-    `allocated` is what the domain's other mailboxes already hold, in bytes.
+    `allocated` is what the domain's other mailboxes already hold, in bytes. Whatever the
+    override, a quota and the domain's sum of quotas stay within what their BIGINT columns
+    hold (mailbox.quota, the kept per-domain total).
     """
     if quota_bytes < 0:
         raise ValidationError({"quota": _("The quota cannot be negative.")})
+    if quota_bytes > MAX_QUOTA_BYTES:
+        raise ValidationError(
+            {
+                "quota": _("The quota is too large: at most %(max)s.")
+                % {"max": format_bytes(MAX_QUOTA_BYTES)}
+            }
+        )
+    if allocated + quota_bytes > MAX_QUOTA_BYTES:
+        raise ValidationError(
+            {
+                "quota": _("The domain's quotas together cannot pass %(max)s (%(free)s left).")
+                % {
+                    "max": format_bytes(MAX_QUOTA_BYTES),
+                    "free": format_bytes(max(MAX_QUOTA_BYTES - allocated, 0)),
+                }
+            }
+        )
     if override:
         return
     if domain.maxquota > 0:
@@ -95,7 +119,7 @@ def check_mailbox_quota(
                     )
                     % {
                         "total": format_bytes(total),
-                        "free": format_bytes(max(total - allocated, 0)) or "0",
+                        "free": format_bytes(max(total - allocated, 0)),
                     }
                 }
             )

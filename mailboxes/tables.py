@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
-from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from domains.names import visible_controls
 from mailboxes.models import Mailbox
 from mailboxes.quota import format_bytes
-from vimbadmin.pagination import DeferredPaginator
 from vimbadmin.tables import (
     action_buttons,
     display_address,
@@ -22,25 +20,6 @@ from vimbadmin.tables import (
     row_url,
     toggle_form,
 )
-
-# However many rows per page a query string asks for, a page never holds more.
-MAX_PER_PAGE = 500
-
-
-class BoundedPaginator(DeferredPaginator):
-    """A paginator whose page size stays between 1 and MAX_PER_PAGE whatever the request asks."""
-
-    def __init__(self, object_list: Any, per_page: int | str, *args: Any, **kwargs: Any) -> None:
-        try:
-            size = int(per_page)
-        except (TypeError, ValueError):
-            size = settings.VIMBADMIN_LIST_PAGE_SIZE
-        super().__init__(object_list, max(1, min(size, MAX_PER_PAGE)), *args, **kwargs)
-
-
-def table_pagination() -> dict[str, Any]:
-    """Return the pagination options of every list (page size from the settings)."""
-    return {"per_page": settings.VIMBADMIN_LIST_PAGE_SIZE, "paginator_class": BoundedPaginator}
 
 
 def quota_cell(quota: int, used: int | None) -> SafeString:

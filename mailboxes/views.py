@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
-from django_tables2 import SingleTableMixin
 
 from accounts.resets import mailbox_reset_route
 from accounts.scoping import scoped
@@ -29,11 +28,10 @@ from mailboxes.forms import (
     MailboxForm,
     MailboxPasswordForm,
     SettingsEmailForm,
-    quota_text,
 )
 from mailboxes.models import Mailbox
+from mailboxes.quota import quota_text
 from mailboxes.selectors import (
-    DELIVERING_ALIASES_LIMIT,
     aliases_delivering_to,
     domain_filter_value,
     mailbox_list,
@@ -49,8 +47,10 @@ from mailboxes.services import (
     mailbox_set_password,
     mailbox_smtp_active,
     mailbox_update,
+    unlimited_quota_allowed,
 )
-from mailboxes.tables import MailboxTable, quota_cell, table_pagination
+from mailboxes.tables import MailboxTable, quota_cell
+from vimbadmin.pagination import DeferredPaginator, ListPaginationMixin
 from vimbadmin.sticky import sticky_domain
 from vimbadmin.views import (
     AdminRequiredMixin,
@@ -92,10 +92,11 @@ def detail_url(mailbox: Mailbox) -> str:
     return reverse("mailboxes:mailbox-detail", kwargs={"username": mailbox.username})
 
 
-class DomainFilteredListView(ScopedMixin, SingleTableMixin, ListView):
+class DomainFilteredListView(ScopedMixin, ListPaginationMixin, ListView):
     """A list with search and the sticky domain filter, paged and sorted in SQL."""
 
     filter_form_class: type[Form]
+    paginator_class = DeferredPaginator
 
     def filter_data(self) -> dict[str, str]:
         """Return what the filter form is bound to: the query string plus the sticky domain."""
@@ -110,9 +111,6 @@ class DomainFilteredListView(ScopedMixin, SingleTableMixin, ListView):
     def get_queryset(self) -> QuerySet:
         self.filter_form = self.filter_form_class(self.filter_data(), user=self.request.user)
         return self.select(self.filter_form.filters())
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        return table_pagination()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -222,10 +220,11 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
             kwargs["settings_form"] = SettingsEmailForm(mailbox=mailbox)
         context = super().get_context_data(**kwargs)
         context["used_bytes"] = mailbox_used_bytes(mailbox)
-        context["delivering_aliases"] = list(aliases_delivering_to(self.request.user, mailbox))
+        delivering = aliases_delivering_to(mailbox, user=self.request.user)
+        context["delivering_aliases"] = delivering.listed
+        context["delivering"] = delivering
         context["smtp_active"] = mailbox_smtp_active(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
-        context["delivering_limit"] = DELIVERING_ALIASES_LIMIT
         return context
 
 
@@ -287,6 +286,7 @@ class MailboxUpdateView(MailboxFormMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
         kwargs["smtp_active"] = self.smtp_active
+        kwargs["unlimited_allowed"] = unlimited_quota_allowed(self.object.domain)
         return kwargs
 
     def get_initial(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The log page's filters; every choice is limited to what the user may see."""
+"""The log page's filters: any domain name may be typed, the selector decides what is shown."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from domains.forms import scoped_domain_field, scoped_domain_names
+from domains import forms as domain_forms
+from domains.names import normalize_domain
 from pfa.audit import ACTIONS
+
+# The id of the <datalist> that suggests the user's domains to the domain field.
+DOMAIN_SUGGESTIONS_ID = "log-domain-suggestions"
 
 
 def action_label(action: str) -> str:
@@ -17,9 +21,42 @@ def action_label(action: str) -> str:
     return action.replace("_", " ").capitalize()
 
 
+class LogDomainField(forms.CharField):
+    """A domain name typed in Unicode or punycode, cleaned to its stored form.
+
+    Not limited to existing domains: a purged domain's log rows are kept, and a super admin
+    filters them by its name. A name that is not a valid domain (an old row's) is compared as
+    typed, in lower case. What a domain admin sees of a name is decided by pfa.selectors.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 255)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "class": "form-control",
+                    "list": DOMAIN_SUGGESTIONS_ID,
+                    "placeholder": _("All domains"),
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if not text:
+            return ""
+        try:
+            return normalize_domain(text)
+        except ValidationError:
+            return text.strip().rstrip(".").lower()
+
+
 class LogFilterForm(forms.Form):
     """Narrow the log by domain, admin, action and date."""
 
+    domain = LogDomainField(label=_("Domain"), required=False)
     admin = forms.CharField(
         label=_("Admin"),
         required=False,
@@ -42,14 +79,11 @@ class LogFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain"] = scoped_domain_field(
-            user,
-            scoped_domain_names(user),
-            label=_("Domain"),
-            required=False,
-            blank=_("All domains"),
-        )
-        self.order_fields(["domain"])
+        names = domain_forms.scoped_domain_names(user)
+        # Suggested while typing; past the size of a select, the name is simply typed.
+        self.domain_suggestions = names if len(names) <= domain_forms.SELECT_MAX_DOMAINS else []
+        if not self.domain_suggestions:
+            del self.fields["domain"].widget.attrs["list"]
         self.fields["action"].choices = [
             ("", _("All actions")),
             *((key, action_label(key)) for key in sorted(ACTIONS)),

@@ -16,8 +16,26 @@ from pfa.models import Log
 LITERAL_DOMAINS_LIMIT = 200
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+def _start_of(day: datetime.date) -> datetime.datetime | None:
+    """Return the first instant of a day in the current time zone, or None if UTC cannot hold it.
+
+    That is only the calendar's first day, east of UTC: no row is older, so no bound is needed.
+    """
+    try:
+        start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        # Stored in UTC: the database is asked with this instant.
+        start.astimezone(datetime.UTC)
+    except OverflowError:
+        return None
+    return start
+
+
+def _day_after(day: datetime.date) -> datetime.date | None:
+    """Return the next day, or None after the calendar's last day (no row is newer)."""
+    try:
+        return day + datetime.timedelta(days=1)
+    except OverflowError:
+        return None
 
 
 def _own_domains_log(user: Any) -> QuerySet[Log]:
@@ -50,7 +68,8 @@ def log_list(user: Any, filters: dict[str, Any]) -> QuerySet[Log]:
         # Every row, those of purged domains and of no domain included.
         queryset = Log.objects.filter(domain=selected) if selected else Log.objects.all()
     elif selected:
-        # One domain of the admin's (checked here, not only by the form) or nothing.
+        # One domain of the admin's or nothing: a foreign, purged or unknown name alike shows
+        # no row, so the answer tells nothing about other tenants.
         queryset = (
             Log.objects.filter(domain=selected)
             if can_manage_domain(user, selected)
@@ -62,9 +81,11 @@ def log_list(user: Any, filters: dict[str, Any]) -> QuerySet[Log]:
         queryset = queryset.filter(action=filters["action"])
     if filters.get("admin"):
         queryset = queryset.filter(username__icontains=filters["admin"])
-    if filters.get("date_from"):
-        queryset = queryset.filter(timestamp__gte=_start_of(filters["date_from"]))
-    if filters.get("date_to"):
-        next_day = filters["date_to"] + datetime.timedelta(days=1)
-        queryset = queryset.filter(timestamp__lt=_start_of(next_day))
+    start = _start_of(filters["date_from"]) if filters.get("date_from") else None
+    if start is not None:
+        queryset = queryset.filter(timestamp__gte=start)
+    next_day = _day_after(filters["date_to"]) if filters.get("date_to") else None
+    end = _start_of(next_day) if next_day is not None else None
+    if end is not None:
+        queryset = queryset.filter(timestamp__lt=end)
     return queryset.order_by("-timestamp", "-id")

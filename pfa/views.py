@@ -4,54 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.views.generic import ListView
-from django_tables2 import SingleTableMixin
 
-from pfa.forms import LogFilterForm
+from accounts.scoping import scoped
+from domains.models import Domain
+from pfa.forms import DOMAIN_SUGGESTIONS_ID, LogFilterForm
 from pfa.models import Log
 from pfa.selectors import log_list
 from pfa.tables import LogTable
 from vimbadmin import sticky
-from vimbadmin.pagination import DeferredLazyPaginator
+from vimbadmin.pagination import DeferredLazyPaginator, ListPaginationMixin
 from vimbadmin.views import AdminRequiredMixin
 
 
-class LogListView(AdminRequiredMixin, SingleTableMixin, ListView):
+class LogListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the log rows of the user's domains, newest first, with filters."""
 
     table_class = LogTable
     template_name = "pfa/log_list.html"
-
-    def get_table_pagination(self, table: Any) -> dict[str, Any]:
-        # A lazy paginator never counts the whole (possibly huge) log table.
-        return {
-            "per_page": settings.VIMBADMIN_LIST_PAGE_SIZE,
-            "paginator_class": DeferredLazyPaginator,
-        }
+    # A lazy paginator never counts the whole (possibly huge) log table.
+    paginator_class = DeferredLazyPaginator
 
     def get_queryset(self) -> QuerySet[Log]:
-        data = self.request.GET.copy()
-        remembered = "domain" not in data
-        data["domain"] = sticky.sticky_domain(self.request)
-        self.filter_form = LogFilterForm(data, user=self.request.user)
-        if (
-            data["domain"]
-            and not self.filter_form.is_valid()
-            and "domain" in self.filter_form.errors
-        ):
-            # A selection that is gone or out of reach is forgotten; one typed now is reported.
-            self.request.session.pop(sticky.SESSION_KEY, None)
-            if remembered:
-                data["domain"] = ""
-                self.filter_form = LogFilterForm(data, user=self.request.user)
-        self.sticky_domain = self.request.session.get(sticky.SESSION_KEY, "")
-        if not self.filter_form.is_valid():
+        request, user = self.request, self.request.user
+        typed = "domain" in request.GET
+        data = request.GET.copy()
+        data["domain"] = data.get("domain", "") if typed else sticky.sticky_domain(request)
+        self.filter_form = LogFilterForm(data, user=user)
+        valid = self.filter_form.is_valid()
+        name = self.filter_form.cleaned_data.get("domain", "")
+        # Only a domain of the user's stays selected for the other lists; any other name (a
+        # purged domain's, or one out of reach) filters this page once.
+        selectable = bool(name) and scoped(user, Domain).filter(domain=name).exists()
+        if typed:
+            sticky.select(request, name if selectable else "")
+        elif name and not selectable:
+            # A remembered selection that is gone or out of reach is forgotten.
+            sticky.select(request, "")
+            data["domain"] = ""
+            self.filter_form = LogFilterForm(data, user=user)
+            valid = self.filter_form.is_valid()
+        self.sticky_domain = request.session.get(sticky.SESSION_KEY, "")
+        if not valid:
             return Log.objects.none()
-        return log_list(self.request.user, self.filter_form.cleaned_data)
+        return log_list(user, self.filter_form.cleaned_data)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(
-            filter_form=self.filter_form, sticky_domain=self.sticky_domain, **kwargs
+            filter_form=self.filter_form,
+            sticky_domain=self.sticky_domain,
+            domain_suggestions_id=DOMAIN_SUGGESTIONS_ID,
+            **kwargs,
         )

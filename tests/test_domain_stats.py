@@ -169,12 +169,12 @@ def test_usage_is_read_by_domain_stats_and_live_on_the_domain_page(super_client,
     assert domain_row(super_client, "alpha.example").record.usage_bytes == 0
     # The domain's own page counts live.
     detail = super_client.get("/domains/alpha.example/")
-    assert detail.context["usage"] == "7 MiB"
+    assert detail.context["usage"] == "7.2 MB"
 
     call_command("domain_stats", "--usage-only", "alpha.example", stdout=io.StringIO())
     row = domain_row(super_client, "alpha.example")
     assert row.record.usage_bytes == 7 * MIB
-    assert row.get_cell("usage_bytes") == "7 MiB"
+    assert row.get_cell("usage_bytes") == "7.2 MB"
     Quota2.objects.filter(username=ann.username).delete()
     call_command("domain_stats", "--usage-only", stdout=io.StringIO())
     assert domain_row(super_client, "alpha.example").record.usage_bytes == 0

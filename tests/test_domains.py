@@ -117,8 +117,8 @@ def test_list_shows_counts_quota_and_usage(super_client, domain_a, domain_b):
     assert "Alpha corp" in row
     assert "2 / 5" in row
     assert "1 / 10" in row
-    assert "300 MB / 3000" in row
-    assert "3 MiB" in row
+    assert "300 MB / 2.9 GB" in row
+    assert "3.1 MB" in row
     beta = _row_for(html, "beta.example")
     assert "0 / ∞" in beta
     assert "0 B" in beta

@@ -7,7 +7,9 @@ import html
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.passwords import verify_password
@@ -125,9 +127,17 @@ def test_domain_admin_form_has_no_override_and_only_own_domains(client_a, domain
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("2G", 2 * 1024**3), ("500M", 500 * 1024**2), ("0", 0), ("1.5 GB", 1536 * 1024**2)],
+    [
+        ("2G", 2 * 1024 * 1024000),
+        ("500M", 500 * 1024000),
+        ("500", 500 * 1024000),
+        ("0", 0),
+        ("1.5 GB", 1536 * 1024000),
+    ],
 )
-def test_create_quota_with_units(client_a, domain_a, typed, stored):
+def test_create_quota_with_units(client_a, domain_a, typed, stored, settings):
+    # One unit: Postfix Admin's MB (the multiplier); G and T are 1024 of the unit below.
+    settings.VIMBADMIN_QUOTA_MULTIPLIER = 1024000
     response = client_a.post("/mailboxes/new/", create_data(quota=typed))
     assert response.status_code == 302
     assert Mailbox.objects.get(username="alice@alpha.example").quota == stored
@@ -220,13 +230,14 @@ def test_edit_name_quota_alternative_address_and_smtp_switch(client_a, domain_a)
     assert response.status_code == 302
     mailbox.refresh_from_db()
     assert mailbox.name == "Bob B."
-    assert mailbox.quota == 2 * 1024**3
+    assert mailbox.quota == 2 * 1024 * 1024000
     assert mailbox.email_other == "bob@elsewhere.example"
     assert mailbox_smtp_active(mailbox) is False  # unchecked box
     assert Log.objects.filter(action="edit_mailbox", data="bob@alpha.example").exists()
 
     response = client_a.get(url)
-    assert response.context["form"].initial["quota"] == "2G"
+    # Whole MB are offered bare, as Postfix Admin shows them: 2G is 2048 of them.
+    assert response.context["form"].initial["quota"] == "2048"
 
 
 @pytest.mark.parametrize(
@@ -382,6 +393,54 @@ def test_mailbox_page_lists_the_aliases_that_deliver_to_it(client_a, domain_a, s
     assert "(25%)" in text
 
 
+def test_admin_and_owner_pages_name_the_same_delivering_aliases(client_a, domain_a, domain_b):
+    bob = make_mailbox(domain_a, "bob")
+    make_mailbox(domain_a, "jimbob")
+    listed = {
+        "sales": ["bob@alpha.example"],
+        "team": ["carol@x.example", "bob@alpha.example", "dave@x.example"],
+        "spaced": ["carol@x.example"],
+        "shouted": ["carol@x.example"],
+        "": ["bob@alpha.example"],
+    }
+    for local, targets in listed.items():
+        make_alias(domain_a, local, targets)
+    make_alias(domain_a, "jims", ["jimbob@alpha.example", "bob@alpha.example.org"])
+    make_alias(domain_b, "elsewhere", ["bob@alpha.example"])
+    # As other tools may write them: spaces after commas, an upper-case element.
+    Alias.objects.filter(address="spaced@alpha.example").update(
+        goto="carol@x.example, bob@alpha.example"
+    )
+    Alias.objects.filter(address="shouted@alpha.example").update(
+        goto="BOB@alpha.example,carol@x.example"
+    )
+    expected = [
+        "@alpha.example",
+        "sales@alpha.example",
+        "shouted@alpha.example",
+        "spaced@alpha.example",
+        "team@alpha.example",
+    ]
+    admin_page = client_a.get(f"/mailboxes/{bob.username}/")
+    assert [a.address for a in admin_page.context["delivering_aliases"]] == expected
+    owner = Client()
+    response = owner.post(reverse("me:login"), {"address": bob.username, "password": PASSWORD})
+    assert response.status_code == 302
+    overview = owner.get(reverse("me:overview"))
+    assert [a.address for a in overview.context["delivering"].listed] == expected
+    assert overview.context["delivering"].elsewhere == 1
+    assert "elsewhere@beta.example" not in overview.text
+
+
+def test_like_wildcards_in_an_address_match_only_themselves(client_a, domain_a):
+    box = make_mailbox(domain_a, "a_b")
+    make_alias(domain_a, "real", ["a_b@alpha.example"])
+    make_alias(domain_a, "wild", ["axb@alpha.example"])
+    make_alias(domain_a, "percent", ["a%b@alpha.example"])
+    response = client_a.get(f"/mailboxes/{box.username}/")
+    assert [a.address for a in response.context["delivering_aliases"]] == ["real@alpha.example"]
+
+
 # Lists ------------------------------------------------------------------------------------
 
 
@@ -396,7 +455,7 @@ def test_list_search_sort_and_usage(client_a, domain_a, settings):
     rows = [row.record.username for row in response.context["table"].paginated_rows]
     assert rows == ["anna@alpha.example", "bert@alpha.example", "carl@alpha.example"]
     text = page(response)
-    assert 'aria-label="48.8 MiB of 97.7 MiB used (50%)"' in text
+    assert 'aria-label="50 MB of 100 MB used (50%)"' in text
     assert 'action="/mailboxes/anna@alpha.example/toggle/"' in text
 
     response = client_a.get("/mailboxes/?q=ZETA")
@@ -411,9 +470,11 @@ def test_list_search_sort_and_usage(client_a, domain_a, settings):
     assert response.context["table"].paginated_rows[0].record.username == "carl@alpha.example"
     response = client_a.get("/mailboxes/?sort=name")
     assert response.context["table"].paginated_rows[0].record.username == "anna@alpha.example"
-    # Unknown sort keys and silly page numbers are ignored, not errors.
-    assert client_a.get("/mailboxes/?sort=password&page=x&per_page=-1").status_code == 200
+    # Unknown sort keys, silly page sizes and pages past the end are ignored, not errors; a page
+    # number that is no number is a missing page (tests/test_pagination.py).
+    assert client_a.get("/mailboxes/?sort=password&per_page=-1").status_code == 200
     assert client_a.get("/mailboxes/?page=999").status_code == 200
+    assert client_a.get("/mailboxes/?page=x").status_code == 404
 
 
 def test_list_paginates_in_sql(client_a, domain_a, settings):

@@ -209,6 +209,41 @@ def test_overview_shows_quota_usage_aliases_and_forwarding(domain_a, domain_b):
     assert "bob@gamma.example" in page
 
 
+def _delivering_section(page: str) -> str:
+    section = page.split('id="me-aliases"', 1)[1].split("</section>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+
+
+def test_overview_names_only_its_own_domains_aliases_and_counts_the_others(
+    client_a, domain_a, domain_b, monkeypatch
+):
+    # Audit I2: alpha's admin points an alias of alpha at a mailbox of beta.
+    bob = make_mailbox(domain_b, "bob")
+    response = client_a.post(
+        reverse("aliases:alias-create"),
+        {"domain": "alpha.example", "local_part": "secret-project", "targets": "bob@beta.example"},
+    )
+    assert response.status_code == 302
+    make_alias(domain_b, "team", targets=["bob@beta.example"])
+    client = Client()
+    login(client, bob.username)
+    section = _delivering_section(client.get(reverse("me:overview")).text)
+    assert "team@beta.example" in section
+    assert "secret-project" not in section
+    assert "alpha.example" not in section
+    assert "And 1 address in another domain." in section
+
+    # Capped on both sides, and what is past the cap is only said.
+    monkeypatch.setattr("mailboxes.selectors.DELIVERING_ALIASES_LIMIT", 1)
+    make_alias(domain_b, "crew", targets=["bob@beta.example"])
+    make_alias(domain_a, "other", targets=["bob@beta.example"])
+    section = _delivering_section(client.get(reverse("me:overview")).text)
+    assert "crew@beta.example" in section
+    assert "team@beta.example" not in section
+    assert "Only the first 1 of this domain are shown." in section
+    assert "And more than 1 addresses in other domains." in section
+
+
 def test_overview_without_quota2_row_says_usage_is_unknown(owner_client):
     page = owner_client.get(reverse("me:overview")).text
     assert "not known yet" in page

@@ -1,4 +1,8 @@
-"""A paginator whose deep pages stay as fast as the first one on tables of millions of rows.
+"""Every list's pagination: one page-size cap, one check of the page asked for, and a paginator
+whose deep pages stay as fast as the first one on tables of millions of rows.
+
+Every list view pages through ListPaginationMixin: `?per_page=` is kept between 1 and
+MAX_PER_PAGE, and a `?page=` that is not a page number that can exist is a 404.
 
 `LIMIT 50 OFFSET 50000` makes the database compute every column, and every correlated subquery
 such as a mailbox's quota usage, of all 50,000 skipped rows: 1.4 s for page 1,000 of a
@@ -13,18 +17,84 @@ after it cost, whichever are fewer, and the last page is as fast as the first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.sql.where import WhereNode
+from django.http import Http404
 from django.utils.translation import gettext as _
-from django_tables2 import LazyPaginator
+from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
+from django_tables2.tables import Table
 
 # Shallower pages are sliced directly: the two-step fetch only pays off past a few pages.
 DEFERRED_FROM_ROW = 500
+
+# However many rows per page a query string asks for, a page never holds more: every row of a
+# page costs its annotations (usage, counts) and its HTML within one request.
+MAX_PER_PAGE = 500
+
+# A page whose first row lies past this one cannot exist: no list here holds two billion rows,
+# and an offset past 2**63 is refused by PostgreSQL (bigint) and by MariaDB's parser.
+MAX_FIRST_ROW = 2**31
+
+# Whole numbers only: int() would also take " 7", "+7", "7_0" and other scripts' digits.
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def page_size(value: str | None) -> int:
+    """Return the rows per page `?per_page=` asks for, within 1..MAX_PER_PAGE.
+
+    Anything but a whole number gives the configured page size.
+    """
+    default = max(1, min(settings.VIMBADMIN_LIST_PAGE_SIZE, MAX_PER_PAGE))
+    if value is None or not _NUMBER.fullmatch(value):
+        return default
+    return max(1, min(int(value), MAX_PER_PAGE))
+
+
+def page_number(value: str | None, per_page: int) -> int:
+    """Return the page `?page=` asks for (1 when absent); a page that cannot exist is a 404.
+
+    A page past the end of a list is not refused here: the list shows its last page, as
+    django-tables2 does. Refused are numbers that are no page at all ("abc", "-1", "0") and
+    pages starting past MAX_FIRST_ROW, whose offset would overflow the database's integers.
+    """
+    if value is None or value == "":
+        return 1
+    if not _NUMBER.fullmatch(value):
+        raise Http404(_("There is no such page."))
+    number = int(value)
+    if number < 1 or (number - 1) * per_page >= MAX_FIRST_ROW:
+        raise Http404(_("There is no such page."))
+    return number
+
+
+class ListPaginationMixin(SingleTableMixin):
+    """Sort and paginate a list view's table, with the page size capped and the page checked.
+
+    `paginator_class` is the list's paginator: Django's for small lists, DeferredPaginator for
+    the mailbox and alias lists, DeferredLazyPaginator for the log (never counted).
+    """
+
+    paginator_class: type[Paginator] = Paginator
+
+    def get_table(self, **kwargs: Any) -> Table:
+        table = self.get_table_class()(data=self.get_table_data(), **kwargs)
+        # The sort order from the query string; the page and its size are read below instead.
+        RequestConfig(self.request, paginate=False).configure(table)
+        per_page = page_size(self.request.GET.get(table.prefixed_per_page_field))
+        number = page_number(self.request.GET.get(table.prefixed_page_field), per_page)
+        try:
+            table.paginate(paginator_class=self.paginator_class, per_page=per_page, page=number)
+        except EmptyPage:
+            # Past the end: the last page (the first for a lazy paginator that never counts).
+            table.page = table.paginator.page(table.paginator.num_pages or 1)
+        return table
 
 
 def _queryset_of(object_list: Any) -> QuerySet | None:

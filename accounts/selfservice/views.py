@@ -25,12 +25,7 @@ from accounts.self_service_forms import (
     MailboxSetPasswordForm,
 )
 from accounts.selfservice.emails import send_password_changed_email
-from accounts.selfservice.selectors import (
-    mailbox_alias_domains,
-    mailbox_delivering_aliases,
-    mailbox_for_login,
-    mailbox_usage,
-)
+from accounts.selfservice.selectors import mailbox_alias_domains, mailbox_for_login
 from accounts.selfservice.session import (
     MailboxLoginRequiredMixin,
     owner_logout,
@@ -39,6 +34,7 @@ from accounts.selfservice.session import (
 )
 from accounts.selfservice.tokens import decode_uid, mailbox_reset_token
 from mailboxes.models import Mailbox
+from mailboxes.selectors import aliases_delivering_to, mailbox_used_bytes
 from mailboxes.services import (
     mailbox_forwarding,
     mailbox_reset_password,
@@ -130,7 +126,7 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         mailbox = self.mailbox
-        used = mailbox_usage(mailbox)
+        used = mailbox_used_bytes(mailbox)
         forwards, keep_copy = mailbox_forwarding(mailbox)
         percent = None
         if used is not None and mailbox.quota > 0:
@@ -139,7 +135,8 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
             mailbox=mailbox,
             used=used,
             percent=percent,
-            aliases=mailbox_delivering_aliases(mailbox),
+            # Other tenants' aliases are counted, never named (they are not the owner's to see).
+            delivering=aliases_delivering_to(mailbox),
             alias_domain_addresses=mailbox_alias_domains(mailbox),
             forwards=forwards,
             keep_copy=keep_copy,

@@ -25,6 +25,7 @@ from domains.services import (
     domain_set_active,
 )
 from mailboxes.models import Mailbox
+from mailboxes.quota import MAX_QUOTA_BYTES, parse_quota
 from mailboxes.services import (
     mailbox_create,
     mailbox_purge,
@@ -355,3 +356,19 @@ def test_mailbox_quota_reaches_dovecot_and_usage_lands_in_quota2(
         size, count = rows[mailbox.username]
         assert size > 0, mailbox.username
         assert count == 1, (mailbox.username, count)
+
+
+def test_the_largest_quota_the_forms_accept_is_read_by_dovecot(
+    stack: MailStack, actor: Admin
+) -> None:
+    # mailboxes.quota bounds a quota by mailbox.quota's BIGINT: Dovecot must take that too.
+    domain = make_domain(actor)
+    mailbox, password = make_mailbox(
+        actor, domain, "vast", quota_bytes=parse_quota(f"{MAX_QUOTA_BYTES}B")
+    )
+    subject = stack.send([mailbox.username])
+    assert stack.wait_for(mailbox.username, password, subject)
+    usage, limit = _quota_storage(stack, mailbox.username, password)
+    # IMAP counts KiB, rounded up.
+    assert limit == -(-MAX_QUOTA_BYTES // 1024)
+    assert usage > 0

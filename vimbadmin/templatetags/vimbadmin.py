@@ -6,7 +6,7 @@ from django import template
 
 from accounts.scoping import is_superadmin as _is_superadmin
 from domains.names import visible_controls as _visible_controls
-from mailboxes.quota import format_bytes
+from mailboxes.quota import format_bytes, format_quota
 from vimbadmin.tables import display_address, display_domain
 
 register = template.Library()
@@ -35,3 +35,8 @@ def bytes_human(value: int | None) -> str:
 @register.filter
 def visible_controls(value: str | None) -> str:
     return _visible_controls(value or "")
+
+
+@register.filter
+def quota_human(value: int | None) -> str:
+    return format_quota(int(value or 0))
