@@ -16,16 +16,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import passwords, throttle
+from accounts import throttle
 from accounts.models import Admin, AuthEvent
 from accounts.selectors import admin_for_login
-from accounts.selfservice.selectors import mailbox_for_login
-from accounts.selfservice.session import owner_login
 from accounts.services import admin_rehash_password
-from domains.names import normalize_address
+from core.context import request_client_address
+from mail import passwords
+from mail.names import normalize_address
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_rehash_password
-from vimbadmin.context import request_client_address
+from selfservice.selectors import mailbox_for_login
+from selfservice.session import owner_login
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Admin
 from accounts.scoping import scoped
+from core.forms import PasswordPairMixin as SharedPasswordPairMixin
+from core.forms import login_field, password_field
 from domains.models import Domain, DomainAdmin
-from domains.names import normalize_address, to_unicode
-from vimbadmin.forms import PasswordPairMixin as SharedPasswordPairMixin
-from vimbadmin.forms import login_field, password_field
+from mail.names import normalize_address, to_unicode
 
 
 def _domain_label(domain: Domain) -> str:

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import passwords
+from mail import passwords
 
 # Postfix Admin's "never" for token_validity and similar columns.
 EPOCH_2000 = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)

@@ -40,14 +40,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Admin
 from accounts.scoping import is_superadmin
-from accounts.selfservice.emails import send_password_reset_email
-from accounts.selfservice.selectors import mailbox_for_login
-from accounts.selfservice.tokens import encode_uid, mailbox_reset_token
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin
-from domains.names import address_to_unicode
 from mail.email import compose, send_in_background
 from mail.links import absolute_url
+from mail.names import address_to_unicode
 from mailboxes.models import Mailbox
+from mailboxes.tokens import encode_uid, mailbox_reset_token
+from selfservice.emails import send_password_reset_email
+from selfservice.selectors import mailbox_for_login
 
 logger = logging.getLogger("vimbadmin.reset")
 
@@ -339,7 +339,8 @@ def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -
             return
         token = mailbox_reset_token.make_token(mailbox)
         path = reverse(
-            "me:password-reset-confirm", kwargs={"uidb64": encode_uid(mailbox), "token": token}
+            "selfservice:password-reset-confirm",
+            kwargs={"uidb64": encode_uid(mailbox), "token": token},
         )
         link = absolute_url(path, request)
         if link is None:

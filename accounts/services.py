@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.resets import admin_address_problem, admin_reset_token, stored_superadmin
 from accounts.scoping import is_superadmin, require_superadmin
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
-from domains.names import normalize_address
+from mail import passwords
+from mail.names import normalize_address
 from pfa.audit import log_action
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins manage admins.")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Admin
-from vimbadmin.tables import per_table, row_url, toggle_form
+from core.listing.tables import per_table, row_url, toggle_form
 
 
 class AdminTable(tables.Table):

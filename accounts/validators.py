@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from accounts.passwords import MAX_PASSWORD_LENGTH
+from mail.passwords import MAX_PASSWORD_LENGTH
 
 
 class MaximumLengthValidator:

@@ -45,16 +45,16 @@ from accounts.resets import (
 from accounts.scoping import get_scoped_or_404, scoped
 from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
-from domains.models import Domain
-from vimbadmin.context import request_client_address
-from vimbadmin.pagination import ListPaginationMixin
-from vimbadmin.views import (
+from core.context import request_client_address
+from core.listing.pagination import ListPaginationMixin
+from core.views import (
     AdminRequiredMixin,
     SuperAdminRequiredMixin,
     ToggleActiveView,
     apply_validation_error,
     safe_next,
 )
+from domains.models import Domain
 
 REALM = AuthEvent.Realm.ADMIN
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scoping import is_superadmin, scoped
 from domains.forms import SELECT_MAX_DOMAINS, ScopedDomainField, scoped_domain_names
 from domains.models import Domain
-from domains.names import normalize_target, to_unicode
+from mail.names import normalize_target, to_unicode
 
 MAX_DESTINATIONS_TEXT = 20000
 _SEPARATORS = re.compile(r"[\s,;]+")

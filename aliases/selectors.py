@@ -8,7 +8,8 @@ from django.db import ProgrammingError, connections
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from aliases.models import Alias
-from domains import stats as domain_stats
+from core.listing.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
+from domains import counters as domain_stats
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
     GramSearch,
@@ -20,8 +21,7 @@ from mailboxes.selectors import (
     searched_rows,
     shown_domains,
 )
-from pfa import kept, search_grams
-from vimbadmin.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
+from pfa.derived import kept, search_grams
 
 
 def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
@@ -67,7 +67,7 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         # page's rows still come from NOT EXISTS and are exact; only the total can be off, and
         # only where a mailbox has no alias row of its own (possible in adopted databases):
         # then the total is too low by that many, and the last page shows the rows past it
-        # (see vimbadmin.pagination.RuleCountedQuerySet).
+        # (see core.listing.pagination.RuleCountedQuerySet).
         totals = domain_stats.kept_totals(shown_domains(user, domain))
         if totals is None:
             return None
@@ -93,7 +93,7 @@ _MERGED_KEYS_SQL = {
     "ASC": _MERGED_KEYS.format("ASC"),
     "DESC": _MERGED_KEYS.format("DESC"),
 }
-# The same keys from the table the triggers keep (MariaDB/MySQL, see pfa.kept.ALIAS_LISTED).
+# The same keys from the table the triggers keep (MariaDB/MySQL, see pfa.derived.kept.ALIAS_LISTED).
 _LISTED_KEYS = f"SELECT address FROM {kept.ALIAS_LISTED.name} WHERE domain = %s"  # noqa: S608
 _LISTED_KEYS_SQL = {
     "ASC": _LISTED_KEYS + " ORDER BY address ASC LIMIT %s OFFSET %s",
@@ -112,8 +112,8 @@ class AliasListQuerySet(RuleCountedQuerySet):
 
     MariaDB has no merge join: NOT EXISTS probes `mailbox` once per alias row up to the page
     (160-200 ms for page 1,000 of that domain). Where the table of the domain's listed aliases
-    (pfa.kept.ALIAS_LISTED, kept exact by triggers) is installed, a page's keys are a range of
-    its primary key (domain, address) instead; without it the query itself finds them.
+    (pfa.derived.kept.ALIAS_LISTED, kept exact by triggers) is installed, a page's keys are a
+    range of its primary key (domain, address) instead; without it the query itself finds them.
     """
 
     FACTS = (*RuleCountedQuerySet.FACTS, "_one_domain")

@@ -11,10 +11,10 @@ from accounts.models import Admin
 from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
-from domains import stats as domain_stats
+from domains import counters as domain_stats
 from domains.models import Domain
-from domains.names import normalize_local_part, normalize_target
 from domains.services import lock_domain, require_domain_scope
+from mail.names import normalize_local_part, normalize_target
 from mailboxes.models import Mailbox
 from pfa.audit import log_action
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aliases.models import Alias
-from vimbadmin.tables import (
+from core.listing.tables import (
     action_buttons,
     active_badge,
     display_address,

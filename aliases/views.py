@@ -19,13 +19,13 @@ from aliases.models import Alias
 from aliases.selectors import alias_list
 from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
 from aliases.tables import AliasTable, alias_label, target_label
+from core.sticky import sticky_domain
+from core.views import AdminRequiredMixin, ScopedMixin, ToggleActiveView
 from domains.models import Domain
-from domains.names import normalize_local_part
+from mail.names import normalize_local_part
 from mailboxes.models import Mailbox
 from mailboxes.selectors import domain_filter_value
 from mailboxes.views import DomainFilteredListView, apply_service_error
-from vimbadmin.sticky import sticky_domain
-from vimbadmin.views import AdminRequiredMixin, ScopedMixin, ToggleActiveView
 
 
 def list_url() -> str:

@@ -115,20 +115,21 @@ def fill(size: common.Size, *, quiet: bool = False) -> dict[str, int]:
     """Fill the configured database with one benchmark size; return the row counts."""
     from django.db import connection, transaction
 
-    from accounts import passwords
     from accounts.services import admin_create
     from domains.models import Domain, DomainSettings
+    from mail import passwords
 
     def say(msg: str) -> None:
         if not quiet:
             print(f"[{time.monotonic() - t0:7.1f}s] {msg}", flush=True)
 
-    from pfa import search_grams
+    from pfa.derived import search_grams
 
     t0 = time.monotonic()
     vendor = connection.vendor
     check_empty(connection)
-    # MariaDB's search tables (pfa.search_grams) would be filled row by row by their triggers,
+    # MariaDB's search tables (pfa.derived.search_grams) would be filled row by row by their
+    # triggers,
     # ~30 inserts per written row; built once after the fill they hold the same postings.
     search_tables = search_grams.supported(connection) and search_grams.is_installed(connection)
     if search_tables:

@@ -270,7 +270,7 @@ def measure_toggle(browser: Browser, reps: int) -> Step:
 
 def hash_cost(reps: int = 5) -> float:
     """Return the median seconds of one hash in the configured scheme (what create must pay)."""
-    from accounts import passwords
+    from mail import passwords
 
     times = []
     for _ in range(reps):

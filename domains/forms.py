@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped
 from domains.models import Domain
-from domains.names import normalize_domain, to_unicode, validate_one_line
 from domains.services import MAX_COUNT, default_aliases
-from mailboxes.quota import format_mb, max_quota_mb, multiplier
+from mail.names import normalize_domain, to_unicode, validate_one_line
+from mail.quota import format_mb, max_quota_mb, multiplier
 
 _LIMIT_HELP = _("-1 = disabled, 0 = unlimited.")
 

@@ -46,7 +46,7 @@ class Domain(models.Model):
 
     @property
     def unicode_name(self) -> str:
-        from domains.names import to_unicode
+        from mail.names import to_unicode
 
         return to_unicode(self.domain)
 
@@ -76,7 +76,7 @@ class DomainStats(models.Model):
     """A domain's counts and usage, kept so that lists never count a big domain's rows.
 
     The counts and the allocated quota are exact for writes made through this project: every
-    write locks the row first and adjusts it in the same transaction (domains.stats). Writes by
+    write locks the row first and adjusts it in the same transaction (domains.counters). Writes by
     other tools (Postfix Admin, scripts) and Dovecot's usage in quota2 are picked up by
     `manage.py domain_stats` (see the README).
     """

@@ -92,7 +92,7 @@ def with_domain_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
 
 
 def with_kept_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
-    """Add the same figures as with_domain_stats, read from the kept stats rows (domains.stats).
+    """Add the same figures as with_domain_stats, read from the kept stats rows (domains.counters).
 
     One join instead of four correlated subqueries per domain: the figures of a
     200,000-mailbox domain cost what those of an empty one do. A domain without a stats row

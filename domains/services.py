@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
 from accounts.scoping import can_manage_domain, require_superadmin
-from domains import stats
+from domains import counters as stats
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
-from domains.names import normalize_domain, one_line_text
-from mailboxes.quota import max_quota_mb
+from mail.names import normalize_domain, one_line_text
+from mail.quota import max_quota_mb
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 

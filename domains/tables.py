@@ -11,9 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.scoping import is_superadmin
-from domains.names import visible_controls
-from mailboxes.quota import format_bytes, format_mb
-from vimbadmin.tables import (
+from core.listing.tables import (
     active_badge,
     display_domain,
     escape,
@@ -21,6 +19,8 @@ from vimbadmin.tables import (
     row_url,
     toggle_form,
 )
+from mail.names import visible_controls
+from mail.quota import format_bytes, format_mb
 
 _TABLE_ATTRS = {"class": "table table-striped table-hover align-middle"}
 

@@ -13,7 +13,18 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
-from domains import selectors, services, stats
+from core import sticky
+from core.listing.pagination import ListPaginationMixin
+from core.views import (
+    AdminRequiredMixin,
+    ScopedMixin,
+    SuperAdminRequiredMixin,
+    ToggleActiveView,
+    apply_validation_error,
+    safe_next,
+)
+from domains import counters as stats
+from domains import selectors, services
 from domains.forms import (
     AliasDomainFilterForm,
     AliasDomainForm,
@@ -23,7 +34,6 @@ from domains.forms import (
     DomainPurgeForm,
 )
 from domains.models import AliasDomain, Domain
-from domains.names import address_to_unicode, special_use, to_unicode
 from domains.tables import (
     AliasDomainTable,
     DomainTable,
@@ -31,17 +41,8 @@ from domains.tables import (
     mb_limit_text,
     usage_text,
 )
-from mailboxes.quota import format_bytes
-from vimbadmin import sticky
-from vimbadmin.pagination import ListPaginationMixin
-from vimbadmin.views import (
-    AdminRequiredMixin,
-    ScopedMixin,
-    SuperAdminRequiredMixin,
-    ToggleActiveView,
-    apply_validation_error,
-    safe_next,
-)
+from mail.names import address_to_unicode, special_use, to_unicode
+from mail.quota import format_bytes
 
 
 class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core.context import report
 from mail.email import OutgoingMail, compose, send_after_commit, send_now
 from mailboxes.models import Mailbox
-from vimbadmin.context import report
 
 
 def server_settings(mailbox: Mailbox) -> list[dict[str, str]]:

@@ -17,9 +17,9 @@ from aliases.forms import (
     clean_destinations,
     scoped_domain_field,
 )
-from domains.names import normalize_address, validate_one_line
-from mailboxes.quota import parse_quota, quota_help
-from vimbadmin.forms import PasswordPairMixin, password_field
+from core.forms import PasswordPairMixin, password_field
+from mail.names import normalize_address, validate_one_line
+from mail.quota import parse_quota, quota_help
 
 MAX_RECIPIENTS = 20
 

@@ -29,13 +29,13 @@ from django.db.models.sql.where import WhereNode
 
 from accounts.scoping import can_manage_domain, is_superadmin, scoped
 from aliases.models import Alias
-from domains import stats as domain_stats
+from core.listing.pagination import ListQuerySet, by_keys, counted_by
+from domains import counters as domain_stats
 from domains.models import Domain
-from domains.names import normalize_domain
+from mail.names import normalize_domain
 from mailboxes.models import Mailbox
-from pfa import search_grams
+from pfa.derived import search_grams
 from pfa.models import Quota2
-from vimbadmin.pagination import ListQuerySet, by_keys, counted_by
 
 # Up to this many managed domains are spelled out as literals in list queries (see below).
 LITERAL_DOMAINS_LIMIT = 200
@@ -233,7 +233,7 @@ class SearchQuerySet(ListQuerySet):
     PostgreSQL preferred walking the (domain, username) index testing every row until 50
     matched (96,000 rows, 43 ms, for 4,000 matches that all sort last).
     SQLite has no such index: there a search counts, and a page is a slice.
-    On MariaDB/MySQL the project's trigram tables (pfa.search_grams), where installed, name
+    On MariaDB/MySQL the project's trigram tables (pfa.derived.search_grams), where installed, name
     the candidate rows (`_grams`): count() keeps the keys of the first SEARCH_RESULTS_LIMIT + 1
     of them that really match, and a page is those rows, looked up by key and sorted.
     """
@@ -308,7 +308,7 @@ def _sorted_after_matching(model: Any, item: Any) -> Any:
 
 
 class GramSearch:
-    """How a search finds its candidate rows in the trigram tables of pfa.search_grams.
+    """How a search finds its candidate rows in the trigram tables of pfa.derived.search_grams.
 
     `kind` is the indexed table, `terms` the lower-cased forms of the search, `domains` the
     list's domains when it names them (None: all, or those of a scope checked by the list's own
@@ -441,7 +441,7 @@ def listed_domains(restriction: dict[str, Any] | None) -> list[str] | None:
 def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
     """Return the user's mailboxes matching `q` (address or name) and `domain`, with usage.
 
-    On PostgreSQL the trigram indexes of pfa.indexes find the matches (see SearchQuerySet).
+    On PostgreSQL the trigram indexes of pfa.derived.indexes find the matches (see SearchQuerySet).
     """
     domain = domain_filter_value(filters.get("domain") or "")
     restriction = domain_restriction(user, domain)

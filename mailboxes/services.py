@@ -11,22 +11,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
-from domains import stats as domain_stats
+from domains import counters as domain_stats
 from domains.models import Domain
-from domains.names import (
+from domains.services import domain_settings, lock_domain, require_domain_scope
+from mail import passwords
+from mail.names import (
     normalize_address,
     normalize_local_part,
     normalize_target,
     one_line_text,
 )
-from domains.services import domain_settings, lock_domain, require_domain_scope
+from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox
-from mailboxes.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 from pfa.schema import has_column
@@ -286,7 +286,7 @@ def mailbox_set_password(
 @transaction.atomic
 def mailbox_reset_password(*, mailbox: Mailbox, token: str, password: str) -> Mailbox:
     """Set a forgotten password through a reset link; the link works once and only in time."""
-    from accounts.selfservice.tokens import mailbox_reset_token
+    from mailboxes.tokens import mailbox_reset_token
 
     # The row lock makes a second use of the same link wait, then fail on the changed hash.
     locked = Mailbox.objects.select_for_update().filter(pk=mailbox.pk, active=True).first()

@@ -9,10 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from domains.names import visible_controls
-from mailboxes.models import Mailbox
-from mailboxes.quota import format_bytes
-from vimbadmin.tables import (
+from core.listing.tables import (
     action_buttons,
     display_address,
     display_domain,
@@ -20,6 +17,9 @@ from vimbadmin.tables import (
     row_url,
     toggle_form,
 )
+from mail.names import visible_controls
+from mail.quota import format_bytes
+from mailboxes.models import Mailbox
 
 
 def quota_cell(quota: int, used: int | None) -> SafeString:

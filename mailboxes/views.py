@@ -17,8 +17,17 @@ from django.views.generic.detail import SingleObjectMixin
 from accounts.resets import mailbox_reset_route
 from accounts.scoping import scoped
 from aliases.tables import target_label
+from core.listing.pagination import DeferredPaginator, ListPaginationMixin
+from core.sticky import sticky_domain
+from core.views import (
+    AdminRequiredMixin,
+    ScopedMixin,
+    ToggleActiveView,
+    apply_validation_error,
+)
 from domains.models import Domain
-from domains.names import address_to_unicode, normalize_local_part
+from mail.names import address_to_unicode, normalize_local_part
+from mail.quota import quota_text
 from mailboxes import selectors as mailbox_selectors
 from mailboxes.emails import send_settings_email
 from mailboxes.forms import (
@@ -30,7 +39,6 @@ from mailboxes.forms import (
     SettingsEmailForm,
 )
 from mailboxes.models import Mailbox
-from mailboxes.quota import quota_text
 from mailboxes.selectors import (
     aliases_delivering_to,
     domain_filter_value,
@@ -50,14 +58,6 @@ from mailboxes.services import (
     unlimited_quota_allowed,
 )
 from mailboxes.tables import MailboxTable, quota_cell
-from vimbadmin.pagination import DeferredPaginator, ListPaginationMixin
-from vimbadmin.sticky import sticky_domain
-from vimbadmin.views import (
-    AdminRequiredMixin,
-    ScopedMixin,
-    ToggleActiveView,
-    apply_validation_error,
-)
 
 
 def apply_service_error(form: Form, exc: ValidationError, *, default_field: str = "") -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.context import client_address
 from pfa.models import Log
-from vimbadmin.context import client_address
 
 # Action keys Postfix Admin's log viewer knows (languages/en.lang, pViewlog_action_*).
 ACTIONS = frozenset(

@@ -23,7 +23,7 @@ python manage.py migrate --no-input -v0
 mkdir -p var
 login_file=var/demo-login.txt
 if [ ! -s "$login_file" ]; then
-  password=$(python -c "from accounts.passwords import generate_password; print(generate_password())")
+  password=$(python -c "from mail.passwords import generate_password; print(generate_password())")
   VIMBADMIN_ADMIN_PASSWORD="$password" python manage.py createsuperadmin \
     --username admin@example.org --no-input >/dev/null
   umask 077

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.scoping import is_superadmin
 from accounts.services import admin_purge, admin_set_active, admin_set_superadmin
 from domains.models import ALL_DOMAINS, DomainAdmin
+from mail import passwords
 from pfa.models import Log
 from tests.factories import PASSWORD, make_admin, make_domain
 

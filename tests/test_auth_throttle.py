@@ -18,8 +18,8 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from accounts import passwords
 from accounts.models import Admin, AuthEvent, ThrottleCounter
+from mail import passwords
 from mail.email import wait_for_background
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
 from tests.mailtools import mail_sent

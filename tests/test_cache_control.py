@@ -55,7 +55,9 @@ def _no_store(response) -> bool:
 def owner_client(domain_a) -> Client:
     owner = make_mailbox(domain_a, "owner")
     client = Client()
-    response = client.post(reverse("me:login"), {"address": owner.username, "password": PASSWORD})
+    response = client.post(
+        reverse("selfservice:login"), {"address": owner.username, "password": PASSWORD}
+    )
     assert response.status_code == 302
     return client
 

@@ -237,9 +237,9 @@ def test_names_written_by_other_tools_are_shown_with_visible_controls(
         assert shown in text, url
     owner = Client()
     response = owner.post(
-        reverse("me:login"), {"address": "spoof@alpha.example", "password": PASSWORD}
+        reverse("selfservice:login"), {"address": "spoof@alpha.example", "password": PASSWORD}
     )
     assert response.status_code == 302
-    text = page(owner.get(reverse("me:overview")))
+    text = page(owner.get(reverse("selfservice:overview")))
     assert f"Invoice {shown}" in text
     assert RLO not in text

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from aliases.models import Alias
 from aliases.services import alias_delete
-from domains import stats
+from domains import counters as stats
 from domains.models import Domain, DomainStats
 from domains.services import domain_purge
+from mail.quota import mb_to_bytes
 from mailboxes.models import Mailbox
-from mailboxes.quota import mb_to_bytes
 from mailboxes.services import (
     mailbox_create,
     mailbox_purge,

@@ -13,12 +13,12 @@ from django.urls import reverse
 
 from accounts.services import admin_assign_domain
 from aliases.models import Alias
+from core.sticky import SESSION_KEY
 from domains.models import AliasDomain, Domain, DomainAdmin, DomainSettings
 from domains.services import alias_domain_create, domain_update
 from mailboxes.models import Mailbox
 from pfa.models import Log, Quota2, Vacation, VacationNotification
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
-from vimbadmin.sticky import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from vimbadmin.renderers import FastWidgetRenderer
+from core.renderers import FastWidgetRenderer
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from aliases.services import alias_delete, alias_set_active, alias_update
 from domains.models import Domain
 from domains.services import domain_purge
 from mailboxes.services import mailbox_purge, mailbox_set_forwarding
-from pfa import kept
-from pfa.kept import ALIAS_LISTED, Trigger
+from pfa.derived import kept
+from pfa.derived.kept import ALIAS_LISTED, Trigger
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
 from tests.test_limits import race
 

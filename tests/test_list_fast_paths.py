@@ -11,8 +11,8 @@ import pytest
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone, translation
 
+from core.listing.tables import DateCells, display_address, display_domain
 from tests.factories import make_alias, make_domain, make_mailbox
-from vimbadmin.tables import DateCells, display_address, display_domain
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.core.management import CommandError, call_command
 from django.core.paginator import Paginator
 from django.db import connection
 
-import pfa.indexes
-import vimbadmin.pagination
+import core.listing.pagination
+import pfa.derived.indexes
 from mailboxes.models import Mailbox
-from pfa.indexes import (
+from pfa.derived.indexes import (
     LIST_INDEXES,
     SEARCH_INDEXES,
     SearchIndex,
@@ -110,10 +110,10 @@ def test_optimize_indexes_changes_nothing_without_apply_and_creates_with_it():
 def test_a_deep_page_fetched_by_keys_first_holds_the_same_rows(domain_a, monkeypatch):
     for n in range(23):
         make_mailbox(domain_a, f"user{n:02d}")
-    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 0)
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 0)
     queryset = Mailbox.objects.filter(domain=domain_a).order_by("-username")
     plain = Paginator(queryset, 5)
-    deferred = vimbadmin.pagination.DeferredPaginator(queryset, 5, orphans=2)
+    deferred = core.listing.pagination.DeferredPaginator(queryset, 5, orphans=2)
     assert [m.username for m in deferred.page(2)] == [m.username for m in plain.page(2)]
     # The last page takes the orphans, exactly like Django's own paginator.
     assert [m.username for m in deferred.page(4)] == [
@@ -126,7 +126,7 @@ def test_a_deep_mailbox_list_page_shows_its_own_rows(super_client, domain_a, set
     for n in range(12):
         make_mailbox(domain_a, f"user{n:02d}")
     settings.VIMBADMIN_LIST_PAGE_SIZE = 5
-    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 0)
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 0)
     response = super_client.get("/mailboxes/", {"domain": domain_a.domain, "page": 2})
     assert response.status_code == 200
     text = response.content.decode()
@@ -195,8 +195,10 @@ def test_the_search_migration_goes_on_without_the_extension(monkeypatch, capsys)
     _needs_postgresql()
     migration = importlib.import_module("pfa.migrations.0003_search_indexes")
     # As for a user who may not create pg_trgm: CREATE EXTENSION fails.
-    monkeypatch.setattr(pfa.indexes, "has_trigram_extension", lambda connection: False)
-    monkeypatch.setattr(pfa.indexes, "CREATE_EXTENSION_SQL", "CREATE EXTENSION vimb_no_such")
+    monkeypatch.setattr(pfa.derived.indexes, "has_trigram_extension", lambda connection: False)
+    monkeypatch.setattr(
+        pfa.derived.indexes, "CREATE_EXTENSION_SQL", "CREATE EXTENSION vimb_no_such"
+    )
     before = getattr(connection, "vimb_created_fresh", False)
     _drop(NAME_INDEX.name)
     try:

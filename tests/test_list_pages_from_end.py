@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-import vimbadmin.pagination
+import core.listing.pagination
 from aliases.models import Alias
 from mailboxes.models import Mailbox
 from tests.factories import make_alias, make_mailbox
@@ -27,7 +27,7 @@ PER_PAGE = 5
 def paged(settings, monkeypatch):
     """Five rows a page, and every page past the first row deferred (keys first)."""
     settings.VIMBADMIN_LIST_PAGE_SIZE = PER_PAGE
-    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 1)
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 1)
 
 
 def shown(client, path: str, **params: object) -> list[str]:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from aliases.models import Alias
-from mailboxes.quota import mb_to_bytes
+from mail.quota import mb_to_bytes
 from pfa.models import Log, Quota2
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
 

@@ -7,11 +7,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+import core.listing.pagination
 import mailboxes.selectors
-import vimbadmin.pagination
 from aliases.models import Alias
 from mailboxes.models import Mailbox
-from pfa.indexes import SEARCH_INDEXES
+from pfa.derived.indexes import SEARCH_INDEXES
 from tests.factories import make_admin, make_alias, make_mailbox
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_a_deep_search_page_fetched_by_keys_first_keeps_the_order(
     client_a, domain_a, settings, monkeypatch
 ):
     settings.VIMBADMIN_LIST_PAGE_SIZE = 2
-    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 0)
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 0)
     for n in (5, 3, 1, 4, 2):
         make_mailbox(domain_a, f"hit{n}")
         make_alias(domain_a, f"list{n}", [f"hit{n}@alpha.example"])
@@ -135,7 +135,7 @@ def test_a_search_past_the_limit_shows_that_many_matches_in_order_and_says_so(
     assert all("hit" in key for key in shown)
     # The same rows when the pages fetch their keys first (deep pages), two per page.
     settings.VIMBADMIN_LIST_PAGE_SIZE = 2
-    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 0)
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 0)
     paged = []
     for number in (1, 2):
         page = client_a.get(path, {"q": "hit", "page": number})
@@ -165,7 +165,7 @@ def _count_sql(client, url: str, params: dict[str, str]) -> str:
         response = client.get(url, params)
     assert response.status_code == 200
     # The query that counts the matches (on PostgreSQL it reads their keys), up to the limit;
-    # MariaDB with its search tables (pfa.search_grams) verifies candidates instead: none.
+    # MariaDB with its search tables (pfa.derived.search_grams) verifies candidates instead: none.
     limit = f"LIMIT {mailboxes.selectors.SEARCH_RESULTS_LIMIT + 1}"
     counts = [q["sql"] for q in queries if limit in q["sql"]]
     assert counts or connection.vendor == "mysql"

@@ -11,16 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import vimbadmin.pagination
+import core.listing.pagination
+from auditlog.selectors import log_list
+from core.sticky import SESSION_KEY
 from domains.services import domain_purge
 from pfa.models import Log
-from pfa.selectors import log_list
 from tests.factories import make_admin, make_domain
-from vimbadmin.sticky import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("pfa:log-list")
+LIST = reverse("auditlog:log-list")
 
 
 def _rows(html: str) -> list[str]:
@@ -160,7 +160,7 @@ def test_pagination_is_lazy(super_client, domain_a, settings):
 def test_deep_pages_fetch_keys_first_and_show_the_same_rows(request, who, settings, monkeypatch):
     settings.VIMBADMIN_LIST_PAGE_SIZE = 3
     # Pages from the third on take the two-step path of deep pages.
-    monkeypatch.setattr(vimbadmin.pagination, "DEFERRED_FROM_ROW", 6)
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 6)
     client = request.getfixturevalue(who)
     Log.objects.all().delete()
     start = timezone.now() - datetime.timedelta(days=1)

@@ -9,9 +9,10 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import reverse
 
-from accounts import passwords, throttle
+from accounts import throttle
 from accounts.models import Admin, AuthEvent
 from accounts.services import admin_set_active
+from mail import passwords
 from tests.factories import PASSWORD, make_admin
 
 LOGIN = "/accounts/login/"

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.passwords import verify_password
 from aliases.models import Alias
+from mail.passwords import verify_password
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_smtp_active
 from pfa.models import Log, Quota2, Vacation
@@ -424,9 +424,11 @@ def test_admin_and_owner_pages_name_the_same_delivering_aliases(client_a, domain
     admin_page = client_a.get(f"/mailboxes/{bob.username}/")
     assert [a.address for a in admin_page.context["delivering_aliases"]] == expected
     owner = Client()
-    response = owner.post(reverse("me:login"), {"address": bob.username, "password": PASSWORD})
+    response = owner.post(
+        reverse("selfservice:login"), {"address": bob.username, "password": PASSWORD}
+    )
     assert response.status_code == 302
-    overview = owner.get(reverse("me:overview"))
+    overview = owner.get(reverse("selfservice:overview"))
     assert [a.address for a in overview.context["delivering"].listed] == expected
     assert overview.context["delivering"].elsewhere == 1
     assert "elsewhere@beta.example" not in overview.text
@@ -539,7 +541,7 @@ def test_list_query_count_does_not_grow_with_rows(client_a, domain_a, settings):
     assert list_queries(client_a, "/mailboxes/") == few
     # A search counts its matches instead of reading the kept total: on PostgreSQL it also asks
     # the planner for two estimates (mailboxes.selectors.searched_rows), on MariaDB it reads
-    # the search tables' postings (pfa.search_grams) first.
+    # the search tables' postings (pfa.derived.search_grams) first.
     extra = {"postgresql": 2, "mysql": 1}.get(connection.vendor, 0)
     assert list_queries(client_a, search) == few_searched == few + extra
 

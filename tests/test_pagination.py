@@ -8,7 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
-import vimbadmin.pagination
+import core.listing.pagination
 from domains.services import alias_domain_create
 from pfa.models import Log
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
@@ -53,8 +53,8 @@ def five_of_each(domain_a):
 def test_per_page_is_capped_on_every_list(super_client, five_of_each, url, monkeypatch):
     response = super_client.get(url, {"per_page": "100000"})
     assert response.status_code == 200
-    assert response.context["table"].paginator.per_page == vimbadmin.pagination.MAX_PER_PAGE
-    monkeypatch.setattr(vimbadmin.pagination, "MAX_PER_PAGE", 3)
+    assert response.context["table"].paginator.per_page == core.listing.pagination.MAX_PER_PAGE
+    monkeypatch.setattr(core.listing.pagination, "MAX_PER_PAGE", 3)
     response = super_client.get(url, {"per_page": "100000"})
     assert len(_rows(response.content.decode())) == 3
     assert 'class="page-link"' in response.content.decode()
@@ -81,7 +81,7 @@ def test_page_that_cannot_exist_is_not_found_on_every_list(
 def test_page_past_the_end_shows_a_page(super_client, five_of_each, url, settings):
     settings.VIMBADMIN_LIST_PAGE_SIZE = 2
     # The last page that may exist, and one just past the limit.
-    last = vimbadmin.pagination.MAX_FIRST_ROW // 2
+    last = core.listing.pagination.MAX_FIRST_ROW // 2
     for page in ("", "1", "3", "999", str(last)):
         response = super_client.get(url, {"page": page})
         assert response.status_code == 200, page

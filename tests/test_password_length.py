@@ -10,9 +10,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from accounts import passwords
 from accounts.models import Admin, AuthEvent
 from accounts.services import admin_create
+from mail import passwords
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_create
 from tests.factories import PASSWORD, make_mailbox

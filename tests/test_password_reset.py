@@ -7,9 +7,9 @@ import re
 from django.core import mail
 from django.test import Client
 
-from accounts import passwords
 from accounts.models import Admin, AuthEvent
 from accounts.services import admin_set_active, admin_update
+from mail import passwords
 from pfa.models import Log
 from tests.factories import PASSWORD
 from tests.mailtools import mail_sent

@@ -1,4 +1,4 @@
-"""Tests for accounts.passwords against hashes made by Dovecot, PHP, OpenSSL and coreutils.
+"""Tests for mail.passwords against hashes made by Dovecot, PHP, OpenSSL and coreutils.
 
 Every vector below was produced outside the code under test, in a shell, for the
 password "test123" unless stated otherwise; the command is noted next to each one.
@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from django.conf import settings
 
-from accounts import passwords
+from mail import passwords
 
 # Standalone runs (-p no:django, no DJANGO_SETTINGS_MODULE) need bare settings; under
 # pytest-django the project settings are already loaded and must not be replaced.

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from accounts import passwords
 from accounts.models import Admin
+from mail import passwords
 from mailboxes.models import Mailbox
 from tests import pfa_genuine as pfa
 from tests.factories import make_admin, make_domain, make_mailbox

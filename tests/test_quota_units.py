@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from domains.models import DomainSettings, DomainStats
 from domains.services import domain_update
+from mail.quota import MAX_QUOTA_BYTES, format_bytes, parse_quota
 from mailboxes.models import Mailbox
-from mailboxes.quota import MAX_QUOTA_BYTES, format_bytes, parse_quota
 from pfa.models import Log
 from tests.factories import PASSWORD, make_mailbox
 

@@ -12,9 +12,9 @@ from django.core.checks import run_checks
 from django.db import connection  # noqa: F401 (read by the needs_row_locks condition)
 from django.test import Client
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.services import admin_set_superadmin, admin_update
+from mail import passwords
 from pfa.models import Log
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
 from tests.mailtools import mail_sent

@@ -16,12 +16,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from accounts import passwords
 from accounts.models import Admin
 from accounts.services import admin_assign_domain, admin_update
 from aliases.models import Alias
 from aliases.services import alias_set_active
 from domains.services import alias_domain_create
+from mail import passwords
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_set_forwarding, mailbox_update
 from pfa.models import Log

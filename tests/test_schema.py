@@ -89,8 +89,9 @@ def test_fresh_schema_has_every_genuine_table_and_column_the_same_way(genuine):
     fresh = pfa.schema_snapshot(_engine(), connection.connection)
     reference = pfa.snapshot_database(_engine(), genuine)
     for table in fresh["tables"].values():
-        # The project's kept tables (pfa.kept) and search tables (pfa.search_grams), MariaDB/MySQL,
-        # come with AFTER triggers of their own on alias and mailbox, which write only to them.
+        # The project's kept tables (pfa.derived.kept) and search tables
+        # (pfa.derived.search_grams), MariaDB/MySQL, come with AFTER triggers of their own on alias
+        # and mailbox, which write only to them.
         table["triggers"] = [t for t in table["triggers"] if "vimbadmin_" not in t]
     allowed = dict(ALLOWED_EXTRA)
     allowed.update({name: {"*"} for name in fresh["tables"] if name.startswith(PROJECT_PREFIXES)})

@@ -26,7 +26,7 @@ from tests.factories import make_alias, make_domain, make_mailbox
 # Reached through a mailed token, not by an object of a domain: their own tests cover them.
 PUBLIC_TOKEN_URLS = {
     "accounts:password-reset-confirm",
-    "me:password-reset-confirm",
+    "selfservice:password-reset-confirm",
 }
 
 LEAK = "alpha.example"

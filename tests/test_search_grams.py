@@ -1,5 +1,6 @@
-"""MariaDB/MySQL's trigram search tables (pfa.search_grams): kept exact by triggers for every
-writer, used by the lists' searches, and giving exactly the rows that reading the rows gives."""
+"""MariaDB/MySQL's trigram search tables (pfa.derived.search_grams): kept exact by triggers for
+every writer, used by the lists' searches, and giving exactly the rows that reading the rows
+gives."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from aliases.services import alias_delete, alias_update
 from domains.services import domain_purge
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_purge, mailbox_set_forwarding, mailbox_update
-from pfa import search_grams
+from pfa.derived import search_grams
 from tests.factories import make_alias, make_domain, make_mailbox
 from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
 
@@ -48,7 +49,7 @@ def ddl(pfa_cleanup):  # noqa: F811
 
 
 def keys_of(grams: set[str]) -> dict[str, int]:
-    """The integer keys the database gives these grams (pfa.search_grams.piece)."""
+    """The integer keys the database gives these grams (pfa.derived.search_grams.piece)."""
     grams = sorted(grams)
     if not grams:
         return {}
@@ -344,7 +345,7 @@ def test_removed_index_searches_read_the_rows_and_optimize_indexes_adds_it_back(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("ddl")
 def test_optimize_indexes_search_apply_adds_the_search_and_the_kept_tables(super_client):
-    from pfa import kept
+    from pfa.derived import kept
 
     out = StringIO()
     call_command("optimize_indexes", "--remove-kept", stdout=out)

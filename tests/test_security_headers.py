@@ -82,7 +82,7 @@ def test_headers_on_pages_for_anonymous_and_admins(client, super_client, client_
         (super_client, "/no-such-page/"),
         (client_a, "/no-such-page/"),
     ]
-    for name in ("accounts:login", "me:login"):
+    for name in ("accounts:login", "selfservice:login"):
         url = _url(name)
         if url:
             pages.append((client, url))
@@ -218,10 +218,10 @@ def test_rendered_main_pages_carry_no_inline_script_or_style(client, super_clien
         "accounts:admin-list",
         "accounts:admin-create",
         "accounts:password-change",
-        "pfa:log-list",
+        "auditlog:log-list",
     ]
     offenders = {}
-    for browser, url in [(client, _url(n)) for n in ("accounts:login", "me:login")] + [
+    for browser, url in [(client, _url(n)) for n in ("accounts:login", "selfservice:login")] + [
         (b, _url(n)) for n in names for b in (super_client, client_a)
     ]:
         if url is None:
@@ -274,7 +274,7 @@ def test_every_page_renders_without_error_or_inline_code(superadmin, domain_a, d
         if "username" in kwargs:
             kwargs["username"] = admin.pk if name.startswith("accounts:") else mailbox.pk
         url = reverse(name, kwargs=kwargs)
-        client = owner if name.startswith("me:") else browser
+        client = owner if name.startswith("selfservice:") else browser
         response = client.get(url)
         if response.status_code >= 500:
             errors[url] = response.status_code

@@ -17,10 +17,8 @@ from django.urls import URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
 from accounts.models import AuthEvent
-from accounts.passwords import verify_password
-from accounts.selfservice.session import mailbox_login_required
-from accounts.selfservice.tokens import encode_uid, mailbox_reset_token
 from domains.services import alias_domain_create, domain_set_active
+from mail.passwords import verify_password
 from mailboxes.models import Mailbox
 from mailboxes.services import (
     mailbox_reset_password,
@@ -28,7 +26,9 @@ from mailboxes.services import (
     mailbox_set_forwarding,
     mailbox_set_password,
 )
+from mailboxes.tokens import encode_uid, mailbox_reset_token
 from pfa.models import Log, Quota2
+from selfservice.session import mailbox_login_required
 from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
 from tests.mailtools import closed_port, mail_sent
 
@@ -46,7 +46,7 @@ def owner(domain_a) -> Mailbox:
 
 
 def login(client: Client, address: str, password: str = PASSWORD):
-    return client.post(reverse("me:login"), {"address": address, "password": password})
+    return client.post(reverse("selfservice:login"), {"address": address, "password": password})
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_login_opens_the_overview_without_an_admin_login(owner):
     client = Client()
     response = login(client, "  Owner@Alpha.Example ")
     assert response.status_code == 302
-    assert response["Location"] == reverse("me:overview")
-    page = client.get(reverse("me:overview"))
+    assert response["Location"] == reverse("selfservice:overview")
+    page = client.get(reverse("selfservice:overview"))
     assert page.status_code == 200
     assert "owner@alpha.example" in page.text
     assert "Olive Owner" in page.text
@@ -84,7 +84,7 @@ def test_login_opens_the_overview_without_an_admin_login(owner):
 
 def test_login_rotates_the_session_key_and_csrf_token(owner):
     client = Client()
-    client.get(reverse("me:login"))
+    client.get(reverse("selfservice:login"))
     session = client.session
     session["probe"] = 1
     session.save()
@@ -112,7 +112,7 @@ def test_refused_logins_get_the_same_answer(case, owner, domain_a):
     assert response.status_code == 200
     assert GENERIC_ERROR in response.text
     assert "vimb_mailbox" not in client.session
-    assert client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    assert client.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
     assert AuthEvent.objects.filter(realm="mailbox", kind="login_failed", username=address).exists()
 
 
@@ -139,7 +139,7 @@ def test_legacy_md5_crypt_hash_logs_in_and_is_upgraded(owner):
     assert stored.startswith("{SHA512-CRYPT}$6$")
     assert verify_password("Old-School-Pass-7", stored)
     # The upgrade must not end the session that caused it.
-    assert client.get(reverse("me:overview")).status_code == 200
+    assert client.get(reverse("selfservice:overview")).status_code == 200
 
 
 def test_login_is_throttled_with_a_fail2ban_line(owner, settings, caplog):
@@ -160,24 +160,24 @@ def test_login_is_throttled_with_a_fail2ban_line(owner, settings, caplog):
 
 
 def test_login_page_links_reset_only_when_enabled(db, settings):
-    assert reverse("me:password-reset") in Client().get(reverse("me:login")).text
+    assert reverse("selfservice:password-reset") in Client().get(reverse("selfservice:login")).text
     settings.VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = False
-    assert "/me/password-reset/" not in Client().get(reverse("me:login")).text
+    assert "/me/password-reset/" not in Client().get(reverse("selfservice:login")).text
 
 
 def test_login_next_only_leads_into_the_owner_area(owner):
     client = Client()
     response = client.post(
-        reverse("me:login") + "?next=/me/password/",
+        reverse("selfservice:login") + "?next=/me/password/",
         {"address": owner.username, "password": PASSWORD},
     )
     assert response["Location"] == "/me/password/"
     client2 = Client()
     response = client2.post(
-        reverse("me:login") + "?next=https://evil.example/",
+        reverse("selfservice:login") + "?next=https://evil.example/",
         {"address": owner.username, "password": PASSWORD},
     )
-    assert response["Location"] == reverse("me:overview")
+    assert response["Location"] == reverse("selfservice:overview")
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def test_overview_shows_quota_usage_aliases_and_forwarding(domain_a, domain_b):
     alias_domain_create(actor=None, alias_domain=alias_domain, target_domain=domain_a)
     client = Client()
     login(client, owner.username)
-    page = client.get(reverse("me:overview")).text
+    page = client.get(reverse("selfservice:overview")).text
     assert "25% of the quota" in page
     assert '<meter class="w-100 d-block mt-1" min="0" max="100"' in page
     assert "sales@alpha.example" in page
@@ -227,7 +227,7 @@ def test_overview_names_only_its_own_domains_aliases_and_counts_the_others(
     make_alias(domain_b, "team", targets=["bob@beta.example"])
     client = Client()
     login(client, bob.username)
-    section = _delivering_section(client.get(reverse("me:overview")).text)
+    section = _delivering_section(client.get(reverse("selfservice:overview")).text)
     assert "team@beta.example" in section
     assert "secret-project" not in section
     assert "alpha.example" not in section
@@ -237,7 +237,7 @@ def test_overview_names_only_its_own_domains_aliases_and_counts_the_others(
     monkeypatch.setattr("mailboxes.selectors.DELIVERING_ALIASES_LIMIT", 1)
     make_alias(domain_b, "crew", targets=["bob@beta.example"])
     make_alias(domain_a, "other", targets=["bob@beta.example"])
-    section = _delivering_section(client.get(reverse("me:overview")).text)
+    section = _delivering_section(client.get(reverse("selfservice:overview")).text)
     assert "crew@beta.example" in section
     assert "team@beta.example" not in section
     assert "Only the first 1 of this domain are shown." in section
@@ -245,15 +245,15 @@ def test_overview_names_only_its_own_domains_aliases_and_counts_the_others(
 
 
 def test_overview_without_quota2_row_says_usage_is_unknown(owner_client):
-    page = owner_client.get(reverse("me:overview")).text
+    page = owner_client.get(reverse("selfservice:overview")).text
     assert "not known yet" in page
     assert "<meter" not in page
     assert "not forwarded" in page
 
 
 def test_owner_pages_show_the_owner_menu_not_the_admin_menu(owner_client):
-    page = owner_client.get(reverse("me:overview")).text
-    assert reverse("me:logout") in page
+    page = owner_client.get(reverse("selfservice:overview")).text
+    assert reverse("selfservice:logout") in page
     assert reverse("domains:domain-list") not in page
     assert reverse("accounts:logout") not in page
 
@@ -264,7 +264,7 @@ def test_owner_pages_show_the_owner_menu_not_the_admin_menu(owner_client):
 
 def change(client: Client, current: str, new1: str, new2: str | None = None):
     return client.post(
-        reverse("me:password"),
+        reverse("selfservice:password"),
         {
             "current_password": current,
             "new_password1": new1,
@@ -306,7 +306,7 @@ def test_wrong_current_password_counts_towards_the_lockout(owner, owner_client, 
 def test_password_change_success(owner, owner_client, django_capture_on_commit_callbacks):
     other = Client()
     login(other, owner.username)
-    assert other.get(reverse("me:overview")).status_code == 200
+    assert other.get(reverse("selfservice:overview")).status_code == 200
     # An expiry long past, so the move is visible even at MariaDB's one-second precision.
     Mailbox.objects.filter(pk=owner.pk).update(
         password_expiry=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
@@ -314,7 +314,7 @@ def test_password_change_success(owner, owner_client, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         response = change(owner_client, PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("me:overview")
+    assert response["Location"] == reverse("selfservice:overview")
     stored = reload(owner)
     assert stored.password.startswith("{SHA512-CRYPT}")
     assert verify_password(NEW_PASSWORD, stored.password)
@@ -327,20 +327,20 @@ def test_password_change_success(owner, owner_client, django_capture_on_commit_c
     assert [m.to for m in mail.outbox] == [["owner@alpha.example"]]
     assert NEW_PASSWORD not in mail.outbox[0].body
     # This session goes on; the other session of the same mailbox is over.
-    page = owner_client.get(reverse("me:overview"))
+    page = owner_client.get(reverse("selfservice:overview"))
     assert page.status_code == 200
     assert "Your password has been changed." in page.text
-    assert other.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    assert other.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
 
 
 def test_password_set_elsewhere_ends_owner_sessions(owner, owner_client):
     mailbox_set_password(actor=None, mailbox=owner, password=NEW_PASSWORD)
-    assert owner_client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    assert owner_client.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
 
 
 def test_deactivation_ends_owner_sessions(owner, owner_client):
     mailbox_set_active(actor=None, mailbox=owner, active=False)
-    assert owner_client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    assert owner_client.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
 
 
 def test_failing_smtp_server_does_not_undo_the_change(
@@ -357,19 +357,19 @@ def test_failing_smtp_server_does_not_undo_the_change(
     assert response.status_code == 302
     assert verify_password(NEW_PASSWORD, reload(owner).password)
     assert "sending mailbox_password_changed e-mail for owner@alpha.example failed" in caplog.text
-    assert owner_client.get(reverse("me:overview")).status_code == 200
+    assert owner_client.get(reverse("selfservice:overview")).status_code == 200
 
 
 def test_password_change_needs_a_post_with_csrf(owner):
     client = Client(enforce_csrf_checks=True)
-    page = client.get(reverse("me:login"))
+    page = client.get(reverse("selfservice:login"))
     token = page.context["csrf_token"] if page.context else client.cookies["csrftoken"].value
     client.post(
-        reverse("me:login"),
+        reverse("selfservice:login"),
         {"address": owner.username, "password": PASSWORD, "csrfmiddlewaretoken": str(token)},
     )
     response = client.post(
-        reverse("me:password"),
+        reverse("selfservice:password"),
         {
             "current_password": PASSWORD,
             "new_password1": NEW_PASSWORD,
@@ -387,7 +387,7 @@ def test_password_change_needs_a_post_with_csrf(owner):
 def request_reset(client: Client, address: str):
     # The link is queued on commit for the background sender: commit, then wait for it.
     with mail_sent():
-        return client.post(reverse("me:password-reset"), {"address": address})
+        return client.post(reverse("selfservice:password-reset"), {"address": address})
 
 
 def reset_link() -> str:
@@ -402,7 +402,7 @@ def reset_link() -> str:
 def test_reset_link_goes_to_the_alternative_address_and_works_once(owner):
     client = Client()
     response = request_reset(client, "OWNER@alpha.example")
-    assert response["Location"] == reverse("me:password-reset-done")
+    assert response["Location"] == reverse("selfservice:password-reset-done")
     assert [m.to for m in mail.outbox] == [["olive@elsewhere.example"]]
     link = reset_link()
     landing = client.get(link)
@@ -422,7 +422,7 @@ def test_reset_link_goes_to_the_alternative_address_and_works_once(owner):
     done = client.post(
         landing["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     )
-    assert done["Location"] == reverse("me:password-reset-complete")
+    assert done["Location"] == reverse("selfservice:password-reset-complete")
     stored = reload(owner).password
     assert stored.startswith("{SHA512-CRYPT}")
     assert verify_password(NEW_PASSWORD, stored)
@@ -452,7 +452,7 @@ def test_reset_answers_the_same_and_sends_nothing(case, owner, domain_a):
     client = Client()
     response = request_reset(client, address)
     assert response.status_code == 302
-    assert response["Location"] == reverse("me:password-reset-done")
+    assert response["Location"] == reverse("selfservice:password-reset-done")
     assert len(mail.outbox) == 0
     page = client.get(response["Location"])
     assert "If the mailbox exists and has an alternative e-mail address" in page.text
@@ -465,14 +465,14 @@ def test_expired_reset_link_is_refused(owner):
         mailbox_reset_token.secret,
     )
     link = reverse(
-        "me:password-reset-confirm", kwargs={"uidb64": encode_uid(owner), "token": token}
+        "selfservice:password-reset-confirm", kwargs={"uidb64": encode_uid(owner), "token": token}
     )
     response = Client().get(link)
     assert response.status_code == 200
     assert "The password reset link is invalid" in response.text
     fresh = mailbox_reset_token.make_token(owner)
     link = reverse(
-        "me:password-reset-confirm", kwargs={"uidb64": encode_uid(owner), "token": fresh}
+        "selfservice:password-reset-confirm", kwargs={"uidb64": encode_uid(owner), "token": fresh}
     )
     assert Client().get(link).status_code == 302
 
@@ -486,7 +486,7 @@ def test_reset_link_expires_after_the_timeout(owner, settings):
 
 def test_garbage_reset_links_are_refused(owner):
     for uid, token in (("!!", "abc-def"), (encode_uid(owner), "set-password"), ("Zm9v", "1-2")):
-        link = reverse("me:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+        link = reverse("selfservice:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
         response = Client().get(link)
         assert response.status_code == 200
         assert "The password reset link is invalid" in response.text
@@ -497,7 +497,7 @@ def test_reset_requests_are_throttled(owner, settings):
     client = Client()
     for _ in range(3):
         response = request_reset(client, owner.username)
-        assert response["Location"] == reverse("me:password-reset-done")
+        assert response["Location"] == reverse("selfservice:password-reset-done")
     assert len(mail.outbox) == 2
     # One counted row per account, address and hour (L11), not one row per request.
     requested = AuthEvent.objects.filter(kind="reset_requested", username=owner.username)
@@ -520,10 +520,13 @@ def test_reset_switched_off_answers_404(owner, settings):
     settings.VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = False
     client = Client()
     for url in (
-        reverse("me:password-reset"),
-        reverse("me:password-reset-done"),
-        reverse("me:password-reset-complete"),
-        reverse("me:password-reset-confirm", kwargs={"uidb64": encode_uid(owner), "token": token}),
+        reverse("selfservice:password-reset"),
+        reverse("selfservice:password-reset-done"),
+        reverse("selfservice:password-reset-complete"),
+        reverse(
+            "selfservice:password-reset-confirm",
+            kwargs={"uidb64": encode_uid(owner), "token": token},
+        ),
     ):
         assert client.get(url).status_code == 404
     assert request_reset(client, owner.username).status_code == 404
@@ -535,14 +538,14 @@ def test_reset_switched_off_answers_404(owner, settings):
 
 
 def test_admin_session_does_not_open_owner_pages(super_client, owner):
-    for name in ("me:overview", "me:password"):
+    for name in ("selfservice:overview", "selfservice:password"):
         response = super_client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(LOGIN_URL)
-    page = super_client.get(reverse("me:overview"), follow=True)
+    page = super_client.get(reverse("selfservice:overview"), follow=True)
     assert "Log in to your mailbox" in page.text
     response = super_client.post(
-        reverse("me:password"),
+        reverse("selfservice:password"),
         {
             "current_password": PASSWORD,
             "new_password1": NEW_PASSWORD,
@@ -560,7 +563,7 @@ def test_admin_logged_in_through_the_admin_login_still_needs_the_owner_login(sup
     )
     assert response.status_code == 302
     assert ADMIN_SESSION_KEY in client.session
-    assert client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    assert client.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
 
 
 # Pages anyone may open: the admin login, logout and forgotten-password pages.
@@ -576,7 +579,7 @@ def _admin_urls(values: dict[str, str]) -> list[str]:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif namespace and namespace != "me" and pattern.name:
+            elif namespace and namespace != "selfservice" and pattern.name:
                 if namespace == "accounts" and pattern.name in PUBLIC_ADMIN_PAGES:
                     continue
                 names = list(pattern.pattern.converters)
@@ -610,35 +613,35 @@ def test_one_browser_with_both_logins_logs_out_of_each_separately(superadmin, ow
     client = Client()
     client.force_login(superadmin)
     login(client, owner.username)
-    assert client.get(reverse("me:overview")).status_code == 200
+    assert client.get(reverse("selfservice:overview")).status_code == 200
     admin_page = client.get(reverse("domains:domain-list"))
     assert admin_page.status_code == 200
     # Owner logout leaves the admin logged in.
-    response = client.post(reverse("me:logout"))
-    assert response["Location"] == reverse("me:login")
-    assert client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    response = client.post(reverse("selfservice:logout"))
+    assert response["Location"] == reverse("selfservice:login")
+    assert client.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
     assert client.get(reverse("domains:domain-list")).status_code == 200
     # Admin logout leaves the owner logged in.
     login(client, owner.username)
-    assert client.get(reverse("me:overview")).status_code == 200
+    assert client.get(reverse("selfservice:overview")).status_code == 200
     client.post(reverse("accounts:logout"))
     assert client.get(reverse("domains:domain-list"))["Location"].startswith(
         reverse("accounts:login")
     )
-    assert client.get(reverse("me:overview")).status_code == 200
+    assert client.get(reverse("selfservice:overview")).status_code == 200
 
 
 def test_logout_is_post_only(owner_client):
-    assert owner_client.get(reverse("me:logout")).status_code == 405
-    assert owner_client.get(reverse("me:overview")).status_code == 200
-    owner_client.post(reverse("me:logout"))
-    assert owner_client.get(reverse("me:overview"))["Location"].startswith(LOGIN_URL)
+    assert owner_client.get(reverse("selfservice:logout")).status_code == 405
+    assert owner_client.get(reverse("selfservice:overview")).status_code == 200
+    owner_client.post(reverse("selfservice:logout"))
+    assert owner_client.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
     assert AuthEvent.objects.filter(realm="mailbox", kind="logout").exists()
 
 
 def test_every_owner_page_needs_the_owner_login(db):
     client = Client()
-    for name in ("me:overview", "me:password"):
+    for name in ("selfservice:overview", "selfservice:password"):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"] == f"{LOGIN_URL}?next={reverse(name)}"

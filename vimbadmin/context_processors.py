@@ -11,15 +11,15 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from accounts.scoping import is_admin, is_superadmin, scoped
+from core.sticky import SESSION_KEY
 from domains.models import Domain
-from domains.names import to_unicode
+from mail.names import to_unicode
 from mailboxes.selectors import domain_filter_value
-from vimbadmin.sticky import SESSION_KEY
 
 # Above this many domains the switcher is a text field: a select of thousands is unusable.
 SWITCHER_MAX_OPTIONS = 200
 # The lists that narrow their rows to the selected (sticky) domain.
-FILTERED_LISTS = frozenset({"mailboxes:mailbox-list", "aliases:alias-list", "pfa:log-list"})
+FILTERED_LISTS = frozenset({"mailboxes:mailbox-list", "aliases:alias-list", "auditlog:log-list"})
 
 
 class DomainSwitcher:
@@ -114,14 +114,14 @@ class ListState:
 
 # The frame's links (templates/_nav.html), by the key the navigation reads.
 FRAME_URLS = {
-    "me": "me:overview",
-    "me_logout": "me:logout",
+    "me": "selfservice:overview",
+    "me_logout": "selfservice:logout",
     "domains": "domains:domain-list",
     "mailboxes": "mailboxes:mailbox-list",
     "aliases": "aliases:alias-list",
     "aliasdomains": "domains:aliasdomain-list",
     "admins": "accounts:admin-list",
-    "log": "pfa:log-list",
+    "log": "auditlog:log-list",
     "password": "accounts:password-change",
     "logout": "accounts:logout",
 }
@@ -161,7 +161,9 @@ def layout(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     if is_admin(user):
         role = "superadmin" if is_superadmin(user) else "domainadmin"
-    elif getattr(request, "mailbox", None) is not None and match and match.namespace == "me":
+    elif (
+        getattr(request, "mailbox", None) is not None and match and match.namespace == "selfservice"
+    ):
         role = "owner"
     else:
         role = ""

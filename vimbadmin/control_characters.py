@@ -1,6 +1,6 @@
 """Refuse control and text-direction characters in a request's path and query string.
 
-No identifier holds one (domains/names.py refuses them in every address, domain and name), so
+No identifier holds one (mail/names.py refuses them in every address, domain and name), so
 a path that carries one names nothing: it is a 404 before any view looks it up. Without this
 check PostgreSQL answered such lookups with a 500 ("A string literal cannot contain NUL").
 A query string (filters, searches, page numbers) that carries one is a 400. Typed values in a
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 
-from domains.names import has_control_characters
+from mail.names import has_control_characters
 
 # Whitespace a pasted search may carry; forms strip it, and it matches nothing otherwise.
 _QUERY_WHITESPACE = str.maketrans("", "", "\t\r\n")

@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "aliases",
     "mailserver",
     "mail",
+    "core",
+    "selfservice",
+    "auditlog",
     "vimbadmin",
 ]
 
@@ -105,7 +108,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view looks an identifier up (after auth: the error pages show the menu).
     "vimbadmin.control_characters.ControlCharacterMiddleware",
-    "vimbadmin.context.RequestContextMiddleware",
+    "core.context.RequestContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -130,7 +133,7 @@ TEMPLATES = [
 
 
 # Django's form rendering with the plain input and select widgets written in Python (same markup).
-FORM_RENDERER = "vimbadmin.renderers.FastWidgetRenderer"
+FORM_RENDERER = "core.renderers.FastWidgetRenderer"
 
 
 # A web request gives up waiting for a row lock after DATABASE_LOCK_TIMEOUT seconds and cancels

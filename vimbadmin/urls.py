@@ -9,8 +9,8 @@ urlpatterns = [
     path("domains/", include("domains.urls")),
     path("mailboxes/", include("mailboxes.urls")),
     path("aliases/", include("aliases.urls")),
-    path("log/", include("pfa.urls")),
-    path("me/", include("accounts.self_service_urls")),
+    path("log/", include("auditlog.urls")),
+    path("me/", include("selfservice.urls")),
 ]
 
 # A database lock or statement timeout gets a "busy" page (503) instead of the plain 500.

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from accounts import passwords
+from mail import passwords
 
 ENV_PASSWORD = "VIMBADMIN_ADMIN_PASSWORD"  # noqa: S105 (the variable's name, not a secret)
 

@@ -1,4 +1,4 @@
-"""Add the list-page indexes of pfa.indexes, but only to a schema this same migrate run created.
+"""Add the list-page indexes of pfa.derived.indexes, but only to a schema this same migrate run created.
 
 An adopted Postfix Admin database is never altered by a migration: its operator adds these
 indexes with `manage.py optimize_indexes --apply` if they want them.
@@ -8,7 +8,7 @@ from django.db import migrations
 
 
 def add_on_fresh_schema(apps, schema_editor):
-    from pfa.indexes import missing
+    from pfa.derived.indexes import missing
     from pfa.schema import created_fresh
 
     connection = schema_editor.connection

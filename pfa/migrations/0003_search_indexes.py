@@ -1,4 +1,4 @@
-"""Add the trigram search indexes of pfa.indexes, only to a schema this same migrate run created.
+"""Add the trigram search indexes of pfa.derived.indexes, only to a schema this same migrate run created.
 
 PostgreSQL only, and only where the pg_trgm extension exists or may be created by the migrating
 user: without it the indexes are skipped with a notice and `migrate` goes on (the searches work,
@@ -12,7 +12,7 @@ from django.db import DatabaseError, migrations, transaction
 
 
 def add_on_fresh_schema(apps, schema_editor):
-    from pfa.indexes import CREATE_EXTENSION_SQL, has_trigram_extension, missing_search
+    from pfa.derived.indexes import CREATE_EXTENSION_SQL, has_trigram_extension, missing_search
     from pfa.schema import created_fresh
 
     connection = schema_editor.connection

@@ -1,4 +1,4 @@
-"""Install the trigger-kept tables of pfa.kept, only on a schema this same migrate run created.
+"""Install the trigger-kept tables of pfa.derived.kept, only on a schema this same migrate run created.
 
 MariaDB/MySQL only. Where the migrating user may not create triggers (no TRIGGER privilege, or
 binary logging without SUPER and log_bin_trust_function_creators), the tables are skipped with
@@ -17,7 +17,7 @@ from django.db import DatabaseError, migrations
 
 
 def install_on_fresh_schema(apps, schema_editor):
-    from pfa import kept
+    from pfa.derived import kept
     from pfa.schema import created_fresh
 
     connection = schema_editor.connection

@@ -1,4 +1,4 @@
-"""Add the MariaDB/MySQL trigram search tables of pfa.search_grams, only to a fresh schema.
+"""Add the MariaDB/MySQL trigram search tables of pfa.derived.search_grams, only to a fresh schema.
 
 Only when this same migrate run created the Postfix Admin schema (see 0002): an adopted
 database gets them from `manage.py optimize_indexes --search --apply` only. Where the database
@@ -12,7 +12,7 @@ from django.db import DatabaseError, migrations
 
 
 def add_on_fresh_schema(apps, schema_editor):
-    from pfa import search_grams
+    from pfa.derived import search_grams
     from pfa.schema import created_fresh
 
     connection = schema_editor.connection

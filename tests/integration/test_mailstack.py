@@ -15,7 +15,6 @@ import pytest
 from django.db import connection
 
 from accounts.models import Admin
-from accounts.passwords import WRITABLE_SCHEMES
 from aliases.services import alias_create, alias_set_active
 from domains.models import Domain
 from domains.services import (
@@ -24,8 +23,9 @@ from domains.services import (
     domain_create,
     domain_set_active,
 )
+from mail.passwords import WRITABLE_SCHEMES
+from mail.quota import MAX_QUOTA_BYTES, parse_quota
 from mailboxes.models import Mailbox
-from mailboxes.quota import MAX_QUOTA_BYTES, parse_quota
 from mailboxes.services import (
     mailbox_create,
     mailbox_purge,
@@ -361,7 +361,7 @@ def test_mailbox_quota_reaches_dovecot_and_usage_lands_in_quota2(
 def test_the_largest_quota_the_forms_accept_is_read_by_dovecot(
     stack: MailStack, actor: Admin
 ) -> None:
-    # mailboxes.quota bounds a quota by mailbox.quota's BIGINT: Dovecot must take that too.
+    # mail.quota bounds a quota by mailbox.quota's BIGINT: Dovecot must take that too.
     domain = make_domain(actor)
     mailbox, password = make_mailbox(
         actor, domain, "vast", quota_bytes=parse_quota(f"{MAX_QUOTA_BYTES}B")

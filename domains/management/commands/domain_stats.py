@@ -8,9 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from domains import stats
+from domains import counters as stats
 from domains.models import Domain
-from domains.names import normalize_domain
+from mail.names import normalize_domain
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
-"""List, print or add the list-page and search indexes (pfa.indexes) and the trigger-kept
-tables (pfa.kept) on an adopted database; remove the kept tables again.
+"""List, print or add the list-page and search indexes (pfa.derived.indexes) and the trigger-kept
+tables (pfa.derived.kept) on an adopted database; remove the kept tables again.
 
 Nothing is changed without --apply (or --remove-kept / --remove-search): an adopted database
 belongs to its operator, who decides whether to add indexes to Postfix Admin's tables (they are
@@ -8,8 +8,8 @@ built CONCURRENTLY, so mail delivery and the Postfix Admin UI keep writing while
 The trigram search indexes are included only with --search: on PostgreSQL they need the pg_trgm
 extension, which --apply creates when the database user may (PostgreSQL 13+: the database's
 owner may); on MariaDB/MySQL they are the project's two search tables kept by triggers on
-`mailbox` and `alias` (pfa.search_grams), which --apply creates and fills and --remove-search
-drops again.
+`mailbox` and `alias` (pfa.derived.search_grams), which --apply creates and fills and
+--remove-search drops again.
 
 On MariaDB/MySQL the list's extra structure is a kept table: a table of the project's own, filled
 once and then kept exact by AFTER INSERT/UPDATE/DELETE triggers on Postfix Admin's `alias` and
@@ -28,8 +28,8 @@ from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
-from pfa import kept, search_grams
-from pfa.indexes import (
+from pfa.derived import kept, search_grams
+from pfa.derived.indexes import (
     CREATE_EXTENSION_SQL,
     ListIndex,
     SearchIndex,

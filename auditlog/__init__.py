@@ -1,0 +1,1 @@
+"""The log page over Postfix Admin's log table."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AuditlogConfig(AppConfig):
+    name = "auditlog"
+    default_auto_field = "django.db.models.AutoField"

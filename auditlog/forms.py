@@ -1,0 +1,97 @@
+"""The log page's filters: any domain name may be typed, the selector decides what is shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from domains import forms as domain_forms
+from mail.names import normalize_domain
+from pfa.audit import ACTIONS
+
+# The id of the <datalist> that suggests the user's domains to the domain field.
+DOMAIN_SUGGESTIONS_ID = "log-domain-suggestions"
+
+
+def action_label(action: str) -> str:
+    """Turn a Postfix Admin action key into words: edit_alias_state -> Edit alias state."""
+    return action.replace("_", " ").capitalize()
+
+
+class LogDomainField(forms.CharField):
+    """A domain name typed in Unicode or punycode, cleaned to its stored form.
+
+    Not limited to existing domains: a purged domain's log rows are kept, and a super admin
+    filters them by its name. A name that is not a valid domain (an old row's) is compared as
+    typed, in lower case. What a domain admin sees of a name is decided by auditlog.selectors.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 255)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "class": "form-control",
+                    "list": DOMAIN_SUGGESTIONS_ID,
+                    "placeholder": _("All domains"),
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if not text:
+            return ""
+        try:
+            return normalize_domain(text)
+        except ValidationError:
+            return text.strip().rstrip(".").lower()
+
+
+class LogFilterForm(forms.Form):
+    """Narrow the log by domain, admin, action and date."""
+
+    domain = LogDomainField(label=_("Domain"), required=False)
+    admin = forms.CharField(
+        label=_("Admin"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+    )
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = domain_forms.scoped_domain_names(user)
+        # Suggested while typing; past the size of a select, the name is simply typed.
+        self.domain_suggestions = names if len(names) <= domain_forms.SELECT_MAX_DOMAINS else []
+        if not self.domain_suggestions:
+            del self.fields["domain"].widget.attrs["list"]
+        self.fields["action"].choices = [
+            ("", _("All actions")),
+            *((key, action_label(key)) for key in sorted(ACTIONS)),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError(_("The start date is after the end date."))
+        return data

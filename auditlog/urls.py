@@ -1,0 +1,10 @@
+"""The audit log page."""
+
+from django.urls import path
+
+from auditlog import views
+
+app_name = "auditlog"
+urlpatterns = [
+    path("", views.LogListView.as_view(), name="log-list"),
+]

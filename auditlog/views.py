@@ -1,0 +1,59 @@
+"""The audit log page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.views.generic import ListView
+
+from accounts.scoping import scoped
+from auditlog.forms import DOMAIN_SUGGESTIONS_ID, LogFilterForm
+from auditlog.selectors import log_list
+from auditlog.tables import LogTable
+from core import sticky
+from core.listing.pagination import DeferredLazyPaginator, ListPaginationMixin
+from core.views import AdminRequiredMixin
+from domains.models import Domain
+from pfa.models import Log
+
+
+class LogListView(AdminRequiredMixin, ListPaginationMixin, ListView):
+    """List the log rows of the user's domains, newest first, with filters."""
+
+    table_class = LogTable
+    template_name = "auditlog/log_list.html"
+    # A lazy paginator never counts the whole (possibly huge) log table.
+    paginator_class = DeferredLazyPaginator
+
+    def get_queryset(self) -> QuerySet[Log]:
+        request, user = self.request, self.request.user
+        typed = "domain" in request.GET
+        data = request.GET.copy()
+        data["domain"] = data.get("domain", "") if typed else sticky.sticky_domain(request)
+        self.filter_form = LogFilterForm(data, user=user)
+        valid = self.filter_form.is_valid()
+        name = self.filter_form.cleaned_data.get("domain", "")
+        # Only a domain of the user's stays selected for the other lists; any other name (a
+        # purged domain's, or one out of reach) filters this page once.
+        selectable = bool(name) and scoped(user, Domain).filter(domain=name).exists()
+        if typed:
+            sticky.select(request, name if selectable else "")
+        elif name and not selectable:
+            # A remembered selection that is gone or out of reach is forgotten.
+            sticky.select(request, "")
+            data["domain"] = ""
+            self.filter_form = LogFilterForm(data, user=user)
+            valid = self.filter_form.is_valid()
+        self.sticky_domain = request.session.get(sticky.SESSION_KEY, "")
+        if not valid:
+            return Log.objects.none()
+        return log_list(user, self.filter_form.cleaned_data)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            sticky_domain=self.sticky_domain,
+            domain_suggestions_id=DOMAIN_SUGGESTIONS_ID,
+            **kwargs,
+        )

@@ -1,0 +1,1 @@
+"""Shared UI toolkit: list views, forms base, listing engine, template tags."""

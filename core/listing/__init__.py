@@ -1,0 +1,1 @@
+"""One listing engine: pagination, search and fast rendering of every list page."""

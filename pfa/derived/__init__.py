@@ -1,0 +1,1 @@
+"""Everything the database keeps for us: trigger-maintained tables and indexes."""
