@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Admin
 from accounts.scoping import scoped
 from core.forms import PasswordPairMixin as SharedPasswordPairMixin
-from core.forms import login_field, password_field
+from core.forms import StyledForm, login_field, password_field
 from domains.models import Domain, DomainAdmin
 from mail.names import normalize_address, to_unicode
 
@@ -29,22 +29,6 @@ def _domain_label(domain: Domain) -> str:
 def _address(value: str) -> str:
     # Raises a ValidationError with a readable reason for a malformed address.
     return normalize_address(value)
-
-
-class StyledForm(forms.Form):
-    """Give every widget its Bootstrap class, so templates stay plain loops."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
 
 
 class PasswordPairMixin(SharedPasswordPairMixin, StyledForm):

@@ -10,10 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import is_superadmin, scoped
-from domains.forms import SELECT_MAX_DOMAINS, ScopedDomainField, scoped_domain_names
-from domains.models import Domain
-from mail.names import normalize_target, to_unicode
+from accounts.scoping import is_superadmin
+from core.forms import ListFilterForm, StyledForm, scoped_domain_field
+from mail.names import normalize_target
 
 MAX_DESTINATIONS_TEXT = 20000
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -45,112 +44,13 @@ def clean_destinations(
     return cleaned
 
 
-class StyledForm(forms.Form):
-    """A form whose widgets carry Bootstrap's classes (no per-field widget boilerplate)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style_widgets()
-
-    def style_widgets(self) -> None:
-        """Give every widget the Bootstrap class of its kind (call again after adding fields)."""
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            classes = widget.attrs.get("class", "").split()
-            if css not in classes:
-                widget.attrs["class"] = " ".join([*classes, css])
-
-
-class DomainChoiceField(forms.ModelChoiceField):
-    """A domain among those the user manages, shown in Unicode."""
-
-    def label_from_instance(self, obj: Domain) -> str:
-        return obj.unicode_name
-
-
-class TypedDomainField(ScopedDomainField):
-    """A typed domain the user manages (Unicode or punycode), cleaned to its Domain row."""
-
-    def clean(self, value: Any) -> Domain | None:
-        name = super().clean(value)
-        if not name:
-            return None
-        domain = scoped(self.user, Domain).filter(domain=name).first()
-        if domain is None:
-            raise ValidationError(_("Enter a domain you manage."), code="unknown")
-        return domain
-
-
-def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
-    """Build the domain field of a create form: a select of the user's domains, typed if many."""
-    if len(scoped_domain_names(user)) > SELECT_MAX_DOMAINS:
-        return TypedDomainField(
-            user=user, label=_("Domain"), required=True, initial=to_unicode(initial) or None
-        )
-    return DomainChoiceField(
-        label=_("Domain"),
-        queryset=scoped(user, Domain).order_by("domain"),
-        to_field_name="domain",
-        empty_label=None,
-        initial=initial or None,
-    )
-
-
-class DomainFilterForm(StyledForm):
-    """A list's search and domain filter: a select of the user's domains, typed if many."""
-
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"type": "search"}),
-    )
-    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        names = scoped_domain_names(user)
-        if len(names) > SELECT_MAX_DOMAINS:
-            self.fields["domain"] = ScopedDomainField(user=user, label=_("Domain"), required=False)
-            self.managed_domains: set[str] | None = None
-        else:
-            # A plain text field with a select widget: a domain outside the choices (a sticky
-            # domain of another admin) filters to nothing rather than invalidating the search.
-            choices = [("", _("All my domains")), *((name, to_unicode(name)) for name in names)]
-            self.fields["domain"].widget = forms.Select(choices=choices)
-            self.managed_domains = set(names)
-        self.style_widgets()
-
-    def domain_is_managed(self, domain: str) -> bool:
-        """Say whether the filter's (punycode) domain is one the user manages."""
-        if self.managed_domains is not None:
-            return domain in self.managed_domains
-        return self.is_valid() or not self.has_error("domain")
-
-    def filters(self) -> dict[str, Any]:
-        """Return the filters for the selector; bad input filters as if nothing was typed."""
-        if not self.is_valid():
-            # The selector is scoped: a refused domain still shows none of anyone else's rows.
-            filters = {"q": self.cleaned_data.get("q", ""), "domain": self.data.get("domain", "")}
-            if "show_mailbox_aliases" in self.fields:
-                filters["show_mailbox_aliases"] = False
-            return filters
-        return dict(self.cleaned_data)
-
-
 DESTINATIONS_HELP = _(
     "One per line (or separated by commas): mailboxes, external addresses, or @otherdomain "
     "to forward a whole domain."
 )
 
 
-class AliasFilterForm(DomainFilterForm):
+class AliasFilterForm(ListFilterForm):
     """Search and filters of the alias list (bound to the query string)."""
 
     show_mailbox_aliases = forms.BooleanField(label=_("Show mailbox aliases"), required=False)

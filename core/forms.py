@@ -1,4 +1,9 @@
-"""Form building blocks shared by every app: password and login fields, the password pair."""
+"""Form building blocks shared by every app.
+
+One StyledForm (Bootstrap classes on every widget), one list filter form (search and domain),
+the scoped domain fields (a select of the user's domains, typed once there are too many for a
+select), the password and login fields and the password pair.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import scoped
+from domains.models import Domain
+from mail.names import normalize_domain, to_unicode
 from mail.passwords import MAX_PASSWORD_LENGTH, generate_password
 
 PASSWORDS_DIFFER = _("The two passwords do not match.")
@@ -66,3 +74,148 @@ class PasswordPairMixin(forms.Form):
     def passwords_match(self) -> bool:
         """Tell whether both passwords were given and are the same."""
         return not self.has_error(self.password_fields[1], "password_mismatch")
+
+
+# Above this many domains a domain is typed rather than picked: a select of thousands of options
+# is unusable and would load the whole domain table into the page.
+SELECT_MAX_DOMAINS = 200
+
+
+class ScopedDomainField(forms.CharField):
+    """A typed domain name (Unicode or punycode) that must be one the user may see."""
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "form-control"}))
+        super().__init__(*args, max_length=255, **kwargs)
+        self.user = user
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if not text:
+            return ""
+        name = normalize_domain(text)
+        if not scoped(self.user, Domain).filter(domain=name).exists():
+            raise ValidationError(_("Enter a domain you manage."), code="unknown")
+        return name
+
+
+def scoped_domain_names(user: Any) -> list[str]:
+    """Return the stored names of the user's domains, at most one more than fit a select."""
+    names = scoped(user, Domain).order_by("domain").values_list("domain", flat=True)
+    return list(names[: SELECT_MAX_DOMAINS + 1])
+
+
+def scoped_domain_name_field(
+    user: Any, names: list[str], *, label: str, required: bool, blank: str = "---------"
+) -> forms.Field:
+    """Return a select of the user's domain names, or a checked text field when there are many."""
+    if len(names) > SELECT_MAX_DOMAINS:
+        return ScopedDomainField(user=user, label=label, required=required)
+    return forms.ChoiceField(
+        label=label,
+        required=required,
+        choices=[("", blank), *((name, to_unicode(name)) for name in names)],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class StyledForm(forms.Form):
+    """A form whose widgets carry Bootstrap's classes (no per-field widget boilerplate)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+    def style_widgets(self) -> None:
+        """Give every widget the Bootstrap class of its kind (call again after adding fields)."""
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([*classes, css])
+
+
+class DomainChoiceField(forms.ModelChoiceField):
+    """A domain among those the user manages, shown in Unicode."""
+
+    def label_from_instance(self, obj: Domain) -> str:
+        return obj.unicode_name
+
+
+class TypedDomainField(ScopedDomainField):
+    """A typed domain the user manages (Unicode or punycode), cleaned to its Domain row."""
+
+    def clean(self, value: Any) -> Domain | None:
+        name = super().clean(value)
+        if not name:
+            return None
+        domain = scoped(self.user, Domain).filter(domain=name).first()
+        if domain is None:
+            raise ValidationError(_("Enter a domain you manage."), code="unknown")
+        return domain
+
+
+def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
+    """Build the domain field of a create form: a select of the user's domains, typed if many.
+
+    It cleans to the Domain row; scoped_domain_name_field() cleans to the stored name.
+    """
+    if len(scoped_domain_names(user)) > SELECT_MAX_DOMAINS:
+        return TypedDomainField(
+            user=user, label=_("Domain"), required=True, initial=to_unicode(initial) or None
+        )
+    return DomainChoiceField(
+        label=_("Domain"),
+        queryset=scoped(user, Domain).order_by("domain"),
+        to_field_name="domain",
+        empty_label=None,
+        initial=initial or None,
+    )
+
+
+class ListFilterForm(StyledForm):
+    """A list's search and domain filter: a select of the user's domains, typed if many."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    domain = forms.CharField(label=_("Domain"), required=False, max_length=255)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = scoped_domain_names(user)
+        if len(names) > SELECT_MAX_DOMAINS:
+            self.fields["domain"] = ScopedDomainField(user=user, label=_("Domain"), required=False)
+            self.managed_domains: set[str] | None = None
+        else:
+            # A plain text field with a select widget: a domain outside the choices (a sticky
+            # domain of another admin) filters to nothing rather than invalidating the search.
+            choices = [("", _("All my domains")), *((name, to_unicode(name)) for name in names)]
+            self.fields["domain"].widget = forms.Select(choices=choices)
+            self.managed_domains = set(names)
+        self.style_widgets()
+
+    def domain_is_managed(self, domain: str) -> bool:
+        """Say whether the filter's (punycode) domain is one the user manages."""
+        if self.managed_domains is not None:
+            return domain in self.managed_domains
+        return self.is_valid() or not self.has_error("domain")
+
+    def filters(self) -> dict[str, Any]:
+        """Return the filters for the selector; bad input filters as if nothing was typed."""
+        if not self.is_valid():
+            # The selector is scoped: a refused domain still shows none of anyone else's rows.
+            filters = {"q": self.cleaned_data.get("q", ""), "domain": self.data.get("domain", "")}
+            if "show_mailbox_aliases" in self.fields:
+                filters["show_mailbox_aliases"] = False
+            return filters
+        return dict(self.cleaned_data)

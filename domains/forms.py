@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped
+from core.forms import scoped_domain_name_field, scoped_domain_names
 from domains.models import Domain
 from domains.services import MAX_COUNT, default_aliases
 from mail.names import normalize_domain, to_unicode, validate_one_line
@@ -221,49 +222,6 @@ class DomainPurgeForm(forms.Form):
         return typed
 
 
-# Above this many domains a domain is typed rather than picked: a select of thousands of options
-# is unusable and would load the whole domain table into the page.
-SELECT_MAX_DOMAINS = 200
-
-
-class ScopedDomainField(forms.CharField):
-    """A typed domain name (Unicode or punycode) that must be one the user may see."""
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "form-control"}))
-        super().__init__(*args, max_length=255, **kwargs)
-        self.user = user
-
-    def clean(self, value: Any) -> str:
-        text = super().clean(value)
-        if not text:
-            return ""
-        name = normalize_domain(text)
-        if not scoped(self.user, Domain).filter(domain=name).exists():
-            raise ValidationError(_("Enter a domain you manage."), code="unknown")
-        return name
-
-
-def scoped_domain_names(user: Any) -> list[str]:
-    """Return the stored names of the user's domains, at most one more than fit a select."""
-    names = scoped(user, Domain).order_by("domain").values_list("domain", flat=True)
-    return list(names[: SELECT_MAX_DOMAINS + 1])
-
-
-def scoped_domain_field(
-    user: Any, names: list[str], *, label: str, required: bool, blank: str = "---------"
-) -> forms.Field:
-    """Return a select of the user's domains, or a checked text field when there are many."""
-    if len(names) > SELECT_MAX_DOMAINS:
-        return ScopedDomainField(user=user, label=label, required=required)
-    return forms.ChoiceField(
-        label=label,
-        required=required,
-        choices=[("", blank), *((name, to_unicode(name)) for name in names)],
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
-
-
 class AliasDomainForm(forms.Form):
     """An alias domain and its target, both among the domains the user manages."""
 
@@ -286,7 +244,7 @@ class AliasDomainForm(forms.Form):
             ),
         }
         for name, (label, help_text) in fields.items():
-            field = scoped_domain_field(user, names, label=label, required=True)
+            field = scoped_domain_name_field(user, names, label=label, required=True)
             field.help_text = help_text
             self.fields[name] = field
         self.order_fields(["alias_domain", "target_domain", "active"])

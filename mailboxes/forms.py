@@ -9,15 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin
-from aliases.forms import (
-    MAX_DESTINATIONS_TEXT,
-    DomainFilterForm,
-    LocalPartField,
+from aliases.forms import MAX_DESTINATIONS_TEXT, LocalPartField, clean_destinations
+from core.forms import (
+    ListFilterForm,
+    PasswordPairMixin,
     StyledForm,
-    clean_destinations,
+    password_field,
     scoped_domain_field,
 )
-from core.forms import PasswordPairMixin, password_field
 from mail.names import normalize_address, validate_one_line
 from mail.quota import parse_quota, quota_help
 
@@ -48,7 +47,7 @@ class PasswordFieldsMixin(PasswordPairMixin, StyledForm):
     password_confirm = password_field(_("Password (again)"))
 
 
-class MailboxFilterForm(DomainFilterForm):
+class MailboxFilterForm(ListFilterForm):
     """Search and domain filter of the mailbox list (bound to the query string)."""
 
 
