@@ -18,15 +18,15 @@ from django.utils.translation import ngettext
 
 from accounts import throttle
 from accounts.models import Admin, AuthEvent
+from accounts.owner_session import owner_login
 from accounts.selectors import admin_for_login
 from accounts.services import admin_rehash_password
 from core.context import request_client_address
 from mail import passwords
 from mail.names import normalize_address
 from mailboxes.models import Mailbox
+from mailboxes.selectors import mailbox_for_login
 from mailboxes.services import mailbox_rehash_password
-from selfservice.selectors import mailbox_for_login
-from selfservice.session import owner_login
 
 
 @dataclass(frozen=True)

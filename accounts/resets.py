@@ -44,10 +44,10 @@ from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin
 from mail.email import compose, send_in_background
 from mail.links import absolute_url
 from mail.names import address_to_unicode
+from mailboxes.emails import send_password_reset_email
 from mailboxes.models import Mailbox
+from mailboxes.selectors import mailbox_for_login
 from mailboxes.tokens import encode_uid, mailbox_reset_token
-from selfservice.emails import send_password_reset_email
-from selfservice.selectors import mailbox_for_login
 
 logger = logging.getLogger("vimbadmin.reset")
 

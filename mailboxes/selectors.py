@@ -31,7 +31,7 @@ from accounts.scoping import can_manage_domain, is_superadmin, scoped
 from aliases.models import Alias
 from core.listing.pagination import ListQuerySet, by_keys, counted_by
 from domains import counters as domain_stats
-from domains.models import Domain
+from domains.models import AliasDomain, Domain
 from mail.names import normalize_domain
 from mailboxes.models import Mailbox
 from pfa.derived import search_grams
@@ -562,3 +562,16 @@ def aliases_delivering_to(mailbox: Mailbox, *, user: Any = None) -> DeliveringAl
         elsewhere=min(elsewhere, limit + 1),
         limit=limit,
     )
+
+
+def mailbox_for_login(address: str) -> Mailbox | None:
+    """Return the mailbox for a typed address, with its domain, or None when there is none."""
+    return Mailbox.objects.select_related("domain").filter(username=address).first()
+
+
+def mailbox_alias_domains(mailbox: Mailbox) -> list[str]:
+    """Return the other addresses this mailbox receives through active alias domains."""
+    names = AliasDomain.objects.filter(target_domain_id=mailbox.domain_id, active=True).values_list(
+        "alias_domain_id", flat=True
+    )
+    return [f"{mailbox.local_part}@{name}" for name in names.order_by("alias_domain_id")]

@@ -280,6 +280,12 @@ def mailbox_set_password(
     mailbox.modified = timezone.now()
     mailbox.save(update_fields=["password", "password_expiry", "token", "modified"])
     log_action(actor=actor, domain=mailbox.domain_id, action="edit_password", data=mailbox.username)
+    if isinstance(actor, str):
+        from mailboxes.emails import send_password_changed_email
+
+        # The owner changed it (directly or through a reset link): tell the mailbox once the
+        # change is committed, so a session taken over by someone else is noticed.
+        send_password_changed_email(mailbox)
     return mailbox
 
 

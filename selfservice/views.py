@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
@@ -17,30 +16,33 @@ from django.views.generic import FormView, TemplateView
 
 from accounts import flows, throttle
 from accounts.models import AuthEvent
+from accounts.owner_session import (
+    MailboxLoginRequiredMixin,
+    owner_logout,
+    owner_mailbox,
+    owner_refresh,
+)
 from accounts.resets import mailbox_reset_request
 from core.context import request_client_address
 from core.views import apply_validation_error, safe_next
 from mailboxes.models import Mailbox
-from mailboxes.selectors import aliases_delivering_to, mailbox_used_bytes
+from mailboxes.selectors import (
+    aliases_delivering_to,
+    mailbox_alias_domains,
+    mailbox_for_login,
+    mailbox_used_bytes,
+)
 from mailboxes.services import (
     mailbox_forwarding,
     mailbox_reset_password,
     mailbox_set_password,
 )
 from mailboxes.tokens import decode_uid, mailbox_reset_token
-from selfservice.emails import send_password_changed_email
 from selfservice.forms import (
     MailboxLoginForm,
     MailboxPasswordChangeForm,
     MailboxPasswordResetForm,
     MailboxSetPasswordForm,
-)
-from selfservice.selectors import mailbox_alias_domains, mailbox_for_login
-from selfservice.session import (
-    MailboxLoginRequiredMixin,
-    owner_logout,
-    owner_mailbox,
-    owner_refresh,
 )
 
 REALM = AuthEvent.Realm.MAILBOX
@@ -168,13 +170,11 @@ class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
             form.add_error("current_password", error)
             return self.form_invalid(form)
         try:
-            with transaction.atomic():
-                mailbox_set_password(
-                    actor=mailbox.username,
-                    mailbox=mailbox,
-                    password=form.cleaned_data["new_password1"],
-                )
-                send_password_changed_email(mailbox)
+            mailbox_set_password(
+                actor=mailbox.username,
+                mailbox=mailbox,
+                password=form.cleaned_data["new_password1"],
+            )
         except ValidationError as exc:
             _apply_password_error(form, exc)
             return self.form_invalid(form)
@@ -268,11 +268,9 @@ class MailboxPasswordResetConfirmView(FormView):
         assert self.mailbox is not None and self.token is not None
         mailbox = self.mailbox
         try:
-            with transaction.atomic():
-                mailbox_reset_password(
-                    mailbox=mailbox, token=self.token, password=form.cleaned_data["new_password1"]
-                )
-                send_password_changed_email(mailbox)
+            mailbox_reset_password(
+                mailbox=mailbox, token=self.token, password=form.cleaned_data["new_password1"]
+            )
         except ValidationError as exc:
             _apply_password_error(form, exc)
             return self.form_invalid(form)

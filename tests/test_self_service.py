@@ -17,6 +17,7 @@ from django.urls import URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
 from accounts.models import AuthEvent
+from accounts.owner_session import mailbox_login_required
 from domains.services import alias_domain_create, domain_set_active
 from mail.passwords import verify_password
 from mailboxes.models import Mailbox
@@ -28,7 +29,6 @@ from mailboxes.services import (
 )
 from mailboxes.tokens import encode_uid, mailbox_reset_token
 from pfa.models import Log, Quota2
-from selfservice.session import mailbox_login_required
 from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
 from tests.mailtools import closed_port, mail_sent
 
@@ -331,6 +331,22 @@ def test_password_change_success(owner, owner_client, django_capture_on_commit_c
     assert page.status_code == 200
     assert "Your password has been changed." in page.text
     assert other.get(reverse("selfservice:overview"))["Location"].startswith(LOGIN_URL)
+
+
+def test_the_service_tells_the_owner_only_of_their_own_changes(
+    owner, superadmin, django_capture_on_commit_callbacks
+):
+    # The mail comes from the service, so every path the owner takes (page, reset link, API)
+    # sends it; an admin's change goes with the settings mail the admin chooses instead.
+    with django_capture_on_commit_callbacks(execute=True):
+        mailbox_set_password(actor=superadmin, mailbox=owner, password=NEW_PASSWORD)
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        mailbox_set_password(actor=owner.username, mailbox=owner, password=PASSWORD)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["owner@alpha.example"], "The password of owner@alpha.example was changed")
+    ]
+    assert PASSWORD not in mail.outbox[0].body
 
 
 def test_password_set_elsewhere_ends_owner_sessions(owner, owner_client):
