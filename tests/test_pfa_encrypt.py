@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
 
 import pytest
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import connection
 from passlib.hash import bcrypt, des_crypt, md5_crypt, sha256_crypt, sha512_crypt
 
 from accounts import passwords
 from accounts.models import Admin
 from mail import pfa_encrypt
 from mailboxes.models import Mailbox
+from pfa.management.commands.schema_check import _hash_formats
 from tests.factories import make_admin, make_domain, make_mailbox
 
 SECRET = "Side-By-Side-4711"
@@ -338,3 +342,87 @@ def test_new_passwords_are_written_for_postfix_admin(settings):
     assert re.fullmatch(WRITTEN["php_crypt:BLOWFISH"], mailbox.password)
     admin = make_admin("new@admins.example", password=SECRET)
     assert re.fullmatch(WRITTEN["php_crypt:BLOWFISH"], Admin.objects.get(pk=admin.pk).password)
+
+
+# --------------------------------------------------------------------------------------------
+# schema_check
+
+
+def _schema_check() -> str:
+    out = io.StringIO()
+    call_command("schema_check", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def pfa_written(db, samples) -> None:
+    """Two admins and three mailboxes as Postfix Admin (md5crypt) wrote them, one re-hashed."""
+    domain = make_domain("hashes.example")
+    for name in ("one", "two"):
+        admin = make_admin(f"{name}@admins.example")
+        Admin.objects.filter(pk=admin.pk).update(password=samples["bare md5crypt"])
+    for name in ("a", "b"):
+        mailbox = make_mailbox(domain, name)
+        Mailbox.objects.filter(pk=mailbox.pk).update(password=samples["bare md5crypt"])
+    mailbox = make_mailbox(domain, "c")
+    Mailbox.objects.filter(pk=mailbox.pk).update(password=samples["argon2id"])
+
+
+def test_schema_check_counts_formats_and_recommends_the_setting(settings, pfa_written):
+    settings.VIMBADMIN_PFA_ENCRYPT = "none"
+    report = _schema_check()
+    assert "Password hashes:\n" in report
+    assert "  admin: $1$ without prefix (MD5-CRYPT): 2\n" in report
+    assert "  mailbox: $1$ without prefix (MD5-CRYPT): 2, {ARGON2ID}: 1\n" in report
+    assert "Recommended VIMBADMIN_PFA_ENCRYPT: md5crypt (" in report
+    assert (
+        "Warning: 4 passwords are in formats only Postfix Admin writes ($1$ without prefix "
+        "(MD5-CRYPT)). If Postfix Admin still runs on this database, set "
+        "VIMBADMIN_PFA_ENCRYPT=md5crypt" in report
+    )
+
+
+def test_schema_check_names_what_postfix_admin_cannot_verify(settings, pfa_written):
+    settings.VIMBADMIN_PFA_ENCRYPT = "md5crypt"
+    report = _schema_check()
+    assert "VIMBADMIN_PFA_ENCRYPT=md5crypt: new passwords are written as bare $1$…." in report
+    assert (
+        "Warning: Postfix Admin (md5crypt) cannot verify 1 passwords ({ARGON2ID}); each is "
+        "re-hashed as bare $1$… at that user's next login here." in report
+    )
+    assert "no stored password is written as" not in report
+    assert "formats only Postfix Admin writes" not in report
+
+
+def test_schema_check_warns_when_the_setting_writes_a_format_not_present(settings, pfa_written):
+    settings.VIMBADMIN_PFA_ENCRYPT = "php_crypt:BLOWFISH"
+    report = _schema_check()
+    assert (
+        "Warning: no stored password is written as bare $2y$…: make sure php_crypt:BLOWFISH is "
+        "Postfix Admin's $CONF['encrypt']." in report
+    )
+    assert "Recommended VIMBADMIN_PFA_ENCRYPT: md5crypt" in report
+
+
+def test_schema_check_says_what_weak_values_leave_unverified(settings, pfa_written):
+    settings.VIMBADMIN_PFA_ENCRYPT = "md5"
+    report = _schema_check()
+    assert (
+        "Postfix Admin (md5) cannot verify 5 passwords ($1$ without prefix (MD5-CRYPT), "
+        "{ARGON2ID}); those users can log in to it again only after a password change." in report
+    )
+
+
+def test_schema_check_reports_a_bad_value_without_failing(settings, pfa_written):
+    settings.VIMBADMIN_PFA_ENCRYPT = "php_crypt:SHA3"
+    report = _schema_check()
+    assert "Warning: VIMBADMIN_PFA_ENCRYPT: 'php_crypt:SHA3': Postfix Admin's php_crypt" in report
+
+
+def test_schema_check_reads_the_column_in_chunks(pfa_written):
+    for chunk in (1, 2, 3, 100):
+        found = _hash_formats(connection, "mailbox", chunk=chunk)
+        assert {f.label: n for f, n in found.items()} == {
+            "$1$ without prefix (MD5-CRYPT)": 2,
+            "{ARGON2ID}": 1,
+        }
