@@ -313,11 +313,11 @@ _AUTHLIB_FLAVORS: dict[str, WriteFormat] = {
     "sha": WriteFormat(family=SHA1, prefix="{SHA}", digest="b64"),
     "crypt": WriteFormat(family=DES_CRYPT, prefix="{crypt}"),
 }
-# Postfix Admin 4's scheme names verify a prefixed hash of these (PFACrypt's native list).
+# Postfix Admin 4's scheme names accepted here; each verifies a prefixed hash of any of them
+# (the crypt part of PFACrypt's native list).
 _PFA4_NATIVE = frozenset(
     {ARGON2ID, ARGON2I, BLF_CRYPT, SHA512_CRYPT, SHA256_CRYPT, MD5_CRYPT, "CRYPT"}
 )
-_PFA4_NAMES = _PFA4_NATIVE
 
 
 def _bare_crypt(families: Iterable[str]) -> Callable[[StoredFormat], bool]:
@@ -445,7 +445,7 @@ def parse(value: str, *, own_scheme: str = ARGON2ID) -> PfaEncrypt | None:
     if key == "php_crypt" or key.startswith("php_crypt:"):
         return _parse_php_crypt(text)
     scheme = text.upper()
-    if scheme in _PFA4_NAMES:
+    if scheme in _PFA4_NATIVE:
         # Postfix Admin 4 names the scheme itself and writes it with its prefix ("CRYPT" is
         # bcrypt there).
         family = BLF_CRYPT if scheme == "CRYPT" else scheme
