@@ -6,5 +6,5 @@ class MailConfig(AppConfig):
     verbose_name = "Outgoing e-mail"
 
     def ready(self) -> None:
-        # Registers the VIMBADMIN_BASE_URL system check.
-        from mail import links  # noqa: F401
+        # Registers the VIMBADMIN_BASE_URL and VIMBADMIN_PFA_ENCRYPT system checks.
+        from mail import links, pfa_encrypt  # noqa: F401

@@ -37,6 +37,8 @@ from passlib.hash import (
     sha512_crypt,
 )
 
+from mail import pfa_encrypt
+
 __all__ = [
     "ARGON2_MEMORY_COST",
     "ARGON2_PARALLELISM",
@@ -126,14 +128,20 @@ _Handler = Any
 # (secret, payload after the prefix, ".B64"/".HEX" encoding or None) -> match.
 _Verifier = Callable[[bytes, str, str | None], bool]
 
+# PHP's and libc's SHA-crypt take any salt character but "$". Postfix Admin's sha512.b64 draws
+# its salts from base64, so about one hash in five holds a "+", which passlib's alphabet refuses.
+_ANY_SALT_CHARS = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "$")
+_sha512_crypt_any_salt = type("sha512_crypt", (sha512_crypt,), {"salt_chars": _ANY_SALT_CHARS})
+_sha256_crypt_any_salt = type("sha256_crypt", (sha256_crypt,), {"salt_chars": _ANY_SALT_CHARS})
+
 # Crypt strings by leading identifier; "$argon2i$" cannot match "$argon2id$".
 _CRYPT_PREFIXES: tuple[tuple[str, _Handler], ...] = (
     ("$1$", md5_crypt),
     ("$2y$", bcrypt),
     ("$2b$", bcrypt),
     ("$2a$", bcrypt),
-    ("$5$", sha256_crypt),
-    ("$6$", sha512_crypt),
+    ("$5$", _sha256_crypt_any_salt),
+    ("$6$", _sha512_crypt_any_salt),
     ("$argon2id$", argon2),
     ("$argon2i$", argon2),
 )
@@ -158,6 +166,10 @@ def hash_password(raw: str, *, scheme: str | None = None) -> str:
         raise TypeError(f"Password must be a string, not {type(raw).__name__}.")
     # An empty password is still hashed (callers use it to spend equal time on
     # unknown users); verify_password() never accepts it anyway.
+    if scheme is None:
+        beside = pfa_encrypt.configured()
+        if beside is not None:
+            return _hash_as(beside.write, raw)
     target = _resolve_scheme(scheme)
     secret = raw.encode("utf-8")
     if target == "ARGON2ID":
@@ -197,6 +209,10 @@ def verify_password(raw: str, stored: str) -> bool:
 
 def needs_rehash(stored: str, *, scheme: str | None = None) -> bool:
     """Tell whether a stored hash should be replaced by one in the configured scheme."""
+    if scheme is None:
+        beside = pfa_encrypt.configured()
+        if beside is not None:
+            return _needs_rehash_beside_pfa(stored, beside)
     target = _resolve_scheme(scheme)
     if not isinstance(stored, str) or not stored:
         return True
@@ -438,3 +454,68 @@ _VERIFIERS: dict[str, _Verifier] = {
     "SCRAM-SHA-1": _scram_verifier("sha1"),
     "SCRAM-SHA-256": _scram_verifier("sha256"),
 }
+
+
+# Beside Postfix Admin: VIMBADMIN_PFA_ENCRYPT names the format written (mail.pfa_encrypt), and
+# a login re-hashes only what that Postfix Admin cannot verify or what is weaker.
+
+# The crypt string of each family, at the configured cost or php_crypt's difficulty.
+_CRYPT_WRITERS: dict[str, Callable[[bytes, int | None], str]] = {
+    pfa_encrypt.ARGON2ID: lambda secret, cost: _argon2id.hash(secret),
+    pfa_encrypt.ARGON2I: lambda secret, cost: _argon2i.hash(secret),
+    pfa_encrypt.BLF_CRYPT: lambda secret, cost: _bcrypt.using(rounds=cost or BCRYPT_ROUNDS).hash(
+        secret[:BCRYPT_MAX_BYTES]
+    ),
+    pfa_encrypt.SHA512_CRYPT: lambda secret, cost: _sha512_crypt.using(
+        rounds=cost or SHA_CRYPT_ROUNDS
+    ).hash(secret),
+    pfa_encrypt.SHA256_CRYPT: lambda secret, cost: _sha256_crypt.using(
+        rounds=cost or SHA_CRYPT_ROUNDS
+    ).hash(secret),
+    pfa_encrypt.MD5_CRYPT: lambda secret, cost: md5_crypt.hash(secret),
+    pfa_encrypt.DES_CRYPT: lambda secret, cost: des_crypt.hash(secret),
+}
+
+
+def _hash_as(fmt: pfa_encrypt.WriteFormat, raw: str) -> str:
+    """Hash a password in the layout Postfix Admin stores for its encrypt value."""
+    if fmt.prefix == f"{{{fmt.family}}}" and fmt.family in WRITABLE_SCHEMES and not fmt.cost:
+        return hash_password(raw, scheme=fmt.family)
+    secret = raw.encode("utf-8")
+    if fmt.digest:
+        # Only the weak encrypt values (md5, courier-authlib) need these, and only for new
+        # passwords; the system check warns about them.
+        algorithm = "md5" if fmt.family == pfa_encrypt.MD5 else "sha1"
+        digest = hashlib.new(algorithm, secret, usedforsecurity=False).digest()
+        text = digest.hex() if fmt.digest == "hex" else base64.b64encode(digest).decode("ascii")
+        return fmt.prefix + text
+    crypt_string = _CRYPT_WRITERS[fmt.family](secret, fmt.cost)
+    if fmt.b64:
+        crypt_string = base64.b64encode(crypt_string.encode("ascii")).decode("ascii")
+    return fmt.prefix + crypt_string
+
+
+def _needs_rehash_beside_pfa(stored: str, beside: pfa_encrypt.PfaEncrypt) -> bool:
+    if not beside.rehash_on_login or not isinstance(stored, str):
+        return False
+    if not pfa_encrypt.keeps(beside, stored):
+        return True
+    found = pfa_encrypt.recognise(stored)
+    if found.family != beside.write.family:
+        return False
+    try:
+        return _below_cost(beside.write, found.crypt)
+    except _MALFORMED:
+        return True
+
+
+def _below_cost(fmt: pfa_encrypt.WriteFormat, crypt_string: str) -> bool:
+    if fmt.family in (pfa_encrypt.ARGON2ID, pfa_encrypt.ARGON2I):
+        return _below_current_cost(fmt.family, crypt_string)
+    if fmt.family == pfa_encrypt.BLF_CRYPT:
+        return bool(bcrypt.from_string(crypt_string).rounds < (fmt.cost or BCRYPT_ROUNDS))
+    if fmt.family in (pfa_encrypt.SHA512_CRYPT, pfa_encrypt.SHA256_CRYPT):
+        sha512 = fmt.family == pfa_encrypt.SHA512_CRYPT
+        handler = _sha512_crypt_any_salt if sha512 else _sha256_crypt_any_salt
+        return bool(handler.from_string(crypt_string).rounds < (fmt.cost or SHA_CRYPT_ROUNDS))
+    return False

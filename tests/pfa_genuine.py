@@ -313,12 +313,20 @@ def _row_exists(engine: str, name: str, table: str, column: str, value: str) -> 
         conn.close()
 
 
-def _encrypt_conf(encrypt: str | None) -> dict[str, object]:
+def _encrypt_conf(encrypt: str | Mapping[str, object] | None) -> dict[str, object]:
+    # A mapping sets more than the encrypt value, e.g. authlib's authlib_default_flavor.
+    if isinstance(encrypt, Mapping):
+        return dict(encrypt)
     return {"encrypt": encrypt} if encrypt else {}
 
 
 def create_superadmin_via_pfa(
-    engine: str, name: str, username: str, password: str, *, encrypt: str | None = None
+    engine: str,
+    name: str,
+    username: str,
+    password: str,
+    *,
+    encrypt: str | Mapping[str, object] | None = None,
 ) -> None:
     """Add an active superadmin with ``postfixadmin-cli admin add``.
 
@@ -391,7 +399,7 @@ def create_mailbox_via_pfa(
     *,
     display_name: str = "",
     quota_mb: int = 0,
-    encrypt: str | None = None,
+    encrypt: str | Mapping[str, object] | None = None,
     create_domain: bool = True,
 ) -> None:
     """Add an active mailbox (and its alias row) with ``postfixadmin-cli mailbox add``.

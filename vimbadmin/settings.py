@@ -300,6 +300,10 @@ DJANGO_TABLES2_TEMPLATE = "_table.html"
 
 # The project's own settings.
 VIMBADMIN_PASSWORD_SCHEME = env_str("VIMBADMIN_PASSWORD_SCHEME", "ARGON2ID").upper()
+# Postfix Admin's $CONF['encrypt'] when it runs on the same database ("none": it does not).
+# New hashes are then written as it stores them, and logins re-hash only into what it verifies
+# (mail/pfa_encrypt.py); checked at start by a system check.
+VIMBADMIN_PFA_ENCRYPT = env_str("VIMBADMIN_PFA_ENCRYPT", "none")
 VIMBADMIN_LOGIN_FAILURE_LIMIT = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT", 5)
 VIMBADMIN_LOGIN_LOCKOUT_SECONDS = env_int("VIMBADMIN_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)

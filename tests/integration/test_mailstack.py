@@ -13,6 +13,7 @@ import subprocess
 import bcrypt
 import pytest
 from django.db import connection
+from django.test import Client
 
 from accounts.models import Admin
 from aliases.services import alias_create, alias_set_active
@@ -216,6 +217,48 @@ def test_unprefixed_legacy_crypt_hash_logs_in(stack: MailStack, actor: Admin, ki
 
     assert stack.can_login(mailbox.username, password)
     assert not stack.can_login(mailbox.username, password + "x")
+
+
+# Encrypt values whose format a login here writes over the {ARGON2ID} of a mailbox made before
+# the setting, and how the stored value then starts.
+PFA_REHASHED = {
+    "md5crypt": "$1$",
+    "php_crypt:SHA512": "$6$",
+    "php_crypt:BLOWFISH": "$2y$10$",
+    "php_crypt:SHA512:10000:{SHA512-CRYPT}": "{SHA512-CRYPT}$6$rounds=10000$",
+    "sha512.b64": "{SHA512-CRYPT.B64}",
+}
+
+
+@pytest.mark.parametrize(("value", "start"), PFA_REHASHED.items())
+def test_mailbox_rehashed_for_postfix_admin_still_logs_in_over_imap(
+    stack: MailStack, actor: Admin, settings: object, value: str, start: str
+) -> None:
+    """A login here re-hashes for Postfix Admin (VIMBADMIN_PFA_ENCRYPT); Dovecot still reads it."""
+    domain = make_domain(actor)
+    mailbox, password = make_mailbox(actor, domain)
+    assert mailbox.password.startswith("{ARGON2ID}")
+    settings.VIMBADMIN_PFA_ENCRYPT = value  # type: ignore[attr-defined]
+
+    response = Client().post("/me/login/", {"address": mailbox.username, "password": password})
+
+    assert response.status_code == 302
+    stored = Mailbox.objects.get(pk=mailbox.pk).password
+    assert stored.startswith(start), stored
+    assert stack.can_login(mailbox.username, password)
+    assert not stack.can_login(mailbox.username, password + "x")
+
+
+def test_password_set_for_postfix_admin_logs_in_over_imap(
+    stack: MailStack, actor: Admin, settings: object
+) -> None:
+    settings.VIMBADMIN_PFA_ENCRYPT = "dovecot:MD5-CRYPT"  # type: ignore[attr-defined]
+    domain = make_domain(actor)
+    mailbox, _ = make_mailbox(actor, domain)
+    password = new_password()
+    mailbox_set_password(actor=actor, mailbox=mailbox, password=password)
+    assert Mailbox.objects.get(pk=mailbox.pk).password.startswith("{MD5-CRYPT}$1$")
+    assert stack.can_login(mailbox.username, password)
 
 
 # -- (de)activation and purge ---------------------------------------------------------------
