@@ -293,7 +293,7 @@ class PfaEncrypt:
     writes_as_pfa: bool = True
 
 
-# Schemes this project's hasher writes with their own prefix (accounts.passwords, which sits
+# Schemes this project's hasher writes with their own prefix (mail.passwords, which sits
 # above this module, checks the same list).
 OWN_SCHEMES = (ARGON2ID, ARGON2I, BLF_CRYPT, SHA512_CRYPT, SHA256_CRYPT, "SSHA512")
 # Schemes `dovecot:X` and Postfix Admin 4's plain names write in X itself.

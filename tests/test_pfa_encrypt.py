@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from passlib.hash import bcrypt, des_crypt, md5_crypt, sha256_crypt, sha512_crypt
 
-from accounts import passwords
+from mail import passwords
 from accounts.models import Admin
 from mail import pfa_encrypt
 from mailboxes.models import Mailbox
