@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from aliases.models import Alias
 from core.listing.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
-from domains import counters as domain_stats
+from domains import counters
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
     GramSearch,
@@ -62,13 +62,13 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     def postfix_admin_count() -> int | None:
         # Postfix Admin's rule (and the number its own lists show): every mailbox owns one
         # alias row, so the other aliases are the alias rows minus the mailboxes, both from
-        # the kept per-domain figures instead of the NOT EXISTS anti-join over every alias row
+        # the domain counters instead of the NOT EXISTS anti-join over every alias row
         # (1-3 s for a 400,000-row domain) or two COUNTs of the domain's index entries. The
         # page's rows still come from NOT EXISTS and are exact; only the total can be off, and
         # only where a mailbox has no alias row of its own (possible in adopted databases):
         # then the total is too low by that many, and the last page shows the rows past it
         # (see core.listing.pagination.RuleCountedQuerySet).
-        totals = domain_stats.kept_totals(shown_domains(user, domain))
+        totals = counters.totals(shown_domains(user, domain))
         if totals is None:
             return None
         mailboxes, alias_rows = totals

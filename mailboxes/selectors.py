@@ -30,7 +30,7 @@ from django.db.models.sql.where import WhereNode
 from accounts.scoping import can_manage_domain, is_superadmin, scoped
 from aliases.models import Alias
 from core.listing.pagination import ListQuerySet, by_keys, counted_by
-from domains import counters as domain_stats
+from domains import counters
 from domains.models import AliasDomain, Domain
 from mail.names import normalize_domain
 from mailboxes.models import Mailbox
@@ -462,12 +462,12 @@ def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
     if q:
         return qs
 
-    def kept_count() -> int | None:
-        # The kept per-domain figures instead of COUNT(*) over the domain's index entries.
-        totals = domain_stats.kept_totals(shown_domains(user, domain))
+    def counted_total() -> int | None:
+        # The domain counters instead of COUNT(*) over the domain's index entries.
+        totals = counters.totals(shown_domains(user, domain))
         return None if totals is None else totals[0]
 
-    return counted_by(qs, kept_count)
+    return counted_by(qs, counted_total)
 
 
 def mailbox_used_bytes(mailbox: Mailbox) -> int | None:
