@@ -34,7 +34,7 @@ from domains import counters
 from domains.models import AliasDomain, Domain
 from mail.names import normalize_domain
 from mailboxes.models import Mailbox
-from pfa.derived import search_grams
+from pfa.derived import search_grams, triggers
 from pfa.models import Quota2
 
 # Up to this many managed domains are spelled out as literals in list queries (see below).
@@ -357,7 +357,7 @@ class GramSearch:
             return self._keys(connection, qs, probes)
         except ProgrammingError:
             # Removed by another process since this one last looked: read the rows.
-            search_grams.forget()
+            triggers.forget()
             return None
 
     def _keys(self, connection: Any, qs: QuerySet, probes: list[Any]) -> list[Any] | None:
