@@ -101,7 +101,7 @@ def fingerprint(body: str) -> str:
 class TriggerTable:
     """Tables maintained by triggers: their definition; how to install, check and remove them."""
 
-    name: str  # the table its readers use, and the structure's name in messages
+    name: str  # the table its readers use; also what the cache knows it by
     label: str  # how messages name it
     purpose: str
     tables: tuple[Table, ...]
