@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from aliases.models import Alias
 from core.listing.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
-from domains import counters as domain_stats
+from domains import counters
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
     GramSearch,
@@ -21,7 +21,8 @@ from mailboxes.selectors import (
     searched_rows,
     shown_domains,
 )
-from pfa.derived import kept, search_grams
+from pfa.derived import search_grams, triggers
+from pfa.derived.alias_listed import ALIAS_LISTED
 
 
 def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
@@ -62,13 +63,13 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     def postfix_admin_count() -> int | None:
         # Postfix Admin's rule (and the number its own lists show): every mailbox owns one
         # alias row, so the other aliases are the alias rows minus the mailboxes, both from
-        # the kept per-domain figures instead of the NOT EXISTS anti-join over every alias row
+        # the domain counters instead of the NOT EXISTS anti-join over every alias row
         # (1-3 s for a 400,000-row domain) or two COUNTs of the domain's index entries. The
         # page's rows still come from NOT EXISTS and are exact; only the total can be off, and
         # only where a mailbox has no alias row of its own (possible in adopted databases):
         # then the total is too low by that many, and the last page shows the rows past it
         # (see core.listing.pagination.RuleCountedQuerySet).
-        totals = domain_stats.kept_totals(shown_domains(user, domain))
+        totals = counters.totals(shown_domains(user, domain))
         if totals is None:
             return None
         mailboxes, alias_rows = totals
@@ -93,8 +94,8 @@ _MERGED_KEYS_SQL = {
     "ASC": _MERGED_KEYS.format("ASC"),
     "DESC": _MERGED_KEYS.format("DESC"),
 }
-# The same keys from the table the triggers keep (MariaDB/MySQL, see pfa.derived.kept.ALIAS_LISTED).
-_LISTED_KEYS = f"SELECT address FROM {kept.ALIAS_LISTED.name} WHERE domain = %s"  # noqa: S608
+# The same keys from the trigger-maintained table (MariaDB/MySQL, see pfa.derived.alias_listed).
+_LISTED_KEYS = f"SELECT address FROM {ALIAS_LISTED.name} WHERE domain = %s"  # noqa: S608
 _LISTED_KEYS_SQL = {
     "ASC": _LISTED_KEYS + " ORDER BY address ASC LIMIT %s OFFSET %s",
     "DESC": _LISTED_KEYS + " ORDER BY address DESC LIMIT %s OFFSET %s",
@@ -112,7 +113,7 @@ class AliasListQuerySet(RuleCountedQuerySet):
 
     MariaDB has no merge join: NOT EXISTS probes `mailbox` once per alias row up to the page
     (160-200 ms for page 1,000 of that domain). Where the table of the domain's listed aliases
-    (pfa.derived.kept.ALIAS_LISTED, kept exact by triggers) is installed, a page's keys are a
+    (pfa.derived.alias_listed, a trigger-maintained table) is installed, a page's keys are a
     range of its primary key (domain, address) instead; without it the query itself finds them.
     """
 
@@ -128,7 +129,7 @@ class AliasListQuerySet(RuleCountedQuerySet):
         if connection.vendor == "postgresql":
             statements = _MERGED_KEYS_SQL
             params = [self._one_domain, self._one_domain]
-        elif connection.vendor == "mysql" and kept.installed_cached(kept.ALIAS_LISTED, connection):
+        elif connection.vendor == "mysql" and triggers.installed_cached(ALIAS_LISTED, connection):
             statements = _LISTED_KEYS_SQL
             params = [self._one_domain]
         else:
@@ -143,6 +144,6 @@ class AliasListQuerySet(RuleCountedQuerySet):
         except ProgrammingError:
             if statements is _MERGED_KEYS_SQL:
                 raise
-            # Removed by another process since this one last looked (see kept.installed_cached).
-            kept.forget()
+            # Removed by another process since this one last looked (see triggers.installed_cached).
+            triggers.forget()
             return None

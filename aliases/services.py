@@ -11,7 +11,7 @@ from accounts.models import Admin
 from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
-from domains import counters as domain_stats
+from domains import counters
 from domains.models import Domain
 from domains.services import lock_domain, require_domain_scope
 from mail.names import normalize_local_part, normalize_target
@@ -44,7 +44,7 @@ def clean_targets(targets: list[str], *, address: str) -> list[str]:
 
 def alias_count(domain: Domain) -> int:
     """Count a domain's aliases the Postfix Admin way: all alias rows minus mailbox rows."""
-    counts = domain_stats.ensure([domain.pk])[domain.pk]
+    counts = counters.ensure([domain.pk])[domain.pk]
     return max(counts.alias_rows - counts.mailboxes, 0)
 
 
@@ -65,7 +65,7 @@ def alias_create(
     """Create an alias (empty local part: the `@domain` catch-all) within the domain's limit."""
     require_domain_scope(actor, domain)
     domain = lock_domain(domain)
-    counts = domain_stats.lock(domain)
+    counts = counters.lock(domain)
     if local_part.strip() in ("", "*"):
         address = f"@{domain.domain}"
     else:
@@ -95,7 +95,7 @@ def alias_create(
         created=now,
         modified=now,
     )
-    domain_stats.add(counts, alias_rows=1)
+    counters.add(counts, alias_rows=1)
     log_action(
         actor=actor, domain=domain.domain, action="create_alias", data=f"{address} -> {alias.goto}"
     )
@@ -148,7 +148,7 @@ def alias_delete(*, actor: Admin | None, alias: Alias) -> None:
     require_domain_scope(actor, alias.domain)
     if _is_mailbox_alias(alias):
         raise PermissionDenied(_("A mailbox's own alias is deleted with the mailbox."))
-    counts = domain_stats.lock(alias.domain_id)
+    counts = counters.lock(alias.domain_id)
     deleted, _rows = Alias.objects.filter(pk=alias.pk).delete()
-    domain_stats.add(counts, alias_rows=-deleted)
+    counters.add(counts, alias_rows=-deleted)
     log_action(actor=actor, domain=alias.domain_id, action="delete_alias", data=alias.address)

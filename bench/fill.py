@@ -123,17 +123,16 @@ def fill(size: common.Size, *, quiet: bool = False) -> dict[str, int]:
         if not quiet:
             print(f"[{time.monotonic() - t0:7.1f}s] {msg}", flush=True)
 
-    from pfa.derived import search_grams
+    from pfa.derived.search_grams import SEARCH_TABLES
 
     t0 = time.monotonic()
     vendor = connection.vendor
     check_empty(connection)
     # MariaDB's search tables (pfa.derived.search_grams) would be filled row by row by their
-    # triggers,
-    # ~30 inserts per written row; built once after the fill they hold the same postings.
-    search_tables = search_grams.supported(connection) and search_grams.is_installed(connection)
+    # triggers, ~30 inserts per written row; built once after the fill they hold the same postings.
+    search_tables = SEARCH_TABLES.installed(connection)
     if search_tables:
-        search_grams.remove(connection)
+        SEARCH_TABLES.remove(connection)
     domains = domains_of(size)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = now - SPAN
@@ -304,13 +303,13 @@ def fill(size: common.Size, *, quiet: bool = False) -> dict[str, int]:
         cur.close()
     say("analyzed")
     if search_tables:
-        search_grams.install(connection)
-        say("search tables built (as `optimize_indexes --search --apply` does)")
-    # What an operator's cron does after other tools wrote the tables (README: domain_stats).
+        SEARCH_TABLES.install(connection)
+        say("search tables built (as `install_derived --search --apply` does)")
+    # What an operator's cron does after other tools wrote the tables (README: domain_counters).
     from django.core.management import call_command
 
-    call_command("domain_stats", stdout=io.StringIO())
-    say("domain figures counted (manage.py domain_stats); done")
+    call_command("domain_counters", stdout=io.StringIO())
+    say("domain counters counted (manage.py domain_counters); done")
     counts["seconds"] = round(time.monotonic() - t0)
     return counts
 

@@ -530,11 +530,11 @@ def main() -> None:
         cur.execute("SELECT COUNT(*) FROM vimbadmin_domain_stats")
         counted = cur.fetchone()[0]
     if counted < domains:
-        # A database filled before the kept figures existed: count them as cron would.
+        # A database filled before the domain counters existed: count them as cron would.
         from django.core.management import call_command
 
-        print("counting the domain figures (manage.py domain_stats) ...", flush=True)
-        call_command("domain_stats")
+        print("counting the domain counters (manage.py domain_counters) ...", flush=True)
+        call_command("domain_counters")
     base = args.url
     if not base:
         port = free_port()

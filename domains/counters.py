@@ -1,17 +1,20 @@
-"""Per-domain counts, allocated quota and usage, kept in `vimbadmin_domain_stats`.
+"""Domain counters: each domain's mailbox and alias counts, allocated quota and usage, in one
+row of `vimbadmin_domain_stats` (model DomainCounters), so lists never count a domain's rows.
 
-Counting a domain's rows costs time in proportion to the domain: 70 ms on PostgreSQL and
-190 ms on MariaDB for a domain of 100,000 mailboxes, paid by every domain list view and every
-mailbox or alias created in it. Instead each domain has one stats row:
+Counting a domain's rows costs time in proportion to the domain (figures in bench/RESULTS.md),
+paid by every domain list view and every mailbox or alias created in it. Instead:
 
-- Every write made through the project locks the domain's stats row (`lock`) before it
+- Every write made through the project locks the domain's counters row (`lock`) before it
   changes mailboxes or aliases, checks limits against it, and adjusts it (`add`) in the same
   transaction. A missing row is measured first, under that lock, so the counts stay exact.
 - A page that finds domains without a row measures and stores them (`ensure`): such a row
   can only be created before any write adjusts it, because writes create the row first.
 - Writes by other tools (Postfix Admin, scripts) and Dovecot's usage in `quota2` are picked
-  up by `refresh`, the `manage.py domain_stats` command run from cron: it locks the rows it
+  up by `refresh`, the `manage.py domain_counters` command run from cron: it locks the rows it
   recounts, so it never loses a concurrent write of the project.
+
+Unlike the trigger-maintained tables (pfa.derived), these are kept by the project's services:
+between two recounts they miss what other tools wrote.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
-from domains.models import Domain, DomainStats
+from domains.models import Domain, DomainCounters
 from mail.quota import MAX_QUOTA_BYTES
 
 # Domains measured per round trip (each IN list holds at most this many names).
@@ -89,26 +92,26 @@ def measure(names: Sequence[str], *, usage: bool = True) -> dict[str, dict[str, 
     return out
 
 
-def ensure(names: Sequence[str]) -> dict[str, DomainStats]:
-    """Return the named domains' stats rows, measuring and storing the missing ones."""
-    found = {s.domain_id: s for s in DomainStats.objects.filter(domain_id__in=names)}
+def ensure(names: Sequence[str]) -> dict[str, DomainCounters]:
+    """Return the named domains' counters rows, measuring and storing the missing ones."""
+    found = {s.domain_id: s for s in DomainCounters.objects.filter(domain_id__in=names)}
     missing = [n for n in names if n not in found]
     if missing:
         now = timezone.now()
         created = [
-            DomainStats(domain_id=name, counted=now, usage_counted=now, **values)
+            DomainCounters(domain_id=name, counted=now, usage_counted=now, **values)
             for name, values in measure(missing).items()
         ]
         # A row a concurrent write has created meanwhile is exact and wins.
-        DomainStats.objects.bulk_create(created, ignore_conflicts=True)
-        found.update({s.domain_id: s for s in DomainStats.objects.filter(domain_id__in=missing)})
+        DomainCounters.objects.bulk_create(created, ignore_conflicts=True)
+        found.update({s.domain_id: s for s in DomainCounters.objects.filter(domain_id__in=missing)})
     return found
 
 
 def ensure_missing(domains: Any, limit: int = CHUNK) -> None:
-    """Measure up to `limit` domains of a Domain queryset that have no stats row yet."""
+    """Measure up to `limit` domains of a Domain queryset that have no counters row yet."""
     names = list(
-        domains.filter(stats__isnull=True)
+        domains.filter(counters__isnull=True)
         .order_by("domain")
         .values_list("domain", flat=True)[:limit]
     )
@@ -116,21 +119,21 @@ def ensure_missing(domains: Any, limit: int = CHUNK) -> None:
         ensure(names)
 
 
-def lock(domain: Domain | str) -> DomainStats:
-    """Lock a domain's stats row for a write (measuring it first if it has none) and return it.
+def lock(domain: Domain | str) -> DomainCounters:
+    """Lock a domain's counters row for a write (measuring it first if it has none) and return it.
 
     Call inside the write's transaction, before it changes the domain's mailboxes or aliases.
     """
     name = domain if isinstance(domain, str) else domain.pk
-    row = DomainStats.objects.select_for_update().filter(domain_id=name).first()
+    row = DomainCounters.objects.select_for_update().filter(domain_id=name).first()
     if row is None:
         ensure([name])
-        row = DomainStats.objects.select_for_update().get(domain_id=name)
+        row = DomainCounters.objects.select_for_update().get(domain_id=name)
     return row
 
 
-def add(row: DomainStats, *, mailboxes: int = 0, alias_rows: int = 0, quota: int = 0) -> None:
-    """Adjust a locked stats row by what the write changed (quota: positive bytes only)."""
+def add(row: DomainCounters, *, mailboxes: int = 0, alias_rows: int = 0, quota: int = 0) -> None:
+    """Adjust a locked counters row by what the write changed (quota: positive bytes only)."""
     changes = {
         field: F(field) + delta
         for field, delta in (
@@ -141,7 +144,7 @@ def add(row: DomainStats, *, mailboxes: int = 0, alias_rows: int = 0, quota: int
         if delta
     }
     if changes:
-        DomainStats.objects.filter(pk=row.pk).update(**changes)
+        DomainCounters.objects.filter(pk=row.pk).update(**changes)
         row.mailboxes += mailboxes
         row.alias_rows += alias_rows
         row.quota_allocated += quota
@@ -152,9 +155,9 @@ def positive(quota: int) -> int:
     return max(quota, 0)
 
 
-def forget(domain: str) -> None:
-    """Drop a deleted domain's stats row."""
-    DomainStats.objects.filter(domain_id=domain).delete()
+def delete(domain: str) -> None:
+    """Delete a deleted domain's counters row."""
+    DomainCounters.objects.filter(domain_id=domain).delete()
 
 
 def refresh(names: Sequence[str] | None = None, *, counts: bool = True) -> int:
@@ -167,10 +170,10 @@ def refresh(names: Sequence[str] | None = None, *, counts: bool = True) -> int:
     if names is None:
         names = list(Domain.objects.order_by("domain").values_list("domain", flat=True))
         # Rows of domains deleted by other tools.
-        DomainStats.objects.exclude(domain_id__in=Domain.objects.values("domain")).delete()
+        DomainCounters.objects.exclude(domain_id__in=Domain.objects.values("domain")).delete()
     for chunk in _chunks(list(names)):
         with transaction.atomic():
-            rows = DomainStats.objects.filter(domain_id__in=chunk).order_by("domain_id")
+            rows = DomainCounters.objects.filter(domain_id__in=chunk).order_by("domain_id")
             if counts:
                 # In key order, so two recounts running at once queue instead of deadlocking.
                 rows = rows.select_for_update()
@@ -184,13 +187,13 @@ def refresh(names: Sequence[str] | None = None, *, counts: bool = True) -> int:
                 values = {name: {"usage_bytes": usage.get(name, 0)} for name in chunk}
                 stamps = {"usage_counted": now}
             for name in have:
-                DomainStats.objects.filter(domain_id=name).update(**values[name], **stamps)
+                DomainCounters.objects.filter(domain_id=name).update(**values[name], **stamps)
             ensure([name for name in chunk if name not in have])
     return len(names)
 
 
-def kept_totals(domains: Any) -> tuple[int, int] | None:
-    """Return the kept (mailboxes, alias rows) of a Domain queryset's domains, summed.
+def totals(domains: Any) -> tuple[int, int] | None:
+    """Return the counted (mailboxes, alias rows) of a Domain queryset's domains, summed.
 
     One query while every domain has its row. Domains without one (added by other tools) are
     measured and stored first, a chunk at a time; None while some are still left: the caller
@@ -198,9 +201,9 @@ def kept_totals(domains: Any) -> tuple[int, int] | None:
     """
     for _attempt in range(2):
         totals = domains.order_by().aggregate(
-            mailboxes=Sum("stats__mailboxes"),
-            alias_rows=Sum("stats__alias_rows"),
-            missing=Count("pk", filter=Q(stats__isnull=True)),
+            mailboxes=Sum("counters__mailboxes"),
+            alias_rows=Sum("counters__alias_rows"),
+            missing=Count("pk", filter=Q(counters__isnull=True)),
         )
         if not totals["missing"]:
             return int(totals["mailboxes"] or 0), int(totals["alias_rows"] or 0)

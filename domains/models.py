@@ -72,13 +72,13 @@ class DomainSettings(models.Model):
         return str(self.domain_id)
 
 
-class DomainStats(models.Model):
-    """A domain's counts and usage, kept so that lists never count a big domain's rows.
+class DomainCounters(models.Model):
+    """A domain's counters: counts and usage, so that lists never count a big domain's rows.
 
     The counts and the allocated quota are exact for writes made through this project: every
     write locks the row first and adjusts it in the same transaction (domains.counters). Writes by
     other tools (Postfix Admin, scripts) and Dovecot's usage in quota2 are picked up by
-    `manage.py domain_stats` (see the README).
+    `manage.py domain_counters` (see the README). The table keeps its first name.
     """
 
     domain = models.OneToOneField(
@@ -87,7 +87,7 @@ class DomainStats(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         db_column="domain",
-        related_name="stats",
+        related_name="counters",
     )
     mailboxes = models.IntegerField(default=0)
     # Every alias row, the mailboxes' own included (Postfix Admin's count subtracts them).

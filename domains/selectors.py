@@ -34,7 +34,7 @@ class _DomainUsage(Func):
 
     Written as a join so that the database walks the mailbox (domain) index and probes quota2's
     primary key per mailbox; `username IN (SELECT ...)` made PostgreSQL hash all of quota2 for
-    every domain row (817 ms for one 200,000-mailbox domain, 15 ms for an 800-mailbox one).
+    every domain row (figures in bench/RESULTS.md).
     quota2 has no relation the ORM could join through, hence the hand-written subquery.
     """
 
@@ -69,7 +69,7 @@ def _count(queryset: QuerySet) -> Coalesce:
 
 
 def _live_figures() -> dict[str, Any]:
-    """Return the expressions counting each outer domain's rows in SQL (see with_domain_stats)."""
+    """Return the expressions counting each outer domain's rows in SQL (see with_live_figures)."""
     # Negative quotas mean "disabled" and must not lower the allocated total.
     quotas = Mailbox.objects.filter(domain=OuterRef("pk"), quota__gt=0)
     return {
@@ -80,37 +80,37 @@ def _live_figures() -> dict[str, Any]:
     }
 
 
-def with_domain_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
+def with_live_figures(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
     """Add mailbox count, alias row count, allocated quota and usage, counted live in SQL.
 
     The alias count shown is `alias_rows - mailbox_count` (Postfix Admin's rule: every mailbox
     owns one alias row, which is not counted); callers subtract, so neither COUNT runs twice.
     Both counts are index-only scans of the (domain) indexes; SUM(quota) and the usage read
-    the domain's mailbox rows, so this is for one domain's page; lists use with_kept_stats.
+    the domain's mailbox rows, so this is for one domain's page; lists use with_domain_counters.
     """
     return queryset.annotate(**_live_figures())
 
 
-def with_kept_stats(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
-    """Add the same figures as with_domain_stats, read from the kept stats rows (domains.counters).
+def with_domain_counters(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
+    """Add the same figures as with_live_figures, read from the domain counters (domains.counters).
 
     One join instead of four correlated subqueries per domain: the figures of a
-    200,000-mailbox domain cost what those of an empty one do. A domain without a stats row
-    (created by another tool since the last `domain_stats` run, and not yet seen by a list
+    200,000-mailbox domain cost what those of an empty one do. A domain without a counters row
+    (created by another tool since the last `domain_counters` run, and not yet seen by a list
     page, which stores the rows it is missing) is counted live, so no figure is ever blank.
     """
     live = _live_figures()
     return queryset.annotate(
-        mailbox_count=Coalesce(F("stats__mailboxes"), live["mailbox_count"]),
-        alias_rows=Coalesce(F("stats__alias_rows"), live["alias_rows"]),
-        quota_allocated=Coalesce(F("stats__quota_allocated"), live["quota_allocated"]),
-        usage_bytes=Coalesce(F("stats__usage_bytes"), live["usage_bytes"]),
-        usage_counted=F("stats__usage_counted"),
+        mailbox_count=Coalesce(F("counters__mailboxes"), live["mailbox_count"]),
+        alias_rows=Coalesce(F("counters__alias_rows"), live["alias_rows"]),
+        quota_allocated=Coalesce(F("counters__quota_allocated"), live["quota_allocated"]),
+        usage_bytes=Coalesce(F("counters__usage_bytes"), live["usage_bytes"]),
+        usage_counted=F("counters__usage_counted"),
     )
 
 
 def alias_count_of(domain: Domain) -> int:
-    """Return the aliases of a domain annotated by with_domain_stats, mailboxes' rows left out."""
+    """Return the aliases of a domain annotated by with_live_figures, mailboxes' rows left out."""
     return max(domain.alias_rows - domain.mailbox_count, 0)
 
 
@@ -143,12 +143,12 @@ def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
     if term:
         match = Q(description__icontains=term) | _names_match(term, "domain")
         queryset = queryset.filter(match)
-    return with_kept_stats(queryset)
+    return with_domain_counters(queryset)
 
 
 def domain_get(user: Any, name: str) -> Domain:
     """Return one visible domain with its counts and usage, or 404."""
-    found = with_domain_stats(scoped(user, Domain).filter(domain=name)).first()
+    found = with_live_figures(scoped(user, Domain).filter(domain=name)).first()
     if found is None:
         raise Http404
     found.alias_count = alias_count_of(found)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
 from accounts.scoping import can_manage_domain, require_superadmin
-from domains import counters as stats
+from domains import counters
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
 from mail.names import normalize_domain, one_line_text
 from mail.quota import max_quota_mb
@@ -228,7 +228,7 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     Mailbox.objects.filter(domain_id=name).delete()
     AliasDomain.objects.filter(alias_domain_id=name).delete()
     DomainSettings.objects.filter(domain_id=name).delete()
-    stats.forget(name)
+    counters.delete(name)
     Domain.objects.filter(domain=name).delete()
     log_action(actor=actor, domain=name, action="delete_domain", data=name)
 

@@ -23,8 +23,7 @@ from core.views import (
     apply_validation_error,
     safe_next,
 )
-from domains import counters as stats
-from domains import selectors, services
+from domains import counters, selectors, services
 from domains.forms import (
     AliasDomainFilterForm,
     AliasDomainForm,
@@ -55,13 +54,13 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
         self.filter_form = DomainFilterForm(self.request.GET or None)
         filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
         # Store the figures of domains other tools have added, so the next views join them.
-        stats.ensure_missing(scoped(self.request.user, Domain))
+        counters.ensure_missing(scoped(self.request.user, Domain))
         return selectors.domain_list(self.request.user, filters)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["filter_form"] = self.filter_form
-        # The usage shown is what domain_stats last read from Dovecot's quota2: say since when.
+        # The usage shown is what domain_counters last read from Dovecot's quota2: say since when.
         stamps = [
             row.record.usage_counted
             for row in context["table"].paginated_rows

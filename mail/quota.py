@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-# The largest BIGINT: mailbox.quota, domain MB limits and the kept per-domain totals.
+# The largest BIGINT: mailbox.quota, domain MB limits and the domain counters' totals.
 MAX_QUOTA_BYTES = 2**63 - 1
 
 _QUOTA = re.compile(r"^\s*([0-9]{1,30}(?:[.,][0-9]{1,30})?)\s*(?:([KMGT])B?|(B))?\s*$", re.I)

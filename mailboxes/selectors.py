@@ -30,11 +30,11 @@ from django.db.models.sql.where import WhereNode
 from accounts.scoping import can_manage_domain, is_superadmin, scoped
 from aliases.models import Alias
 from core.listing.pagination import ListQuerySet, by_keys, counted_by
-from domains import counters as domain_stats
+from domains import counters
 from domains.models import AliasDomain, Domain
 from mail.names import normalize_domain
 from mailboxes.models import Mailbox
-from pfa.derived import search_grams
+from pfa.derived import search_grams, triggers
 from pfa.models import Quota2
 
 # Up to this many managed domains are spelled out as literals in list queries (see below).
@@ -357,7 +357,7 @@ class GramSearch:
             return self._keys(connection, qs, probes)
         except ProgrammingError:
             # Removed by another process since this one last looked: read the rows.
-            search_grams.forget()
+            triggers.forget()
             return None
 
     def _keys(self, connection: Any, qs: QuerySet, probes: list[Any]) -> list[Any] | None:
@@ -462,12 +462,12 @@ def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
     if q:
         return qs
 
-    def kept_count() -> int | None:
-        # The kept per-domain figures instead of COUNT(*) over the domain's index entries.
-        totals = domain_stats.kept_totals(shown_domains(user, domain))
+    def counted_total() -> int | None:
+        # The domain counters instead of COUNT(*) over the domain's index entries.
+        totals = counters.totals(shown_domains(user, domain))
         return None if totals is None else totals[0]
 
-    return counted_by(qs, kept_count)
+    return counted_by(qs, counted_total)
 
 
 def mailbox_used_bytes(mailbox: Mailbox) -> int | None:

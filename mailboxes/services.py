@@ -15,7 +15,7 @@ from accounts.models import Admin
 from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
-from domains import counters as domain_stats
+from domains import counters
 from domains.models import Domain
 from domains.services import domain_settings, lock_domain, require_domain_scope
 from mail import passwords
@@ -66,7 +66,7 @@ def check_mailbox_quota(
 
     `allocated` is what the domain's other mailboxes already hold, in bytes. Whatever the
     override, a quota and the domain's sum of quotas stay within what their BIGINT columns
-    hold (mailbox.quota, the kept per-domain total).
+    hold (mailbox.quota, the domain counters' total).
     """
     if quota_bytes < 0:
         raise ValidationError({"quota": _("The quota cannot be negative.")})
@@ -157,7 +157,7 @@ def mailbox_create(
     require_domain_scope(actor, domain)
     name = one_line_text(name, field="name")
     domain = lock_domain(domain)
-    counts = domain_stats.lock(domain)
+    counts = counters.lock(domain)
     local = normalize_local_part(local_part, domain.domain)
     username = f"{local}@{domain.domain}"
     override = _may_override(actor, override_limits)
@@ -198,7 +198,7 @@ def mailbox_create(
     Alias.objects.create(
         address=username, goto=username, domain=domain, created=now, modified=now, active=active
     )
-    domain_stats.add(counts, mailboxes=1, alias_rows=1, quota=domain_stats.positive(quota))
+    counters.add(counts, mailboxes=1, alias_rows=1, quota=counters.positive(quota))
     log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
     if send_welcome:
         from mailboxes.emails import send_welcome_email
@@ -223,17 +223,17 @@ def mailbox_update(
     require_domain_scope(actor, mailbox.domain)
     name = one_line_text(name, field="name")
     domain = lock_domain(mailbox.domain)
-    counts = domain_stats.lock(domain)
+    counts = counters.lock(domain)
     if quota_bytes != mailbox.quota:
         check_mailbox_quota(
             domain=domain,
             quota_bytes=quota_bytes,
-            allocated=counts.quota_allocated - domain_stats.positive(mailbox.quota),
+            allocated=counts.quota_allocated - counters.positive(mailbox.quota),
             override=_may_override(actor, override_limits),
         )
-        domain_stats.add(
+        counters.add(
             counts,
-            quota=domain_stats.positive(quota_bytes) - domain_stats.positive(mailbox.quota),
+            quota=counters.positive(quota_bytes) - counters.positive(mailbox.quota),
         )
     mailbox.name = name
     mailbox.quota = quota_bytes
@@ -335,16 +335,16 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
     """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone."""
     require_domain_scope(actor, mailbox.domain)
     username = mailbox.username
-    counts = domain_stats.lock(mailbox.domain_id)
+    counts = counters.lock(mailbox.domain_id)
     delete_mailbox_rows(username=username)
     aliases, _rows = Alias.objects.filter(address=username).delete()
     mailboxes, _rows = Mailbox.objects.filter(pk=username).delete()
     if mailboxes:
-        domain_stats.add(
+        counters.add(
             counts,
             mailboxes=-mailboxes,
             alias_rows=-aliases,
-            quota=-domain_stats.positive(mailbox.quota),
+            quota=-counters.positive(mailbox.quota),
         )
     log_action(actor=actor, domain=mailbox.domain_id, action="delete_mailbox", data=username)
 
@@ -377,7 +377,7 @@ def mailbox_set_forwarding(
         check_rerouting(actor, mailbox.username, field="targets")
     goto = ([mailbox.username] if keep_copy else []) + cleaned
     now = timezone.now()
-    counts = domain_stats.lock(mailbox.domain_id)
+    counts = counters.lock(mailbox.domain_id)
     alias, created = Alias.objects.update_or_create(
         address=mailbox.username,
         defaults={
@@ -395,7 +395,7 @@ def mailbox_set_forwarding(
         },
     )
     if created:
-        domain_stats.add(counts, alias_rows=1)
+        counters.add(counts, alias_rows=1)
     log_action(
         actor=actor,
         domain=mailbox.domain_id,

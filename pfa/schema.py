@@ -41,6 +41,10 @@ ALL_PFA_TABLES = (
 )
 # Tables that Django and the project create; they may exist beside Postfix Admin's.
 OWN_TABLE_PREFIXES = ("vimbadmin_", "django_", "auth_")
+# Made with a schema the project created itself, dropped by pfa.derived.sync once it has
+# installed the derived structures there: a database without it is adopted (or done), and
+# gets them only from its operator (`manage.py install_derived`).
+FRESH_MARK_TABLE = "vimbadmin_fresh_schema"
 
 # Columns some supported versions lack, with what depends on them.
 OPTIONAL_COLUMNS = {
@@ -141,7 +145,8 @@ def check_usable(state: SchemaState) -> None:
 
 
 def create_fresh_schema(connection: BaseDatabaseWrapper) -> None:
-    """Create Postfix Admin 4.0's tables on an empty database and stamp its version."""
+    """Create Postfix Admin 4.0's tables on an empty database, stamp its version and mark it
+    as the project's own (see FRESH_MARK_TABLE)."""
     statements = BY_VENDOR[_vendor(connection)]
     with connection.cursor() as cursor:
         for statement in statements:
@@ -149,24 +154,33 @@ def create_fresh_schema(connection: BaseDatabaseWrapper) -> None:
         cursor.execute(
             "INSERT INTO config (name, value) VALUES (%s, %s)", ["version", str(FRESH_VERSION)]
         )
+        cursor.execute(f"CREATE TABLE {FRESH_MARK_TABLE} (version INTEGER NOT NULL)")
+        cursor.execute(
+            f"INSERT INTO {FRESH_MARK_TABLE} (version) VALUES (%s)",  # noqa: S608
+            [FRESH_VERSION],
+        )
 
 
 def ensure_schema(connection: BaseDatabaseWrapper) -> SchemaState:
     """Create the schema on an empty database, accept an adoptable one, refuse anything else."""
     state = inspect_database(connection)
     check_usable(state)
-    # Later migrations of the same run may add project indexes to a schema made here, never to
-    # an adopted one.
-    connection.vimb_created_fresh = state.kind == "empty"
     if state.kind == "empty":
         create_fresh_schema(connection)
         state = inspect_database(connection)
     return state
 
 
-def created_fresh(connection: BaseDatabaseWrapper) -> bool:
-    """Tell whether this process created the Postfix Admin schema on the connection's database."""
-    return getattr(connection, "vimb_created_fresh", False)
+def marked_fresh(connection: BaseDatabaseWrapper) -> bool:
+    """Tell whether the project created this schema and has not yet installed its derived
+    structures on it (the mark outlives a migrate run that stops half-way)."""
+    return FRESH_MARK_TABLE in connection.introspection.table_names()
+
+
+def clear_fresh_mark(connection: BaseDatabaseWrapper) -> None:
+    """Drop the mark once the derived structures were installed (or refused) on the schema."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {FRESH_MARK_TABLE}")
 
 
 @cache

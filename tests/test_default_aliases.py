@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from aliases.services import alias_count
-from domains.models import Domain, DomainStats
+from domains.models import Domain, DomainCounters
 from pfa.models import Log
 from tests.factories import make_admin
 
@@ -77,7 +77,7 @@ def test_shipped_defaults_are_created_and_listed(super_client):
 def test_defaults_keep_the_domain_counters_right(super_client):
     create(super_client, "rfc2142.example", aliases="5")
     domain = Domain.objects.get(pk="rfc2142.example")
-    stats = DomainStats.objects.get(domain_id="rfc2142.example")
+    stats = DomainCounters.objects.get(domain_id="rfc2142.example")
     assert (stats.alias_rows, stats.mailboxes) == (4, 0)
     assert alias_count(domain) == 4
     rows = page(super_client.get("/domains/", {"q": "rfc2142"}))
@@ -102,7 +102,7 @@ def test_defaults_within_the_alias_limit_and_the_rest_explained(super_client):
             f"The alias {local}@small.example → {local}@localhost was not created: "
             "The domain has reached its limit of 2 aliases." in text
         )
-    assert DomainStats.objects.get(domain_id="small.example").alias_rows == 2
+    assert DomainCounters.objects.get(domain_id="small.example").alias_rows == 2
 
 
 def test_no_aliases_domain_gets_none_and_says_why(super_client):

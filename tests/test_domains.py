@@ -107,8 +107,8 @@ def test_list_shows_counts_quota_and_usage(super_client, domain_a, domain_b):
     make_mailbox(domain_a, "two", quota_bytes=200 * MB)
     make_alias(domain_a, "info")
     Quota2.objects.create(username=first.username, bytes=3 * 1024 * 1024, messages=4)
-    # Dovecot's usage reaches the list through cron's `domain_stats --usage-only`.
-    call_command("domain_stats", "--usage-only", stdout=io.StringIO())
+    # Dovecot's usage reaches the list through cron's `domain_counters --usage-only`.
+    call_command("domain_counters", "--usage-only", stdout=io.StringIO())
     response = super_client.get(LIST)
     assert response.status_code == 200
     html = response.content.decode()

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 
 import core.listing.pagination
 import pfa.derived.indexes
@@ -23,6 +23,7 @@ from pfa.derived.indexes import (
     search_wanted,
     wanted,
 )
+from pfa.derived.sync import sync
 from tests.factories import make_mailbox
 
 LOG_INDEX = next(i for i in LIST_INDEXES if i.table == "log")
@@ -50,55 +51,49 @@ def test_a_fresh_database_has_every_list_index_its_engine_needs():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_adds_indexes_only_to_a_schema_created_in_the_same_run():
+def test_migrate_adds_indexes_only_to_a_schema_it_created():
     if not wanted(connection):
         pytest.skip("this engine needs no extra index")
-    migration = importlib.import_module("pfa.migrations.0002_list_indexes")
-    before = getattr(connection, "vimb_created_fresh", False)
     _drop(LOG_INDEX.name)
     try:
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = False  # as after adopting a Postfix Admin database
-            migration.add_on_fresh_schema(None, editor)
+        sync(connection, fresh=False)  # as after adopting a Postfix Admin database
         assert LOG_INDEX.name not in _index_names("log")
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = True
-            migration.add_on_fresh_schema(None, editor)
+        sync(connection, fresh=True)
         assert LOG_INDEX.name in _index_names("log")
     finally:
-        connection.vimb_created_fresh = before
         if LOG_INDEX.name not in _index_names("log"):
             with connection.cursor() as cursor:
                 cursor.execute(LOG_INDEX.create_sql(connection))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_optimize_indexes_changes_nothing_without_apply_and_creates_with_it():
+def test_install_derived_changes_nothing_without_apply_and_creates_with_it():
     out = StringIO()
     if not wanted(connection):
-        # MariaDB needs no index; its kept table has tests of its own (test_kept_tables).
-        call_command("optimize_indexes", stdout=out)
-        assert out.getvalue() == "All kept tables are present.\n"
+        # MariaDB needs no index; its trigger-maintained table has tests of its own
+        # (test_alias_listed).
+        call_command("install_derived", stdout=out)
+        assert out.getvalue() == "All trigger-maintained tables are present.\n"
         return
     _drop(LOG_INDEX.name)
     try:
-        call_command("optimize_indexes", stdout=out)
+        call_command("install_derived", stdout=out)
         assert f"missing: {LOG_INDEX.name} on log (timestamp, id)" in out.getvalue()
         assert "Nothing changed; run again with --apply" in out.getvalue()
         assert LOG_INDEX.name not in _index_names("log")
 
         out = StringIO()
-        call_command("optimize_indexes", "--sql", stdout=out)
+        call_command("install_derived", "--sql", stdout=out)
         assert f'IF NOT EXISTS "{LOG_INDEX.name}" ON "log"' in out.getvalue()
         assert LOG_INDEX.name not in _index_names("log")
 
         out = StringIO()
-        call_command("optimize_indexes", "--apply", stdout=out)
+        call_command("install_derived", "--apply", stdout=out)
         assert f"created {LOG_INDEX.name}" in out.getvalue()
         assert LOG_INDEX.name in _index_names("log")
 
         out = StringIO()
-        call_command("optimize_indexes", stdout=out)
+        call_command("install_derived", stdout=out)
         assert "All list indexes are present." in out.getvalue()
     finally:
         if LOG_INDEX.name not in _index_names("log"):
@@ -171,82 +166,72 @@ def test_a_fresh_postgresql_database_has_the_search_indexes_and_others_none():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_search_migration_adds_indexes_only_to_a_fresh_schema():
+def test_migrate_adds_search_indexes_only_to_a_schema_it_created():
     _needs_postgresql()
-    migration = importlib.import_module("pfa.migrations.0003_search_indexes")
-    before = getattr(connection, "vimb_created_fresh", False)
     _drop(NAME_INDEX.name)
     try:
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = False
-            migration.add_on_fresh_schema(None, editor)
+        sync(connection, fresh=False)
         assert NAME_INDEX.name not in _index_names("mailbox")
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = True
-            migration.add_on_fresh_schema(None, editor)
+        sync(connection, fresh=True)
         assert NAME_INDEX.name in _index_names("mailbox")
     finally:
-        connection.vimb_created_fresh = before
         _restore(NAME_INDEX)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_search_migration_goes_on_without_the_extension(monkeypatch, capsys):
+def test_migrate_goes_on_without_the_extension(monkeypatch, capsys):
     _needs_postgresql()
-    migration = importlib.import_module("pfa.migrations.0003_search_indexes")
     # As for a user who may not create pg_trgm: CREATE EXTENSION fails.
     monkeypatch.setattr(pfa.derived.indexes, "has_trigram_extension", lambda connection: False)
     monkeypatch.setattr(
         pfa.derived.indexes, "CREATE_EXTENSION_SQL", "CREATE EXTENSION vimb_no_such"
     )
-    before = getattr(connection, "vimb_created_fresh", False)
     _drop(NAME_INDEX.name)
     try:
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = True
-            migration.add_on_fresh_schema(None, editor)
-            # The failure did not spoil the migration's transaction.
-            editor.execute("SELECT 1")
+        with transaction.atomic():
+            sync(connection, fresh=True)
+            # The failure did not spoil a surrounding transaction.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
         assert "search indexes were not created" in capsys.readouterr().out
         assert NAME_INDEX.name not in _index_names("mailbox")
     finally:
-        connection.vimb_created_fresh = before
         _restore(NAME_INDEX)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_optimize_indexes_adds_search_indexes_only_with_search():
+def test_install_derived_adds_search_indexes_only_with_search():
     out = StringIO()
     if connection.vendor == "mysql":
         # MariaDB's search tables: tests/test_search_grams.py.
-        call_command("optimize_indexes", "--search", stdout=out)
+        call_command("install_derived", "--search", stdout=out)
         assert "The search tables and their triggers are present." in out.getvalue()
         return
     if connection.vendor != "postgresql":
-        call_command("optimize_indexes", "--search", stdout=out)
+        call_command("install_derived", "--search", stdout=out)
         assert "no index for substring searches" in out.getvalue()
         return
     _drop(NAME_INDEX.name)
     try:
-        call_command("optimize_indexes", "--apply", stdout=out)
+        call_command("install_derived", "--apply", stdout=out)
         assert NAME_INDEX.name not in out.getvalue()
         assert "add --search" in out.getvalue()
         assert NAME_INDEX.name not in _index_names("mailbox")
 
         out = StringIO()
-        call_command("optimize_indexes", "--search", "--sql", stdout=out)
+        call_command("install_derived", "--search", "--sql", stdout=out)
         assert (
             f'IF NOT EXISTS "{NAME_INDEX.name}" ON "mailbox" USING gin '
             "(upper((name)::text) gin_trgm_ops);"
         ) in out.getvalue()
 
         out = StringIO()
-        call_command("optimize_indexes", "--search", stdout=out)
+        call_command("install_derived", "--search", stdout=out)
         assert f"missing: {NAME_INDEX.name} on mailbox" in out.getvalue()
         assert NAME_INDEX.name not in _index_names("mailbox")
 
         out = StringIO()
-        call_command("optimize_indexes", "--search", "--apply", stdout=out)
+        call_command("install_derived", "--search", "--apply", stdout=out)
         assert f"created {NAME_INDEX.name}" in out.getvalue()
         assert missing_search(connection) == []
     finally:
@@ -254,15 +239,15 @@ def test_optimize_indexes_adds_search_indexes_only_with_search():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_optimize_indexes_explains_a_refused_extension(monkeypatch):
+def test_install_derived_explains_a_refused_extension(monkeypatch):
     _needs_postgresql()
-    command = importlib.import_module("pfa.management.commands.optimize_indexes")
+    command = importlib.import_module("pfa.management.commands.install_derived")
     monkeypatch.setattr(command, "has_trigram_extension", lambda connection: False)
     monkeypatch.setattr(command, "CREATE_EXTENSION_SQL", "CREATE EXTENSION vimb_no_such")
     _drop(NAME_INDEX.name)
     try:
         with pytest.raises(CommandError, match="CREATE EXTENSION pg_trgm;` in database"):
-            call_command("optimize_indexes", "--search", "--apply", stdout=StringIO())
+            call_command("install_derived", "--search", "--apply", stdout=StringIO())
         assert NAME_INDEX.name not in _index_names("mailbox")
     finally:
         _restore(NAME_INDEX)

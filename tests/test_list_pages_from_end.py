@@ -1,7 +1,7 @@
 """Pages past the middle of a list read from its end: the same rows as reading from the start.
 
 Every page of the mailbox and alias lists shows exactly the rows of a plain ORDER BY with
-OFFSET; where the kept total is off (other tools wrote since the last recount), the last page
+OFFSET; where the counted total is off (other tools wrote since the last recount), the last page
 still shows the true last rows and no page is empty or an error.
 """
 
@@ -16,7 +16,7 @@ import core.listing.pagination
 from aliases.models import Alias
 from mailboxes.models import Mailbox
 from tests.factories import make_alias, make_mailbox
-from tests.test_domain_stats import other_tool_adds_mailbox
+from tests.test_domain_counters import other_tool_adds_mailbox
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_a_search_reads_its_last_page_from_the_end_too(client_a, filled, paged):
 
 
 def other_tool_deletes_mailbox(username: str) -> None:
-    """Delete a mailbox and its own alias row the way another tool would (no kept figures)."""
+    """Delete a mailbox and its own alias row the way another tool would (no domain counters)."""
     Mailbox.objects.filter(pk=username).delete()
     Alias.objects.filter(pk=username).delete()
 
@@ -126,8 +126,8 @@ def other_tool_adds_alias(domain, local: str) -> None:
     )
 
 
-def test_a_kept_total_too_low_still_shows_the_true_last_rows(client_a, filled, paged):
-    # Four mailboxes from another tool, two of them sorting last: the kept total says 23 of 27.
+def test_a_counted_total_too_low_still_shows_the_true_last_rows(client_a, filled, paged):
+    # Four mailboxes from another tool, two of them sorting last: the counted total says 23 of 27.
     for local in ("m005", "m105", "zz1", "zz2"):
         other_tool_adds_mailbox(filled, local, 0)
     expected = mailboxes_in_order("username")
@@ -147,8 +147,8 @@ def test_a_kept_total_too_low_still_shows_the_true_last_rows(client_a, filled, p
     ]
 
 
-def test_a_kept_total_too_high_shows_no_empty_page(client_a, filled, paged):
-    # Six mailboxes deleted by another tool: the kept total says 23 of 17.
+def test_a_counted_total_too_high_shows_no_empty_page(client_a, filled, paged):
+    # Six mailboxes deleted by another tool: the counted total says 23 of 17.
     for n in (1, 4, 9, 15, 21, 22):
         other_tool_deletes_mailbox(f"m{n:02d}@alpha.example")
     expected = mailboxes_in_order("username")
@@ -161,7 +161,7 @@ def test_a_kept_total_too_high_shows_no_empty_page(client_a, filled, paged):
     assert shown(client_a, "/mailboxes/", page=5) == expected[-3:]
 
 
-def test_alias_pages_with_a_kept_total_off_either_way(client_a, filled, paged):
+def test_alias_pages_with_a_counted_total_off_either_way(client_a, filled, paged):
     for local in ("zz1", "zz2", "zz3"):
         other_tool_adds_alias(filled, local)
     expected = aliases_in_order("address")

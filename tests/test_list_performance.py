@@ -68,14 +68,14 @@ def test_alias_list_count_is_postfix_admins_rule_when_a_mailbox_lacks_its_row(cl
     make_mailbox(domain_a, "ann")
     make_alias(domain_a, "sales")
     make_alias(domain_a, "team")
-    # Deleted behind the project's back: the kept figures still count the row...
+    # Deleted behind the project's back: the domain counters still count the row...
     Alias.objects.filter(address="ann@alpha.example").delete()
     response = client_a.get("/aliases/")
     assert table_addresses(response) == ["sales@alpha.example", "team@alpha.example"]
     assert response.context["table"].paginator.count == 2
     # ... until cron's recount, after which the subtraction is one short and the last page
     # shows the row past the total.
-    call_command("domain_stats", stdout=io.StringIO())
+    call_command("domain_counters", stdout=io.StringIO())
     response = client_a.get("/aliases/")
     assert response.context["table"].paginator.count == 1
     assert table_addresses(response) == ["sales@alpha.example", "team@alpha.example"]
@@ -92,8 +92,8 @@ def test_domain_list_shows_counts_quota_and_usage(super_client, domain_a):
     # Usage of a mailbox elsewhere must not be added to this domain.
     Quota2.objects.create(username="zed@beta.example", bytes=7 * MB, messages=1)
     # Dovecot writes quota2 behind the project's back: the list shows it once cron's
-    # `domain_stats --usage-only` has read it (the domain's own page counts it live).
-    call_command("domain_stats", "--usage-only", stdout=io.StringIO())
+    # `domain_counters --usage-only` has read it (the domain's own page counts it live).
+    call_command("domain_counters", "--usage-only", stdout=io.StringIO())
 
     response = super_client.get("/domains/")
     assert response.status_code == 200

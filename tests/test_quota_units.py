@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.urls import reverse
 
-from domains.models import DomainSettings, DomainStats
+from domains.models import DomainCounters, DomainSettings
 from domains.services import domain_update
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, parse_quota
 from mailboxes.models import Mailbox
@@ -211,7 +211,7 @@ def test_the_domains_summed_quotas_stay_within_a_bigint(super_client, client_a, 
     response = create(super_client, "more", "1000000000000000000B", override_limits="on")
     assert "cannot pass" in response.context["form"].errors["quota"][0]
     assert not Mailbox.objects.filter(username="more@alpha.example").exists()
-    assert DomainStats.objects.get(domain_id="alpha.example").quota_allocated == 9 * 10**18
+    assert DomainCounters.objects.get(domain_id="alpha.example").quota_allocated == 9 * 10**18
     # The largest single quota fits where nothing else is allocated.
     huge = Mailbox.objects.get(username="huge@alpha.example")
     assert edit(client_a, huge, f"{MAX_QUOTA_BYTES}B").status_code == 302
@@ -270,10 +270,10 @@ def test_default_quota_past_the_bound_is_refused_and_an_adopted_one_is_a_field_e
 def test_quotas_other_tools_wrote_past_a_bigint_read_as_a_full_domain(super_client, domain_a):
     one = make_mailbox(domain_a, "one")
     two = make_mailbox(domain_a, "two")
-    # As another tool might: two quotas whose sum passes the BIGINT of the kept total.
+    # As another tool might: two quotas whose sum passes the BIGINT of the domain counters' total.
     Mailbox.objects.filter(pk__in=[one.pk, two.pk]).update(quota=2**62 + 2**61)
-    call_command("domain_stats", stdout=io.StringIO())
-    assert DomainStats.objects.get(domain_id=domain_a.pk).quota_allocated == MAX_QUOTA_BYTES
+    call_command("domain_counters", stdout=io.StringIO())
+    assert DomainCounters.objects.get(domain_id=domain_a.pk).quota_allocated == MAX_QUOTA_BYTES
     assert super_client.get(reverse("domains:domain-list")).status_code == 200
     assert super_client.get(reverse("domains:domain-detail", args=[domain_a.pk])).status_code == 200
     response = create(super_client, "three", "1B", override_limits="on")

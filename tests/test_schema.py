@@ -89,9 +89,9 @@ def test_fresh_schema_has_every_genuine_table_and_column_the_same_way(genuine):
     fresh = pfa.schema_snapshot(_engine(), connection.connection)
     reference = pfa.snapshot_database(_engine(), genuine)
     for table in fresh["tables"].values():
-        # The project's kept tables (pfa.derived.kept) and search tables
-        # (pfa.derived.search_grams), MariaDB/MySQL, come with AFTER triggers of their own on alias
-        # and mailbox, which write only to them.
+        # The project's trigger-maintained tables (pfa.derived.alias_listed, .search_grams),
+        # MariaDB/MySQL, come with AFTER triggers of their own on alias and mailbox, which write
+        # only to them.
         table["triggers"] = [t for t in table["triggers"] if "vimbadmin_" not in t]
     allowed = dict(ALLOWED_EXTRA)
     allowed.update({name: {"*"} for name in fresh["tables"] if name.startswith(PROJECT_PREFIXES)})
@@ -122,7 +122,7 @@ def test_migrate_adopts_a_genuine_database_without_changing_its_tables(genuine):
     assert {"vimbadmin_auth_event", "vimbadmin_domain_settings", "django_migrations"} <= set(
         after["tables"]
     )
-    # No trigger-kept table either (they are only installed by `optimize_indexes --apply`).
+    # No trigger-maintained table either (only `install_derived --apply` installs them).
     assert not {"vimbadmin_alias_listed", "vimbadmin_search_gram"} & set(after["tables"])
     assert pfa.read_config_version(_engine(), genuine) == 1847
 

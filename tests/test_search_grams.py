@@ -1,4 +1,4 @@
-"""MariaDB/MySQL's trigram search tables (pfa.derived.search_grams): kept exact by triggers for
+"""MariaDB/MySQL's trigram search tables (pfa.derived.search_grams): trigger-maintained, exact for
 every writer, used by the lists' searches, and giving exactly the rows that reading the rows
 gives."""
 
@@ -19,7 +19,9 @@ from aliases.services import alias_delete, alias_update
 from domains.services import domain_purge
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_purge, mailbox_set_forwarding, mailbox_update
-from pfa.derived import search_grams
+from pfa.derived import search_grams, triggers
+from pfa.derived.alias_listed import ALIAS_LISTED
+from pfa.derived.search_grams import SEARCH_TABLES
 from tests.factories import make_alias, make_domain, make_mailbox
 from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
 
@@ -34,9 +36,9 @@ pytestmark = [
 
 @pytest.fixture(autouse=True)
 def _fresh_knowledge():
-    search_grams.forget()
+    triggers.forget()
     yield
-    search_grams.forget()
+    triggers.forget()
 
 
 @pytest.fixture
@@ -44,8 +46,8 @@ def ddl(pfa_cleanup):  # noqa: F811
     """For tests that drop and create the tables: MySQL commits DDL, so no rollback undoes it;
     the rows are deleted (by DELETE, so the triggers follow) and the index is put back."""
     yield
-    if not search_grams.is_installed(connection):
-        search_grams.install(connection)
+    if not SEARCH_TABLES.installed(connection):
+        SEARCH_TABLES.install(connection)
 
 
 def keys_of(grams: set[str]) -> dict[str, int]:
@@ -106,7 +108,7 @@ def other_tool(sql: str, params: list) -> None:
 
 
 def test_a_fresh_schema_gets_the_tables_and_triggers():
-    assert search_grams.is_installed(connection)
+    assert SEARCH_TABLES.installed(connection)
     assert search_grams.usable(connection)
 
 
@@ -170,12 +172,12 @@ def test_installing_on_existing_rows_indexes_them_as_the_triggers_would():
     for i in range(30):
         make_mailbox(domain, f"user.{i}", name=f"User Number {i}")
         make_alias(domain, f"list-{i}", [f"user.{i}@built.example", "out@far.example"])
-    kept = stored_index()
-    search_grams.remove(connection)
-    assert not search_grams.is_installed(connection)
-    search_grams.install(connection)
-    assert search_grams.is_installed(connection)
-    assert stored_index() == kept == expected_index()
+    indexed = stored_index()
+    SEARCH_TABLES.remove(connection)
+    assert not SEARCH_TABLES.installed(connection)
+    SEARCH_TABLES.install(connection)
+    assert SEARCH_TABLES.installed(connection)
+    assert stored_index() == indexed == expected_index()
 
 
 def listed(response, attribute: str) -> list[str]:
@@ -187,7 +189,7 @@ def both_ways(client, path: str, params: dict, attribute: str) -> tuple[list, li
     """Return the rows of every page through the index and by reading the rows."""
     found = {}
     for way in ("index", "rows"):
-        search_grams.forget()
+        triggers.forget()
         pages, page = [], 1
         # "rows": as when the index is not installed (or was removed by its operator).
         with (
@@ -312,7 +314,7 @@ def test_more_matches_than_a_search_shows_are_capped_the_same_way(super_client, 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("ddl")
-def test_removed_index_searches_read_the_rows_and_optimize_indexes_adds_it_back(
+def test_removed_index_searches_read_the_rows_and_install_derived_adds_it_back(
     super_client, searchable
 ):
     wanted = [f"anna.becker.{i}@grams.example" for i in (1, 10, 11)]
@@ -320,50 +322,49 @@ def test_removed_index_searches_read_the_rows_and_optimize_indexes_adds_it_back(
     # Another process (the operator's command) removes them: this one still believes they are
     # there, meets the missing table and reads the rows.
     with connection.cursor() as cursor:
-        for name in search_grams.TRIGGERS:
-            cursor.execute(f"DROP TRIGGER {name}")
+        for trigger in SEARCH_TABLES.triggers:
+            cursor.execute(f"DROP TRIGGER {trigger.name}")
         cursor.execute(f"DROP TABLE {search_grams.GRAM_TABLE}, {search_grams.ROW_TABLE}")
     response = super_client.get("/mailboxes/", {"q": "becker.1", "domain": ""})
     assert listed(response, "username") == wanted
     assert not search_grams.usable(connection)
 
-    search_grams.install(connection)
+    SEARCH_TABLES.install(connection)
     out = StringIO()
-    call_command("optimize_indexes", "--remove-search", stdout=out)
-    assert not search_grams.is_installed(connection)
+    call_command("install_derived", "--remove-search", stdout=out)
+    assert not SEARCH_TABLES.installed(connection)
     response = super_client.get("/mailboxes/", {"q": "becker.1", "domain": ""})
     assert listed(response, "username") == wanted
     out = StringIO()
-    call_command("optimize_indexes", "--search", stdout=out)
+    call_command("install_derived", "--search", stdout=out)
     assert "vimbadmin_search_gram" in out.getvalue()
-    assert not search_grams.is_installed(connection)
-    call_command("optimize_indexes", "--search", "--apply", stdout=out)
-    assert search_grams.is_installed(connection)
+    assert not SEARCH_TABLES.installed(connection)
+    call_command("install_derived", "--search", "--apply", stdout=out)
+    assert SEARCH_TABLES.installed(connection)
     assert stored_index() == expected_index()
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("ddl")
-def test_optimize_indexes_search_apply_adds_the_search_and_the_kept_tables(super_client):
-    from pfa.derived import kept
-
+def test_install_derived_search_apply_adds_the_search_and_the_list_tables(super_client):
     out = StringIO()
-    call_command("optimize_indexes", "--remove-kept", stdout=out)
-    call_command("optimize_indexes", "--remove-search", stdout=out)
+    call_command("install_derived", "--remove-tables", stdout=out)
+    call_command("install_derived", "--remove-search", stdout=out)
     try:
         out = StringIO()
-        call_command("optimize_indexes", "--search", stdout=out)
+        call_command("install_derived", "--search", stdout=out)
         listed_missing = out.getvalue()
         assert "missing: the search tables" in listed_missing
         assert "missing: vimbadmin_alias_listed" in listed_missing
         assert "Nothing changed" in listed_missing
-        call_command("optimize_indexes", "--search", "--apply", stdout=StringIO())
-        assert search_grams.is_installed(connection)
-        assert not kept.missing(connection)
+        call_command("install_derived", "--search", "--apply", stdout=StringIO())
+        assert SEARCH_TABLES.installed(connection)
+        assert ALIAS_LISTED.installed(connection)
         out = StringIO()
-        call_command("optimize_indexes", "--search", stdout=out)
-        assert "All kept tables are present." in out.getvalue()
+        call_command("install_derived", "--search", stdout=out)
+        assert "All trigger-maintained tables are present." in out.getvalue()
         assert "The search tables and their triggers are present." in out.getvalue()
     finally:
-        for table in kept.missing(connection):
-            table.install(connection)
+        for table in (ALIAS_LISTED, SEARCH_TABLES):
+            if not table.installed(connection):
+                table.install(connection)

@@ -7,24 +7,21 @@ appends the primary key to every secondary index, so MySQL/MariaDB's `KEY domain
 already (domain, username), `KEY timestamp (timestamp)` already (timestamp, id) and
 `KEY domain_timestamp` already (domain, timestamp, id): nothing is needed there. What MariaDB
 lacks instead is a merge join, which the alias list (a domain's aliases without the mailboxes'
-own rows) needs to stay fast on deep pages: there the project keeps a table of those aliases by
-triggers (pfa.derived.kept), installed and offered by the same migration path and command as these
-indexes.
+own rows) needs to stay fast on deep pages: there the project keeps a trigger-maintained table
+of those aliases (pfa.derived.alias_listed).
 
 They are plain (non-unique) indexes: Postfix Admin, Postfix and Dovecot neither see nor mind them.
-A fresh database gets them from migration pfa 0002; an adopted Postfix Admin database only from
-`manage.py optimize_indexes --apply`, run by its operator.
 
 The search indexes are PostgreSQL trigram (pg_trgm) GIN indexes, which answer the lists'
-substring searches (`LIKE '%term%'`) without reading a whole domain: 2-5 ms instead of 40-90 ms
-at 100,000 mailboxes. They need the pg_trgm extension (trusted since PostgreSQL 13, so the
-database's owner may create it). A fresh database gets them from migration pfa 0003 when the
-extension can be created; an adopted one only from `manage.py optimize_indexes --search --apply`.
-MariaDB/MySQL has no index for substring matches: its searches read the domain's rows.
+substring searches (`LIKE '%term%'`) without reading a whole domain. They need the pg_trgm
+extension (trusted since PostgreSQL 13, so the database's owner may create it). MariaDB/MySQL
+has no such index; the project keeps its own there, as trigger-maintained tables
+(pfa.derived.search_grams).
 
-The kept tables (MariaDB/MySQL, see pfa.derived.kept): a fresh database gets them from migration pfa
-0004 when the migrating user may create triggers; an adopted one only from `manage.py
-optimize_indexes --apply`, and `optimize_indexes --remove-kept` drops them and their triggers.
+A fresh database gets all of them from `migrate` (pfa.derived.sync; the trigram indexes only
+where the extension may be created); an adopted Postfix Admin database only from
+`manage.py install_derived --apply` (with `--search` for the search ones), run by its operator.
+Timings: bench/RESULTS.md.
 """
 
 from __future__ import annotations

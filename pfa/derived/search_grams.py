@@ -1,9 +1,9 @@
 # ruff: noqa: S608 (every statement is built from this module's constants; values are bound)
-"""A trigram index for the lists' substring searches on MariaDB/MySQL, kept by triggers.
+"""A trigram index for the lists' substring searches on MariaDB/MySQL, as trigger-maintained tables.
 
-PostgreSQL answers `LIKE '%term%'` from its pg_trgm indexes (pfa.derived.indexes); MariaDB and MySQL
-have no index for it, so a search read every row of the domain (0.4 s for 200,000 mailboxes,
-more over all domains). This module keeps that index as two project tables:
+PostgreSQL answers `LIKE '%term%'` from its pg_trgm indexes (pfa.derived.indexes); MariaDB and
+MySQL have no index for it, so a search read every row of the domain. This module keeps that
+index as two project tables, a TriggerTable (pfa.derived.triggers) named SEARCH_TABLES:
 
 - `vimbadmin_search_row` numbers the indexed rows (kind 1 = a mailbox by username, kind 2 = an
   alias by address), so a posting is 12 bytes of key instead of an address;
@@ -29,9 +29,10 @@ real rows.
 
 Triggers on `mailbox` and `alias` keep both tables exact for every writer (Postfix Admin,
 scripts, this project); their bodies use only core SQL, no stored routines. MariaDB runs
-several triggers per event, so nobody's own triggers are replaced. A fresh database gets the
-index from migration pfa 0005; an adopted one only from
-`manage.py optimize_indexes --search --apply` (removed by `--remove-search`).
+several triggers per event, so nobody's own triggers are replaced. How they are installed,
+checked and upgraded is pfa.derived.triggers'; the read side (plan, choose, candidates) is
+below, and the lists' search (GramSearch) decides when to use it. Sizes and timings:
+bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -44,15 +45,23 @@ from dataclasses import dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from pfa.derived import kept
+from pfa.derived.triggers import (
+    Column,
+    Progress,
+    Table,
+    Trigger,
+    TriggerTable,
+    installed_cached,
+    remembered,
+)
 
 ROW_TABLE = "vimbadmin_search_row"
 GRAM_TABLE = "vimbadmin_search_gram"
 MAILBOX, ALIAS = 1, 2
 GRAM = 3
 # Pieces of four characters are kept too where they hold a digit: numbers tell addresses apart
-# ('.12' is in 22,000 of a million mailboxes, 'n.12' in a few thousand), so a term with digits
-# is found from a much shorter posting list.
+# (a digit piece is in far fewer rows than the three-character pieces around it), so a term
+# with digits is found from a much shorter posting list.
 DIGIT_GRAM = 4
 HAS_DIGIT = "'[0-9]'"
 
@@ -68,11 +77,6 @@ PARTS = {
 }
 # The columns whose change re-indexes a row.
 WATCHED = {MAILBOX: ("username", "name", "domain"), ALIAS: ("address", "goto", "domain")}
-TRIGGERS = {
-    f"vimb_search_{table}_{event[0].lower()}": (kind, table, event)
-    for kind, (table, _key, _parts) in PARTS.items()
-    for event in ("INSERT", "UPDATE", "DELETE")
-}
 # Rows per statement when indexing existing rows.
 BUILD_CHUNK = 20_000
 
@@ -94,20 +98,15 @@ def term_piece(connection: BaseDatabaseWrapper) -> str:
     return f"CRC32(WEIGHT_STRING(CONVERT(%s USING utf8mb4) COLLATE {gram_collation(connection)}))"
 
 
-_collations: dict[tuple[str, str], str] = {}
-
-
 def gram_collation(connection: BaseDatabaseWrapper) -> str:
-    """Return the collation grams are keyed in (see collation()), once per process and database."""
-    key = (connection.alias, str(connection.settings_dict.get("NAME")))
-    if key not in _collations:
-        _collations[key] = collation(connection)
-    return _collations[key]
+    """Return the collation grams are keyed in (see collation()), remembered like the answer to
+    "is it installed?" (pfa.derived.triggers.remembered, reset by forget())."""
+    return remembered(connection, "search collation", lambda: collation(connection))
 
 
 def supported(connection: BaseDatabaseWrapper) -> bool:
     """Tell whether the connection's engine uses this index (MariaDB and MySQL)."""
-    return connection.vendor == "mysql"
+    return connection.vendor in SEARCH_TABLES.vendors
 
 
 def collation(connection: BaseDatabaseWrapper) -> str:
@@ -126,27 +125,6 @@ def collation(connection: BaseDatabaseWrapper) -> str:
         # The same rules over the wider character set the grams are weighed in.
         return "utf8mb4_" + name.split("_", 1)[1]
     return "utf8mb4_unicode_ci"
-
-
-def table_sql(connection: BaseDatabaseWrapper) -> list[str]:
-    """Return the CREATE TABLE statements (the row key typed as mailbox.username is)."""
-    username = ("mailbox", "username")
-    key_type = kept.source_types(connection, [username])[username]
-    return [
-        f"CREATE TABLE IF NOT EXISTS {ROW_TABLE} ("
-        " id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-        " kind TINYINT UNSIGNED NOT NULL,"
-        f" address {key_type} NOT NULL,"
-        " UNIQUE KEY vimb_search_row_address (kind, address)"
-        ") ENGINE=InnoDB",
-        f"CREATE TABLE IF NOT EXISTS {GRAM_TABLE} ("
-        " kind TINYINT UNSIGNED NOT NULL,"
-        " gram INT UNSIGNED NOT NULL,"
-        " domain_crc INT UNSIGNED NOT NULL,"
-        " row_id INT UNSIGNED NOT NULL,"
-        " PRIMARY KEY (kind, gram, domain_crc, row_id)"
-        ") ENGINE=InnoDB",
-    ]
 
 
 def _grams_loop(kind: int, row: str, write: str) -> str:
@@ -197,11 +175,11 @@ def _remove(kind: int, row: str) -> str:
     )
 
 
-def trigger_sql(name: str, connection: BaseDatabaseWrapper) -> str:
-    """Return the CREATE TRIGGER statement of one of TRIGGERS."""
-    kind, table, event = TRIGGERS[name]
+def _trigger(kind: int, event: str) -> Trigger:
+    """Return one of the index's triggers; its body uses the placeholder `{collation}`."""
+    table = PARTS[kind][0]
     declare = (
-        f"DECLARE t TEXT CHARACTER SET utf8mb4 COLLATE {gram_collation(connection)};"
+        "DECLARE t TEXT CHARACTER SET utf8mb4 COLLATE {collation};"
         " DECLARE i INT; DECLARE c INT UNSIGNED; DECLARE rid INT UNSIGNED DEFAULT NULL;"
     )
     if event == "INSERT":
@@ -211,26 +189,8 @@ def trigger_sql(name: str, connection: BaseDatabaseWrapper) -> str:
     else:
         changed = " OR ".join(f"NOT (BINARY NEW.{c} <=> BINARY OLD.{c})" for c in WATCHED[kind])
         body = f"IF {changed} THEN {_remove(kind, 'OLD')} {_add(kind, 'NEW')} END IF;"
-    return f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN {declare} {body} END"
-
-
-def installed_triggers(connection: BaseDatabaseWrapper) -> set[str]:
-    """Return which of the index's triggers exist in the connection's database."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS"
-            " WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME IN %s",
-            [tuple(TRIGGERS)],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
-def is_installed(connection: BaseDatabaseWrapper) -> bool:
-    """Tell whether the tables and every trigger are there (else searches read the rows)."""
-    if not supported(connection):
-        return False
-    tables = set(connection.introspection.table_names())
-    return {ROW_TABLE, GRAM_TABLE} <= tables and installed_triggers(connection) == set(TRIGGERS)
+    name = f"vimb_search_{table}_{event[0].lower()}"
+    return Trigger(name, table, event, f"BEGIN {declare} {body} END")
 
 
 def _chunks(connection: BaseDatabaseWrapper, table: str, key: str) -> Iterator[tuple[str, str]]:
@@ -250,98 +210,109 @@ def _chunks(connection: BaseDatabaseWrapper, table: str, key: str) -> Iterator[t
             after = upto
 
 
-def build(connection: BaseDatabaseWrapper, progress: object = None) -> None:
-    """Index every existing row, a chunk at a time (the triggers must already be there).
+@dataclass(frozen=True, kw_only=True)
+class SearchTables(TriggerTable):
+    """The search index's two tables and six triggers, filled by indexing the existing rows."""
 
-    Run after the triggers exist, so a row written meanwhile is indexed by its trigger or by
-    this, possibly both (the inserts ignore duplicates). Each chunk commits on its own.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT GREATEST(COALESCE((SELECT MAX(CHAR_LENGTH(goto)) FROM alias), 0),"
-            " COALESCE((SELECT MAX(CHAR_LENGTH(name)) FROM mailbox), 0), 255)"
-        )
-        longest = int(cursor.fetchone()[0]) + 1
-        cursor.execute("DROP TEMPORARY TABLE IF EXISTS vimb_search_positions")
-        cursor.execute("CREATE TEMPORARY TABLE vimb_search_positions (n INT PRIMARY KEY)")
-        for start in range(1, longest + 1, 1000):
-            values = ",".join(f"({n})" for n in range(start, min(start + 1000, longest + 1)))
-            cursor.execute(f"INSERT INTO vimb_search_positions (n) VALUES {values}")
-        weighed_in = gram_collation(connection)
-        for kind, (table, key, parts) in PARTS.items():
-            started = time.monotonic()
-            for after, upto in _chunks(connection, table, key):
-                where = f"WHERE x.{key} > %s AND x.{key} <= %s"
-                cursor.execute(
-                    f"INSERT IGNORE INTO {ROW_TABLE} (kind, address)"
-                    f" SELECT {kind}, x.{key} FROM {table} x {where}",
-                    [after, upto],
-                )
-                for part in parts:
-                    text = (
-                        f"CONVERT({part.format(r='x', key=key)} USING utf8mb4) COLLATE {weighed_in}"
+    def placeholders(self, connection: BaseDatabaseWrapper) -> dict[str, str]:
+        """Return the collation the triggers weigh grams in."""
+        return {"collation": gram_collation(connection)}
+
+    def fill(self, connection: BaseDatabaseWrapper, progress: Progress | None = None) -> int:
+        """Index every existing row, a chunk at a time; return the rows numbered.
+
+        Runs after the triggers exist, so a row written meanwhile is indexed by its trigger or
+        by this, possibly both (the inserts ignore duplicates). Each chunk commits on its own.
+        """
+        numbered = 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT GREATEST(COALESCE((SELECT MAX(CHAR_LENGTH(goto)) FROM alias), 0),"
+                " COALESCE((SELECT MAX(CHAR_LENGTH(name)) FROM mailbox), 0), 255)"
+            )
+            longest = int(cursor.fetchone()[0]) + 1
+            cursor.execute("DROP TEMPORARY TABLE IF EXISTS vimb_search_positions")
+            cursor.execute("CREATE TEMPORARY TABLE vimb_search_positions (n INT PRIMARY KEY)")
+            for start in range(1, longest + 1, 1000):
+                values = ",".join(f"({n})" for n in range(start, min(start + 1000, longest + 1)))
+                cursor.execute(f"INSERT INTO vimb_search_positions (n) VALUES {values}")
+            weighed_in = gram_collation(connection)
+            for kind, (table, key, parts) in PARTS.items():
+                started = time.monotonic()
+                for after, upto in _chunks(connection, table, key):
+                    where = f"WHERE x.{key} > %s AND x.{key} <= %s"
+                    cursor.execute(
+                        f"INSERT IGNORE INTO {ROW_TABLE} (kind, address)"
+                        f" SELECT {kind}, x.{key} FROM {table} x {where}",
+                        [after, upto],
                     )
-                    for length, only in ((GRAM, ""), (DIGIT_GRAM, " AND {} REGEXP " + HAS_DIGIT)):
-                        cursor.execute(
-                            f"INSERT IGNORE INTO {GRAM_TABLE} (kind, gram, domain_crc, row_id)"
-                            f" SELECT {kind}, {piece('s.t', 'p.n', length)}, s.c, s.id FROM"
-                            f" (SELECT r.id, CRC32(LOWER(x.domain)) AS c, {text} AS t"
-                            f" FROM {table} x JOIN {ROW_TABLE} r ON r.kind = {kind}"
-                            f" AND r.address = x.{key} {where}) AS s JOIN vimb_search_positions p"
-                            f" ON p.n <= CHAR_LENGTH(s.t) - {length - 1}"
-                            + only.format(f"SUBSTRING(s.t, p.n, {length})"),
-                            [after, upto],
+                    numbered += max(cursor.rowcount, 0)
+                    for part in parts:
+                        text = (
+                            f"CONVERT({part.format(r='x', key=key)} USING utf8mb4)"
+                            f" COLLATE {weighed_in}"
                         )
-            if callable(progress):
-                progress(table, time.monotonic() - started)
-        cursor.execute("DROP TEMPORARY TABLE IF EXISTS vimb_search_positions")
+                        for length, only in (
+                            (GRAM, ""),
+                            (DIGIT_GRAM, " AND {} REGEXP " + HAS_DIGIT),
+                        ):
+                            cursor.execute(
+                                f"INSERT IGNORE INTO {GRAM_TABLE} (kind, gram, domain_crc, row_id)"
+                                f" SELECT {kind}, {piece('s.t', 'p.n', length)}, s.c, s.id FROM"
+                                f" (SELECT r.id, CRC32(LOWER(x.domain)) AS c, {text} AS t"
+                                f" FROM {table} x JOIN {ROW_TABLE} r ON r.kind = {kind}"
+                                f" AND r.address = x.{key} {where}) AS s JOIN"
+                                f" vimb_search_positions p"
+                                f" ON p.n <= CHAR_LENGTH(s.t) - {length - 1}"
+                                + only.format(f"SUBSTRING(s.t, p.n, {length})"),
+                                [after, upto],
+                            )
+                if progress is not None:
+                    progress(table, time.monotonic() - started)
+            cursor.execute("DROP TEMPORARY TABLE IF EXISTS vimb_search_positions")
+        return numbered
+
+    def fill_script(self) -> list[str]:
+        """The rows are indexed by the command, in chunks."""
+        return ["-- Then index the existing rows: `manage.py install_derived --search --apply`."]
 
 
-def install(connection: BaseDatabaseWrapper, progress: object = None) -> None:
-    """Create the tables and triggers, then index the existing rows."""
-    with connection.cursor() as cursor:
-        for statement in table_sql(connection):
-            cursor.execute(statement)
-        present = installed_triggers(connection)
-        for name in TRIGGERS:
-            if name not in present:
-                cursor.execute(trigger_sql(name, connection))
-    build(connection, progress)
-    forget()
-
-
-def remove(connection: BaseDatabaseWrapper) -> None:
-    """Drop the triggers, then the tables (searches read the rows again)."""
-    with connection.cursor() as cursor:
-        for name in TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        cursor.execute(f"DROP TABLE IF EXISTS {GRAM_TABLE}")
-        cursor.execute(f"DROP TABLE IF EXISTS {ROW_TABLE}")
-    forget()
-
-
-@dataclass(frozen=True)
-class _SearchTables:
-    """The search tables as pfa.derived.kept.installed_cached() asks about them."""
-
-    name: str = GRAM_TABLE
-    vendors: tuple[str, ...] = ("mysql",)
-
-    def installed(self, connection: BaseDatabaseWrapper) -> bool:
-        return is_installed(connection)
-
-
-SEARCH_TABLES = _SearchTables()
+_INT = "INT UNSIGNED"
+SEARCH_TABLES = SearchTables(
+    name=GRAM_TABLE,
+    label=f"the search tables {ROW_TABLE} and {GRAM_TABLE}",
+    purpose="mailbox and alias searches",
+    tables=(
+        Table(
+            ROW_TABLE,
+            (
+                Column("id", type=_INT, extra="AUTO_INCREMENT"),
+                Column("kind", type="TINYINT UNSIGNED"),
+                Column("address", like=("mailbox", "username")),
+            ),
+            ("PRIMARY KEY (`id`)", "UNIQUE KEY `vimb_search_row_address` (`kind`, `address`)"),
+        ),
+        Table(
+            GRAM_TABLE,
+            (
+                Column("kind", type="TINYINT UNSIGNED"),
+                Column("gram", type=_INT),
+                Column("domain_crc", type=_INT),
+                Column("row_id", type=_INT),
+            ),
+            ("PRIMARY KEY (`kind`, `gram`, `domain_crc`, `row_id`)",),
+        ),
+    ),
+    triggers=tuple(
+        _trigger(kind, event) for kind in PARTS for event in ("INSERT", "UPDATE", "DELETE")
+    ),
+    search=True,
+)
 
 
 def usable(connection: BaseDatabaseWrapper) -> bool:
     """Tell whether searches may use the tables (asked of the database every few minutes)."""
-    return kept.installed_cached(SEARCH_TABLES, connection)
-
-
-def forget() -> None:
-    """Drop what usable() remembered (after installing or removing, and in tests)."""
-    kept.forget()
+    return installed_cached(SEARCH_TABLES, connection)
 
 
 def domain_crc(domain: str) -> int:
@@ -430,7 +401,7 @@ def choose(
     'hartmann'), so joining them filters nothing: the rarest gram leads, and the others joined
     are the next rarest, the farthest from those already chosen among equally rare ones
     ('hartmann.12': 'har', '.12', 'man'), none overlapping another. Rarity is counted up to
-    COUNTED_POSTINGS per gram (one query, a few milliseconds).
+    COUNTED_POSTINGS per gram, in one query.
     """
     if len(term_grams) == 1:
         return term_grams, True

@@ -1,24 +1,14 @@
-"""Add the list-page indexes of pfa.derived.indexes, but only to a schema this same migrate run created.
+"""Empty since the derived structures moved to pfa.derived.sync (run after every `migrate`).
 
-An adopted Postfix Admin database is never altered by a migration: its operator adds these
-indexes with `manage.py optimize_indexes --apply` if they want them.
+This migration once added the list indexes to a schema created in the same run by importing
+the app's code, so what it did changed with that code. It stays, empty, so that databases that
+applied it and new ones share one history; the indexes now come from the versioned sync.
 """
 
 from django.db import migrations
 
 
-def add_on_fresh_schema(apps, schema_editor):
-    from pfa.derived.indexes import missing
-    from pfa.schema import created_fresh
-
-    connection = schema_editor.connection
-    if not created_fresh(connection):
-        return
-    for index in missing(connection):
-        schema_editor.execute(index.create_sql(connection))
-
-
 class Migration(migrations.Migration):
     dependencies = [("pfa", "0001_initial")]
 
-    operations = [migrations.RunPython(add_on_fresh_schema, migrations.RunPython.noop)]
+    operations = []

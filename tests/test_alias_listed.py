@@ -1,10 +1,9 @@
-"""The alias list's trigger-kept table on MariaDB/MySQL: always exact, same pages, installed
-only where it may be, and removable."""
+"""The alias list's trigger-maintained table on MariaDB/MySQL: always exact, same pages,
+installed only where it may be, and removable."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import threading
 from collections.abc import Callable, Iterator
 from io import StringIO
@@ -20,14 +19,16 @@ from aliases.services import alias_delete, alias_set_active, alias_update
 from domains.models import Domain
 from domains.services import domain_purge
 from mailboxes.services import mailbox_purge, mailbox_set_forwarding
-from pfa.derived import kept
-from pfa.derived.kept import ALIAS_LISTED, Trigger
+from pfa.derived import TRIGGER_TABLES, triggers
+from pfa.derived.alias_listed import ALIAS_LISTED
+from pfa.derived.sync import sync
+from pfa.derived.triggers import Trigger
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
 from tests.test_limits import race
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "mysql",
-    reason="trigger-kept tables exist on MariaDB/MySQL only (PostgreSQL merges two indexes)",
+    reason="trigger-maintained tables exist on MariaDB/MySQL only (PostgreSQL merges two indexes)",
 )
 
 # Postfix Admin's rule for the alias list: every alias row whose address is no mailbox's.
@@ -49,14 +50,14 @@ def rows(sql: str) -> set[tuple[str, str]]:
         return set(cursor.fetchall())
 
 
-def kept_rows() -> set[tuple[str, str]]:
+def listed_rows() -> set[tuple[str, str]]:
     return rows(f"SELECT domain, address FROM {ALIAS_LISTED.name}")
 
 
 def assert_exact() -> set[tuple[str, str]]:
-    """Assert the kept table holds exactly the rule's rows, byte for byte; return them."""
+    """Assert the table holds exactly the rule's rows, byte for byte; return them."""
     expected = rows(RULE)
-    assert kept_rows() == expected
+    assert listed_rows() == expected
     return expected
 
 
@@ -106,7 +107,7 @@ def empty_pfa_tables() -> None:
 
 @pytest.fixture
 def committed(transactional_db) -> Iterator[None]:
-    """Committed rows, emptied afterwards, and the kept table installed again at the end."""
+    """Committed rows, emptied afterwards, and the table installed again at the end."""
     empty_pfa_tables()
     yield
     empty_pfa_tables()
@@ -115,9 +116,9 @@ def committed(transactional_db) -> Iterator[None]:
 
 
 @pytest.mark.django_db
-def test_a_fresh_database_has_the_kept_table():
+def test_a_fresh_database_has_the_table():
     # The test database was made by `migrate` on an empty database, like a new installation.
-    assert kept.missing(connection) == []
+    assert [t for t in TRIGGER_TABLES if not t.installed(connection)] == []
     assert ALIAS_LISTED.installed(connection)
 
 
@@ -208,7 +209,7 @@ def test_the_table_follows_the_projects_own_services(domain_a, domain_b):
 
 
 def alias_pages(client, sort: str) -> tuple[list[str], bool]:
-    """Return every alias the list shows, page after page, and whether the kept table served."""
+    """Return every alias the list shows, page after page, and whether the table served."""
     shown: list[str] = []
     served = False
     number = 1
@@ -238,7 +239,7 @@ def test_alias_list_pages_are_the_same_with_and_without_the_table(committed, set
         make_mailbox(domain, local)
     made = [make_alias(domain, local).address for local in ("aa", "ka", "kz", "mm", "za", "zz")]
     make_alias(other, "aa")
-    # One alias written by another tool: the kept total is one short until cron's recount, and
+    # One alias written by another tool: the counted total is one short until cron's recount, and
     # the last page shows the row past it.
     pfa_creates_alias("zzz@alpha.example", "x@y.example")
     expected = sorted([*made, "zzz@alpha.example"], reverse=sort.startswith("-"))
@@ -260,47 +261,34 @@ def _client(admin):
     return client
 
 
-def test_the_migration_installs_the_table_only_on_a_schema_created_in_the_same_run(committed):
-    migration = importlib.import_module("pfa.migrations.0004_kept_tables")
+def test_migrate_installs_the_table_only_on_a_schema_it_created(committed):
     domain = make_domain("alpha.example")
     make_mailbox(domain, "ann")
     make_alias(domain, "sales")
-    before = getattr(connection, "vimb_created_fresh", False)
     ALIAS_LISTED.remove(connection)
-    try:
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = False  # as after adopting a Postfix Admin database
-            migration.install_on_fresh_schema(None, editor)
-        assert not ALIAS_LISTED.present(connection)
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = True
-            migration.install_on_fresh_schema(None, editor)
-        assert ALIAS_LISTED.installed(connection)
-        assert assert_exact() == {("alpha.example", "sales@alpha.example")}
-    finally:
-        connection.vimb_created_fresh = before
+    sync(connection, fresh=False)  # as after adopting a Postfix Admin database
+    assert not ALIAS_LISTED.present(connection)
+    sync(connection, fresh=True)
+    assert ALIAS_LISTED.installed(connection)
+    assert assert_exact() == {("alpha.example", "sales@alpha.example")}
 
 
 def test_a_refused_trigger_leaves_nothing_behind_and_migrate_goes_on(
     committed, monkeypatch, capsys
 ):
-    migration = importlib.import_module("pfa.migrations.0004_kept_tables")
     # As for a user without the TRIGGER privilege on one of the tables: the last CREATE TRIGGER
     # fails after the table and the other triggers were made.
     refused = dataclasses.replace(
         ALIAS_LISTED,
-        triggers=(*ALIAS_LISTED.triggers, Trigger("vimb_no_such_table", "INSERT", "BEGIN END")),
+        triggers=(
+            *ALIAS_LISTED.triggers,
+            Trigger("vimb_refused", "vimb_no_such_table", "INSERT", "BEGIN END"),
+        ),
     )
-    monkeypatch.setattr(kept, "KEPT_TABLES", (refused,))
-    before = getattr(connection, "vimb_created_fresh", False)
+    monkeypatch.setattr("pfa.derived.sync.TRIGGER_TABLES", (refused,))
     ALIAS_LISTED.remove(connection)
-    try:
-        with connection.schema_editor() as editor:
-            connection.vimb_created_fresh = True
-            migration.install_on_fresh_schema(None, editor)
-    finally:
-        connection.vimb_created_fresh = before
-    assert "vimbadmin_alias_listed was not created" in capsys.readouterr().out
+    sync(connection, fresh=True)
+    assert "vimbadmin_alias_listed not created" in capsys.readouterr().out
     assert not refused.present(connection)
     # Postfix Admin's tables take writes as before, and the list works without the table.
     domain = make_domain("alpha.example")
@@ -310,7 +298,7 @@ def test_a_refused_trigger_leaves_nothing_behind_and_migrate_goes_on(
     assert alias_pages(client, "address") == (["sales@alpha.example"], False)
 
 
-def test_optimize_indexes_installs_the_table_on_request_and_removes_it(committed):
+def test_install_derived_installs_the_table_on_request_and_removes_it(committed):
     domain = make_domain("alpha.example")
     make_mailbox(domain, "ann")
     make_alias(domain, "sales")
@@ -318,14 +306,14 @@ def test_optimize_indexes_installs_the_table_on_request_and_removes_it(committed
     ALIAS_LISTED.remove(connection)  # as in an adopted Postfix Admin database
 
     out = StringIO()
-    call_command("optimize_indexes", stdout=out)
+    call_command("install_derived", stdout=out)
     assert (
-        "missing: vimbadmin_alias_listed, a table kept by triggers on alias and mailbox"
+        "missing: vimbadmin_alias_listed, maintained by triggers on alias and mailbox"
         in out.getvalue()
     )
     assert "Nothing changed; run again with --apply" in out.getvalue()
     out = StringIO()
-    call_command("optimize_indexes", "--sql", stdout=out)
+    call_command("install_derived", "--sql", stdout=out)
     assert (
         "CREATE TRIGGER `vimbadmin_alias_listed_alias_insert` AFTER INSERT ON `alias`"
         in out.getvalue()
@@ -334,37 +322,42 @@ def test_optimize_indexes_installs_the_table_on_request_and_removes_it(committed
     assert not ALIAS_LISTED.present(connection)
 
     out = StringIO()
-    call_command("optimize_indexes", "--apply", stdout=out)
-    assert "created vimbadmin_alias_listed and its triggers (1 rows" in out.getvalue()
+    call_command("install_derived", "--apply", stdout=out)
+    assert (
+        "created vimbadmin_alias_listed and the triggers on alias and mailbox (1 rows"
+        in out.getvalue()
+    )
     assert assert_exact() == {("alpha.example", "sales@alpha.example")}
     out = StringIO()
-    call_command("optimize_indexes", stdout=out)
-    assert out.getvalue() == "All kept tables are present.\n"
+    call_command("install_derived", stdout=out)
+    assert out.getvalue() == "All trigger-maintained tables are present.\n"
     assert alias_pages(client, "address") == (["sales@alpha.example"], True)
 
-    # A table that lost a trigger may go stale: it counts as missing, and --apply makes it anew.
+    # A table that lost a trigger may go stale: it counts as outdated, and --apply makes it anew.
     sql("DROP TRIGGER vimbadmin_alias_listed_mailbox_delete")
     pfa_deletes_mailbox("ann@alpha.example")
-    kept.forget()
+    triggers.forget()
     assert alias_pages(client, "address") == (["sales@alpha.example"], False)
     out = StringIO()
-    call_command("optimize_indexes", "--apply", stdout=out)
+    call_command("install_derived", "--apply", stdout=out)
     assert "created vimbadmin_alias_listed" in out.getvalue()
     assert ALIAS_LISTED.installed(connection)
     assert_exact()
 
     out = StringIO()
-    call_command("optimize_indexes", "--remove-kept", "--sql", stdout=out)
+    call_command("install_derived", "--remove-tables", "--sql", stdout=out)
     assert "DROP TRIGGER IF EXISTS `vimbadmin_alias_listed_alias_insert`;" in out.getvalue()
     assert out.getvalue().rstrip().endswith("DROP TABLE IF EXISTS `vimbadmin_alias_listed`;")
     assert ALIAS_LISTED.installed(connection)
     out = StringIO()
-    call_command("optimize_indexes", "--remove-kept", stdout=out)
-    assert out.getvalue() == "removed vimbadmin_alias_listed and its triggers\n"
+    call_command("install_derived", "--remove-tables", stdout=out)
+    assert (
+        out.getvalue() == "removed vimbadmin_alias_listed and the triggers on alias and mailbox\n"
+    )
     assert not ALIAS_LISTED.present(connection)
     out = StringIO()
-    call_command("optimize_indexes", "--remove-kept", stdout=out)
-    assert out.getvalue() == "No kept table to remove.\n"
+    call_command("install_derived", "--remove-tables", stdout=out)
+    assert out.getvalue() == "No trigger-maintained table to remove.\n"
     # Writes and lists go on without it.
     make_alias(domain, "team")
     shown = (["team@alpha.example", "sales@alpha.example"], False)
@@ -379,7 +372,7 @@ def test_a_list_falls_back_when_another_process_removed_the_table(committed):
     # Dropped behind this process's back: it still believes the table is there.
     for statement in ALIAS_LISTED.drop_sql(connection):
         sql(statement)
-    assert kept.installed_cached(ALIAS_LISTED, connection)
+    assert triggers.installed_cached(ALIAS_LISTED, connection)
     assert alias_pages(client, "address") == (["sales@alpha.example"], False)
 
 
