@@ -1,4 +1,4 @@
-"""Reads of aliases, always through the scoping helper and in SQL (no Python-side filtering)."""
+"""Reads of aliases, starting from the scoping helper, in SQL."""
 
 from __future__ import annotations
 
@@ -7,20 +7,13 @@ from typing import Any
 from django.db import ProgrammingError, connections
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
+from accounts.scoping import list_scope
 from aliases.models import Alias
-from core.listing.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
+from core.listing.pagination import LAST_PAGE_SLACK, ListQuerySet, RuleCountedQuerySet, counted_by
+from core.listing.search import GramSearch, address_search_terms, search_queryset, searched_rows
 from domains import counters as domain_stats
+from mail.names import domain_filter_value
 from mailboxes.models import Mailbox
-from mailboxes.selectors import (
-    GramSearch,
-    address_search_terms,
-    domain_filter_value,
-    domain_restriction,
-    rows_within,
-    search_queryset,
-    searched_rows,
-    shown_domains,
-)
 from pfa.derived import kept, search_grams
 
 
@@ -29,18 +22,14 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
 
     Mailboxes' own alias rows are left out unless `show_mailbox_aliases` is set.
     """
-    domain = domain_filter_value(filters.get("domain") or "")
-    restriction = domain_restriction(user, domain)
+    scope = list_scope(user, domain_filter_value(filters.get("domain") or ""))
     match = Q()
     terms = address_search_terms(filters.get("q") or "")
     for term in terms:
         match |= Q(address__contains=term) | Q(goto__contains=term)
-    if match:
-        # Before the NOT EXISTS below: MariaDB tests conditions in the written order, and
-        # probing the mailboxes for every alias row of a domain first made a search 4x slower.
-        qs = searched_rows(user, Alias, restriction, match, terms)
-    else:
-        qs = rows_within(user, Alias, restriction)
+    # The match before the NOT EXISTS below: MariaDB tests conditions in the written order,
+    # and the match rules out far more rows than the probe of `mailbox` does.
+    qs = searched_rows(scope, Alias, match, terms) if match else scope.rows(Alias)
     is_mailbox = Exists(Mailbox.objects.filter(username=OuterRef("address")))
     hide_mailboxes = not filters.get("show_mailbox_aliases")
     if hide_mailboxes:
@@ -55,9 +44,9 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         verify = Alias.objects.filter(match)
         if hide_mailboxes:
             verify = verify.filter(~is_mailbox)
-        return search_queryset(qs, GramSearch(search_grams.ALIAS, terms, restriction, verify))
+        return search_queryset(qs, scope, GramSearch(search_grams.ALIAS, terms, scope, verify))
     if not hide_mailboxes:
-        return qs
+        return ListQuerySet.of(qs, scope=scope)
 
     def postfix_admin_count() -> int | None:
         # Postfix Admin's rule (and the number its own lists show): every mailbox owns one
@@ -68,16 +57,15 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         # only where a mailbox has no alias row of its own (possible in adopted databases):
         # then the total is too low by that many, and the last page shows the rows past it
         # (see core.listing.pagination.RuleCountedQuerySet).
-        totals = domain_stats.kept_totals(shown_domains(user, domain))
+        totals = domain_stats.kept_totals(scope.domains())
         if totals is None:
             return None
         mailboxes, alias_rows = totals
         return max(alias_rows - mailboxes, 0)
 
-    names = (restriction or {}).get("domain_id__in") or [(restriction or {}).get("domain_id")]
-    if len(names) == 1 and names[0]:
-        return AliasListQuerySet.of(qs, _count_rule=postfix_admin_count, _one_domain=names[0])
-    return counted_by(qs, postfix_admin_count)
+    if scope.one_domain is not None:
+        return AliasListQuerySet.of(qs, _count_rule=postfix_admin_count, scope=scope)
+    return counted_by(qs, postfix_admin_count, scope=scope)
 
 
 # The keys of one page of one domain's aliases, mailboxes' own rows left out (PostgreSQL).
@@ -116,21 +104,22 @@ class AliasListQuerySet(RuleCountedQuerySet):
     range of its primary key (domain, address) instead; without it the query itself finds them.
     """
 
-    FACTS = (*RuleCountedQuerySet.FACTS, "_one_domain")
-    _one_domain: str | None = None
-
     def page_keys(self, bottom: int, top: int) -> list[str] | None:
-        """Return the addresses of rows bottom..top, or None to let the query itself find them."""
+        """Return the addresses of rows bottom..top, or None to let the query itself find them.
+
+        The keys are those of the scope's one domain: the raw SQL starts from the scope.
+        """
         order = tuple(self.query.order_by)
-        if self._one_domain is None or order not in (("address",), ("-address",)):
+        domain = self.scope.one_domain if self.scope is not None else None
+        if domain is None or order not in (("address",), ("-address",)):
             return None
         connection = connections[self.db]
         if connection.vendor == "postgresql":
             statements = _MERGED_KEYS_SQL
-            params = [self._one_domain, self._one_domain]
+            params = [domain, domain]
         elif connection.vendor == "mysql" and kept.installed_cached(kept.ALIAS_LISTED, connection):
             statements = _LISTED_KEYS_SQL
-            params = [self._one_domain]
+            params = [domain]
         else:
             return None
         if self._counted is not None and top == self._counted:

@@ -7,7 +7,6 @@ from typing import Any
 import idna
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
 from accounts.scoping import scoped
 from aliases.models import Alias
@@ -146,13 +145,9 @@ def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
     return with_kept_stats(queryset)
 
 
-def domain_get(user: Any, name: str) -> Domain:
-    """Return one visible domain with its counts and usage, or 404."""
-    found = with_domain_stats(scoped(user, Domain).filter(domain=name)).first()
-    if found is None:
-        raise Http404
-    found.alias_count = alias_count_of(found)
-    return found
+def domains_with_figures(user: Any) -> QuerySet[Domain]:
+    """Return the domains the user may see, each with its counts and usage (a domain's page)."""
+    return with_domain_stats(scoped(user, Domain))
 
 
 def domain_log(user: Any, domain: Domain, limit: int = 10) -> list[Log]:
