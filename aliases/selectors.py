@@ -35,7 +35,7 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
     if hide_mailboxes:
         # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python. The flag the
         # table reads is then a constant: as a second EXISTS in the select list PostgreSQL
-        # would hash every mailbox of every domain (40 ms at 110,000) to label 50 rows.
+        # would hash every mailbox of every domain to label one page's rows.
         qs = qs.filter(~is_mailbox).annotate(is_mailbox=Value(False, output_field=BooleanField()))
     else:
         qs = qs.annotate(is_mailbox=is_mailbox)
@@ -52,7 +52,7 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         # Postfix Admin's rule (and the number its own lists show): every mailbox owns one
         # alias row, so the other aliases are the alias rows minus the mailboxes, both from
         # the kept per-domain figures instead of the NOT EXISTS anti-join over every alias row
-        # (1-3 s for a 400,000-row domain) or two COUNTs of the domain's index entries. The
+        # or two COUNTs of the domain's index entries. The
         # page's rows still come from NOT EXISTS and are exact; only the total can be off, and
         # only where a mailbox has no alias row of its own (possible in adopted databases):
         # then the total is too low by that many, and the last page shows the rows past it
@@ -70,7 +70,7 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
 
 # The keys of one page of one domain's aliases, mailboxes' own rows left out (PostgreSQL).
 # Both sides in the page's direction: with the mailbox names ascending, a descending page
-# sorted all of the domain's mailboxes first (170 ms instead of 25 at 200,000).
+# sorted all of the domain's mailboxes first.
 _MERGED_KEYS = (
     "SELECT a.address FROM alias a LEFT JOIN"
     " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username {0}) m"
@@ -92,16 +92,13 @@ _LISTED_KEYS_SQL = {
 class AliasListQuerySet(RuleCountedQuerySet):
     """One domain's aliases without the mailboxes' own rows, in address order: the alias list.
 
-    On PostgreSQL a page's keys come from a merge of the domain's two ordered indexes, alias
+    A page's keys come from a cheaper way than NOT EXISTS, which probes `mailbox` once per
+    alias row up to the page. On PostgreSQL: a merge of the domain's two ordered indexes, alias
     (domain, address) and mailbox (domain, username), written as a join to the domain's sorted
-    mailbox names: NOT EXISTS made the planner probe the mailbox index once per alias row
-    (nested loop) or merge against every domain's mailboxes (the primary key), 37 ms for
-    page 1 and 170-480 ms for page 1,000 of a 400,000-row domain instead of 7 and 38 ms.
-
-    MariaDB has no merge join: NOT EXISTS probes `mailbox` once per alias row up to the page
-    (160-200 ms for page 1,000 of that domain). Where the table of the domain's listed aliases
-    (pfa.derived.kept.ALIAS_LISTED, kept exact by triggers) is installed, a page's keys are a
-    range of its primary key (domain, address) instead; without it the query itself finds them.
+    mailbox names. On MariaDB/MySQL, which has no merge join: a range of the primary key
+    (domain, address) of the table of the domain's listed aliases (pfa.derived.kept.ALIAS_LISTED,
+    kept exact by triggers) where it is installed; without it the query itself finds them.
+    The measurements are in bench/RESULTS.md.
     """
 
     def page_keys(self, bottom: int, top: int) -> list[str] | None:

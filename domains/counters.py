@@ -1,8 +1,8 @@
 """Per-domain counts, allocated quota and usage, kept in `vimbadmin_domain_stats`.
 
-Counting a domain's rows costs time in proportion to the domain: 70 ms on PostgreSQL and
-190 ms on MariaDB for a domain of 100,000 mailboxes, paid by every domain list view and every
-mailbox or alias created in it. Instead each domain has one stats row:
+Counting a domain's rows costs time in proportion to the domain (bench/RESULTS.md), paid by
+every domain list view and every mailbox or alias created in it. Instead each domain has one
+stats row:
 
 - Every write made through the project locks the domain's stats row (`lock`) before it
   changes mailboxes or aliases, checks limits against it, and adjusts it (`add`) in the same

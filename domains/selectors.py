@@ -33,7 +33,7 @@ class _DomainUsage(Func):
 
     Written as a join so that the database walks the mailbox (domain) index and probes quota2's
     primary key per mailbox; `username IN (SELECT ...)` made PostgreSQL hash all of quota2 for
-    every domain row (817 ms for one 200,000-mailbox domain, 15 ms for an 800-mailbox one).
+    every domain row (bench/RESULTS.md).
     quota2 has no relation the ORM could join through, hence the hand-written subquery.
     """
 

@@ -4,15 +4,19 @@ whose deep pages stay as fast as the first one on tables of millions of rows.
 Every list view pages through ListPaginationMixin: `?per_page=` is kept between 1 and
 MAX_PER_PAGE, and a `?page=` that is not a page number that can exist is a 404.
 
-`LIMIT 50 OFFSET 50000` makes the database compute every column, and every correlated subquery
-such as a mailbox's quota usage, of all 50,000 skipped rows: 1.4 s for page 1,000 of a
-200,000-mailbox domain on PostgreSQL. Past the first pages this paginator first fetches only
-the page's primary keys (an index-only scan), then the full rows, with their annotations, of
-just those keys.
+An OFFSET makes the database compute every column, and every correlated subquery such as a
+mailbox's quota usage, of every skipped row. Past the first pages this paginator therefore
+fetches only the page's primary keys (an index-only scan), then the full rows, with their
+annotations, of just those keys.
 
 A page past the middle of a known total reads from the end instead: its keys come in the
 reversed order, counted from the last row, so a page costs what the rows before it or the rows
 after it cost, whichever are fewer, and the last page is as fast as the first.
+
+The querysets the lists hand over speak a small protocol (ListQuerySet): their scope, whether
+they hold more rows than they show, and a cheaper way to a page's keys where they know one.
+The measurements behind these rules are in bench/RESULTS.md ("Why the list queries look like
+this").
 """
 
 from __future__ import annotations
@@ -131,8 +135,8 @@ def by_keys(queryset: QuerySet, keys: Any, *, condition: Any = None) -> QuerySet
 
     `condition` is how the keys are looked up when not as `pk IN (keys)`. A queryset that names
     its scope (a ListQuerySet's `scope`) is looked up by the keys alone: its own conditions chose
-    them, and a database given both looks the keys up through the conditions' index instead
-    (see bench/RESULTS.md). The scope stays in force all the same: the rows read are checked
+    them, and a database given both may walk the conditions' index instead of looking the keys
+    up. The scope stays in force all the same: the rows read are checked
     against its literal domain names (OutOfScope for any other), and where the scope has no
     literal names but a subquery, the subquery stays in the query. Any other queryset keeps all
     its conditions.
@@ -213,11 +217,11 @@ class DeferredPaginator(Paginator):
     def _keys_from_end(self, queryset: QuerySet | None, bottom: int, top: int) -> list | None:
         """Return the keys of rows bottom..top read from the end, or None to read from the start.
 
-        `OFFSET 199,950` walks 199,950 index entries (the last page of a 200,000-mailbox domain:
-        58 ms on MariaDB); the same rows are the first 50 in the reversed order. Used where
-        that skips fewer rows and the start would skip at least DEFERRED_FROM_ROW, for
-        querysets ordered by a unique key (see _unique_order) whose count() covers all their
-        rows (not a search showing only its first matches, see ListQuerySet.holds_more).
+        An OFFSET walks every index entry it skips; the same rows are the first ones of the
+        reversed order. Used where that skips fewer rows and the start would skip at least
+        DEFERRED_FROM_ROW, for querysets ordered by a unique key (see _unique_order) whose
+        count() covers all their rows (not a search showing only its first matches, see
+        ListQuerySet.holds_more).
 
         With a kept total (RuleCountedQuerySet) that is off by d rows because other tools
         wrote since the last recount, the pages read from the end are shifted by d against
@@ -246,9 +250,9 @@ class DeferredPaginator(Paginator):
 class DeferredLazyPaginator(LazyPaginator):
     """django-tables2's LazyPaginator (no COUNT of the whole table) with deferred deep pages.
 
-    For the log: `LIMIT 51 OFFSET 49950` on full rows made MariaDB read 50,000 rows through the
-    clustered index (100-160 ms at 110,000 log rows); the keys alone come from the (timestamp)
-    or (domain, timestamp) index, which InnoDB and PostgreSQL both scan without the rows.
+    For the log: an OFFSET over full rows reads every skipped row through the clustered index;
+    the keys alone come from the (timestamp) or (domain, timestamp) index, which InnoDB and
+    PostgreSQL both scan without the rows.
     """
 
     def page(self, number: Any) -> Page:
@@ -346,9 +350,9 @@ LAST_PAGE_SLACK = 1000
 class RuleCountedQuerySet(ListQuerySet):
     """A queryset whose count() comes from a cheaper rule than counting its rows.
 
-    The rule (for instance the kept per-domain figures of domains.counters) answers in a
-    millisecond where COUNT(*) reads every index entry of a 200,000-mailbox domain on every
-    page view; like every fact of a ListQuerySet it is dropped when the queryset is filtered
+    The rule (for instance the per-domain figures of domains.counters) costs the same for any
+    size of domain, where COUNT(*) reads every index entry of the domain on every page view;
+    like every fact of a ListQuerySet it is dropped when the queryset is filtered
     further. Its total can be off where other tools wrote the tables since the last recount.
     Read from the start, a page past the real end is then empty, and so that no row becomes
     unreachable when the total is too low, a slice ending exactly at that total (the last page)
