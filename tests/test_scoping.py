@@ -12,14 +12,19 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.db import connection
 from django.db.models import Model
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 
 import core.listing.pagination
 from accounts.models import Admin
-from accounts.scoping import OutOfScope, list_scope
-from accounts.services import admin_assign_domain
+from accounts.scoping import OutOfScope, list_scope, scoped_domain_names
+from accounts.services import admin_assign_domain, admin_unassign_domain
 from aliases.models import Alias
+from core.context import RequestContextMiddleware
 from core.listing.pagination import ListQuerySet, by_keys
 from domains.models import AliasDomain, Domain, DomainAdmin
 from domains.services import alias_domain_create
@@ -401,3 +406,40 @@ def test_a_key_outside_the_scope_never_becomes_a_row(admin_a, domain_a, domain_b
     assert [m.pk for m in by_keys(listed, ["theirs@beta.example", "mine@alpha.example"])] == [
         "mine@alpha.example"
     ]
+
+
+@pytest.mark.parametrize("url", ["/mailboxes/", "/aliases/", "/log/", "/mailboxes/?q=user"])
+def test_a_list_page_reads_the_admins_domains_once(client_a, domain_a, url):
+    make_mailbox(domain_a, "user1")
+    client_a.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client_a.get(url).status_code == 200
+    asking = [q["sql"] for q in queries.captured_queries if "domain_admins" in q["sql"]]
+    # Whether the admin is a super admin, and their domain names: the list, its filter form
+    # and the domain switcher share the names, and the list's own query names them as literals.
+    assert len(asking) == 2, asking
+
+
+def test_domain_names_last_one_request_and_are_forgotten_when_they_change(
+    admin_a, domain_a, domain_b
+):
+    seen: dict[str, Any] = {}
+
+    def view(request: Any) -> HttpResponse:
+        scoped_domain_names(admin_a)
+        with CaptureQueriesContext(connection) as queries:
+            seen["again"] = scoped_domain_names(admin_a)
+        seen["queries"] = len(queries)
+        admin_assign_domain(actor=None, admin=admin_a, domain=domain_b)
+        seen["changed"] = scoped_domain_names(admin_a)
+        return HttpResponse()
+
+    RequestContextMiddleware(view)(RequestFactory().get("/"))
+    assert seen == {
+        "again": ["alpha.example"],
+        "queries": 0,
+        "changed": ["alpha.example", "beta.example"],
+    }
+    # Outside a request nothing is kept: every call reads the database.
+    admin_unassign_domain(actor=None, admin=admin_a, domain=domain_b)
+    assert scoped_domain_names(admin_a) == ["alpha.example"]
