@@ -55,10 +55,6 @@ class Admin(AbstractBaseUser):
     def is_active(self) -> bool:
         return self.active
 
-    @property
-    def is_superadmin(self) -> bool:
-        return self.superadmin
-
     def set_password(self, raw_password: str | None) -> None:
         self.password = passwords.hash_password(raw_password or "")
         self._password = raw_password

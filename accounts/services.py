@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
 from accounts.resets import admin_address_problem, admin_reset_token, stored_superadmin
-from accounts.scoping import is_superadmin, require_superadmin
+from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from mail import passwords
 from mail.names import normalize_address
@@ -38,6 +38,7 @@ def _store_superadmin(admin: Admin, superadmin: bool) -> None:
     else:
         DomainAdmin.objects.filter(username_id=admin.pk, domain_id=ALL_DOMAINS).delete()
     admin._vimb_is_superadmin = superadmin
+    forget_domain_names()
 
 
 def _check_password_policy(password: str, admin: Admin | None) -> None:
@@ -211,6 +212,7 @@ def admin_assign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) ->
         link.update(active=True)
     else:
         DomainAdmin.objects.create(username_id=admin.pk, domain_id=domain.pk, active=True)
+    forget_domain_names()
     log_action(
         actor=actor,
         domain=domain.domain,
@@ -224,6 +226,7 @@ def admin_unassign_domain(*, actor: Admin | None, admin: Admin, domain: Domain) 
     """Take a domain away from an admin."""
     require_superadmin(actor, SUPERADMINS_ONLY)
     deleted, _rows = DomainAdmin.objects.filter(username_id=admin.pk, domain_id=domain.pk).delete()
+    forget_domain_names()
     if deleted:
         log_action(
             actor=actor,
@@ -242,4 +245,5 @@ def admin_purge(*, actor: Admin | None, admin: Admin) -> None:
     _guard_last_superadmin(admin)
     DomainAdmin.objects.filter(username_id=admin.pk).delete()
     Admin.objects.filter(pk=admin.pk).delete()
+    forget_domain_names()
     log_action(actor=actor, domain="", action="delete_admin", data=admin.username)

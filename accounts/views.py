@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -42,13 +42,14 @@ from accounts.resets import (
     admin_reset_token,
     admins_with_reset_in,
 )
-from accounts.scoping import get_scoped_or_404, scoped
+from accounts.scoping import get_scoped_or_404
 from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
 from core.context import request_client_address
 from core.listing.pagination import ListPaginationMixin
 from core.views import (
     AdminRequiredMixin,
+    ScopedObjectMixin,
     SuperAdminRequiredMixin,
     ToggleActiveView,
     apply_validation_error,
@@ -237,15 +238,11 @@ class PasswordChangeView(AdminRequiredMixin, FormView):
 # Admin management (super admins only)
 
 
-class AdminObjectMixin(SuperAdminRequiredMixin):
-    """Look the admin of the URL up through the scoping helper."""
+class AdminObjectMixin(SuperAdminRequiredMixin, ScopedObjectMixin):
+    """The admin of the URL, for a super admin (404 when missing, and for anybody else)."""
 
-    def get_admin(self) -> Admin:
-        if not hasattr(self, "_admin"):
-            self._admin = get_scoped_or_404(
-                self.request.user, Admin, username=self.kwargs["username"]
-            )
-        return self._admin
+    model = Admin
+    lookup_field = "username"
 
 
 class AdminListView(SuperAdminRequiredMixin, ListPaginationMixin, ListView):
@@ -294,14 +291,11 @@ class AdminCreateView(SuperAdminRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
 
 
-class AdminDetailView(SuperAdminRequiredMixin, DetailView):
+class AdminDetailView(AdminObjectMixin, DetailView):
     """Show an admin, their domains and the forms that change them."""
 
-    model = Admin
     template_name = "accounts/admin_detail.html"
     context_object_name = "admin_obj"
-    slug_field = "username"
-    slug_url_kwarg = "username"
 
     def get_queryset(self) -> QuerySet[Admin]:
         return admin_list(self.request.user)
@@ -322,13 +316,13 @@ class AdminEditView(AdminObjectMixin, FormView):
     template_name = "accounts/admin_edit.html"
 
     def get_initial(self) -> dict[str, Any]:
-        return {"email_other": self.get_admin().email_other}
+        return {"email_other": self.get_object().email_other}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(admin_obj=self.get_admin(), **kwargs)
+        return super().get_context_data(admin_obj=self.get_object(), **kwargs)
 
     def form_valid(self, form: AdminEditForm) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         try:
             services.admin_update(
                 actor=self.request.user,
@@ -363,7 +357,7 @@ class AdminSuperadminView(AdminObjectMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         promote = request.POST.get("superadmin", "") in ("1", "true", "on")
         try:
             changed = services.admin_set_superadmin(
@@ -392,13 +386,13 @@ class AdminPasswordView(AdminObjectMixin, FormView):
     template_name = "accounts/admin_password.html"
 
     def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "admin": self.get_admin()}
+        return {**super().get_form_kwargs(), "admin": self.get_object()}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(admin_obj=self.get_admin(), **kwargs)
+        return super().get_context_data(admin_obj=self.get_object(), **kwargs)
 
     def form_valid(self, form: AdminPasswordForm) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         try:
             services.admin_set_password(
                 actor=self.request.user, admin=admin, password=form.cleaned_data["password"]
@@ -420,7 +414,7 @@ class AdminDeleteView(AdminObjectMixin, View):
     template_name = "accounts/admin_confirm_delete.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         return render(
             request,
             self.template_name,
@@ -428,7 +422,7 @@ class AdminDeleteView(AdminObjectMixin, View):
         )
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         try:
             services.admin_purge(actor=request.user, admin=admin)
         except (ValidationError, PermissionDenied) as exc:
@@ -444,7 +438,7 @@ class AdminAssignDomainView(AdminObjectMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         form = AssignDomainForm(request.POST, user=request.user, admin=admin)
         if form.is_valid():
             domain = form.cleaned_data["domain"]
@@ -462,7 +456,7 @@ class AdminUnassignDomainView(AdminObjectMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        admin = self.get_admin()
+        admin = self.get_object()
         domain = get_scoped_or_404(request.user, Domain, domain=kwargs["domain"])
         _perform(request, services.admin_unassign_domain, admin, domain, assign=False)
         return HttpResponseRedirect(
@@ -489,13 +483,12 @@ def _perform(
         _warn_about_resets(request, list(admins_with_reset_in(domain.domain)), off=False)
 
 
-class DomainAdminsView(SuperAdminRequiredMixin, View):
+class DomainAdminsView(SuperAdminRequiredMixin, ScopedObjectMixin, View):
     """List a domain's admins, with unassign buttons and a form to assign another one."""
 
+    model = Domain
+    lookup_field = "domain"
     template_name = "accounts/domain_admins.html"
-
-    def get_domain(self) -> Domain:
-        return get_object_or_404(scoped(self.request.user, Domain), domain=self.kwargs["domain"])
 
     def render_page(self, domain: Domain, form: Form, status: int = 200) -> HttpResponse:
         context = {
@@ -506,11 +499,11 @@ class DomainAdminsView(SuperAdminRequiredMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        domain = self.get_domain()
+        domain = self.get_object()
         return self.render_page(domain, AssignAdminForm(user=request.user, domain=domain))
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        domain = self.get_domain()
+        domain = self.get_object()
         form = AssignAdminForm(request.POST, user=request.user, domain=domain)
         if not form.is_valid():
             return self.render_page(domain, form, status=400)

@@ -1,4 +1,4 @@
-"""Reads of aliases, always through the scoping helper and in SQL (no Python-side filtering)."""
+"""Reads of aliases, starting from the scoping helper, in SQL."""
 
 from __future__ import annotations
 
@@ -7,20 +7,13 @@ from typing import Any
 from django.db import ProgrammingError, connections
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
+from accounts.scoping import list_scope
 from aliases.models import Alias
-from core.listing.pagination import LAST_PAGE_SLACK, RuleCountedQuerySet, counted_by
+from core.listing.pagination import LAST_PAGE_SLACK, ListQuerySet, RuleCountedQuerySet, counted_by
+from core.listing.search import GramSearch, address_search_terms, search_queryset, searched_rows
 from domains import counters
+from mail.names import domain_filter_value
 from mailboxes.models import Mailbox
-from mailboxes.selectors import (
-    GramSearch,
-    address_search_terms,
-    domain_filter_value,
-    domain_restriction,
-    rows_within,
-    search_queryset,
-    searched_rows,
-    shown_domains,
-)
 from pfa.derived import search_grams, triggers
 from pfa.derived.alias_listed import ALIAS_LISTED
 
@@ -30,24 +23,20 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
 
     Mailboxes' own alias rows are left out unless `show_mailbox_aliases` is set.
     """
-    domain = domain_filter_value(filters.get("domain") or "")
-    restriction = domain_restriction(user, domain)
+    scope = list_scope(user, domain_filter_value(filters.get("domain") or ""))
     match = Q()
     terms = address_search_terms(filters.get("q") or "")
     for term in terms:
         match |= Q(address__contains=term) | Q(goto__contains=term)
-    if match:
-        # Before the NOT EXISTS below: MariaDB tests conditions in the written order, and
-        # probing the mailboxes for every alias row of a domain first made a search 4x slower.
-        qs = searched_rows(user, Alias, restriction, match, terms)
-    else:
-        qs = rows_within(user, Alias, restriction)
+    # The match before the NOT EXISTS below: MariaDB tests conditions in the written order,
+    # and the match rules out far more rows than the probe of `mailbox` does.
+    qs = searched_rows(scope, Alias, match, terms) if match else scope.rows(Alias)
     is_mailbox = Exists(Mailbox.objects.filter(username=OuterRef("address")))
     hide_mailboxes = not filters.get("show_mailbox_aliases")
     if hide_mailboxes:
         # NOT EXISTS in SQL, so hiding the rows costs nothing per row in Python. The flag the
         # table reads is then a constant: as a second EXISTS in the select list PostgreSQL
-        # would hash every mailbox of every domain (40 ms at 110,000) to label 50 rows.
+        # would hash every mailbox of every domain to label one page's rows.
         qs = qs.filter(~is_mailbox).annotate(is_mailbox=Value(False, output_field=BooleanField()))
     else:
         qs = qs.annotate(is_mailbox=is_mailbox)
@@ -56,34 +45,33 @@ def alias_list(user: Any, filters: dict[str, Any]) -> QuerySet[Alias]:
         verify = Alias.objects.filter(match)
         if hide_mailboxes:
             verify = verify.filter(~is_mailbox)
-        return search_queryset(qs, GramSearch(search_grams.ALIAS, terms, restriction, verify))
+        return search_queryset(qs, scope, GramSearch(search_grams.ALIAS, terms, scope, verify))
     if not hide_mailboxes:
-        return qs
+        return ListQuerySet.of(qs, scope=scope)
 
     def postfix_admin_count() -> int | None:
         # Postfix Admin's rule (and the number its own lists show): every mailbox owns one
         # alias row, so the other aliases are the alias rows minus the mailboxes, both from
-        # the domain counters instead of the NOT EXISTS anti-join over every alias row
-        # (1-3 s for a 400,000-row domain) or two COUNTs of the domain's index entries. The
+        # the kept per-domain figures instead of the NOT EXISTS anti-join over every alias row
+        # or two COUNTs of the domain's index entries. The
         # page's rows still come from NOT EXISTS and are exact; only the total can be off, and
         # only where a mailbox has no alias row of its own (possible in adopted databases):
         # then the total is too low by that many, and the last page shows the rows past it
         # (see core.listing.pagination.RuleCountedQuerySet).
-        totals = counters.totals(shown_domains(user, domain))
+        totals = counters.totals(scope.domains())
         if totals is None:
             return None
         mailboxes, alias_rows = totals
         return max(alias_rows - mailboxes, 0)
 
-    names = (restriction or {}).get("domain_id__in") or [(restriction or {}).get("domain_id")]
-    if len(names) == 1 and names[0]:
-        return AliasListQuerySet.of(qs, _count_rule=postfix_admin_count, _one_domain=names[0])
-    return counted_by(qs, postfix_admin_count)
+    if scope.one_domain is not None:
+        return AliasListQuerySet.of(qs, _count_rule=postfix_admin_count, scope=scope)
+    return counted_by(qs, postfix_admin_count, scope=scope)
 
 
 # The keys of one page of one domain's aliases, mailboxes' own rows left out (PostgreSQL).
 # Both sides in the page's direction: with the mailbox names ascending, a descending page
-# sorted all of the domain's mailboxes first (170 ms instead of 25 at 200,000).
+# sorted all of the domain's mailboxes first.
 _MERGED_KEYS = (
     "SELECT a.address FROM alias a LEFT JOIN"
     " (SELECT username FROM mailbox WHERE domain = %s ORDER BY username {0}) m"
@@ -105,33 +93,31 @@ _LISTED_KEYS_SQL = {
 class AliasListQuerySet(RuleCountedQuerySet):
     """One domain's aliases without the mailboxes' own rows, in address order: the alias list.
 
-    On PostgreSQL a page's keys come from a merge of the domain's two ordered indexes, alias
+    A page's keys come from a cheaper way than NOT EXISTS, which probes `mailbox` once per
+    alias row up to the page. On PostgreSQL: a merge of the domain's two ordered indexes, alias
     (domain, address) and mailbox (domain, username), written as a join to the domain's sorted
-    mailbox names: NOT EXISTS made the planner probe the mailbox index once per alias row
-    (nested loop) or merge against every domain's mailboxes (the primary key), 37 ms for
-    page 1 and 170-480 ms for page 1,000 of a 400,000-row domain instead of 7 and 38 ms.
-
-    MariaDB has no merge join: NOT EXISTS probes `mailbox` once per alias row up to the page
-    (160-200 ms for page 1,000 of that domain). Where the table of the domain's listed aliases
-    (pfa.derived.alias_listed, a trigger-maintained table) is installed, a page's keys are a
-    range of its primary key (domain, address) instead; without it the query itself finds them.
+    mailbox names. On MariaDB/MySQL, which has no merge join: a range of the primary key
+    (domain, address) of the table of the domain's listed aliases (pfa.derived.alias_listed, a
+    trigger-maintained table) where it is installed; without it the query itself finds them.
+    The measurements are in bench/RESULTS.md.
     """
 
-    FACTS = (*RuleCountedQuerySet.FACTS, "_one_domain")
-    _one_domain: str | None = None
-
     def page_keys(self, bottom: int, top: int) -> list[str] | None:
-        """Return the addresses of rows bottom..top, or None to let the query itself find them."""
+        """Return the addresses of rows bottom..top, or None to let the query itself find them.
+
+        The keys are those of the scope's one domain: the raw SQL starts from the scope.
+        """
         order = tuple(self.query.order_by)
-        if self._one_domain is None or order not in (("address",), ("-address",)):
+        domain = self.scope.one_domain if self.scope is not None else None
+        if domain is None or order not in (("address",), ("-address",)):
             return None
         connection = connections[self.db]
         if connection.vendor == "postgresql":
             statements = _MERGED_KEYS_SQL
-            params = [self._one_domain, self._one_domain]
+            params = [domain, domain]
         elif connection.vendor == "mysql" and triggers.installed_cached(ALIAS_LISTED, connection):
             statements = _LISTED_KEYS_SQL
-            params = [self._one_domain]
+            params = [domain]
         else:
             return None
         if self._counted is not None and top == self._counted:

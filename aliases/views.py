@@ -20,12 +20,16 @@ from aliases.selectors import alias_list
 from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
 from aliases.tables import AliasTable, alias_label, target_label
 from core.sticky import sticky_domain
-from core.views import AdminRequiredMixin, ScopedMixin, ToggleActiveView
+from core.views import (
+    AdminRequiredMixin,
+    DomainFilteredListView,
+    ScopedObjectMixin,
+    ToggleActiveView,
+    apply_service_error,
+)
 from domains.models import Domain
-from mail.names import normalize_local_part
+from mail.names import domain_filter_value, normalize_local_part
 from mailboxes.models import Mailbox
-from mailboxes.selectors import domain_filter_value
-from mailboxes.views import DomainFilteredListView, apply_service_error
 
 
 def list_url() -> str:
@@ -93,14 +97,14 @@ class AliasCreateView(AdminRequiredMixin, FormView):
         return HttpResponseRedirect(list_url())
 
 
-class AliasObjectMixin(ScopedMixin, SingleObjectMixin):
+class AliasObjectMixin(ScopedObjectMixin, SingleObjectMixin):
     """Find the alias of the URL among the user's aliases (404 otherwise).
 
     A mailbox's own alias row is not edited here: the user is sent to the mailbox's forwarding.
     """
 
     model = Alias
-    pk_url_kwarg = "address"
+    lookup_field = "address"
     context_object_name = "alias"
 
     def mailbox_redirect(self, alias: Alias) -> HttpResponse | None:

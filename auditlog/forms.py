@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core import forms as core_forms
+from accounts.scoping import scoped_domain_names
 from mail.names import normalize_domain
 from pfa.audit import ACTIONS
 
@@ -79,9 +79,8 @@ class LogFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        names = core_forms.scoped_domain_names(user)
         # Suggested while typing; past the size of a select, the name is simply typed.
-        self.domain_suggestions = names if len(names) <= core_forms.SELECT_MAX_DOMAINS else []
+        self.domain_suggestions = scoped_domain_names(user) or []
         if not self.domain_suggestions:
             del self.fields["domain"].widget.attrs["list"]
         self.fields["action"].choices = [

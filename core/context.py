@@ -1,15 +1,18 @@
-"""Per-request facts that services need without taking a request: client address, notices."""
+"""Per-request facts that services need without taking a request: client address, notices, and
+a memo of what is read once per request (the user's domain names, see accounts.scoping)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 
 client_address: ContextVar[str] = ContextVar("client_address", default="cli")
 _notices: ContextVar[list[str] | None] = ContextVar("notices", default=None)
+_memo: ContextVar[dict[Any, Any] | None] = ContextVar("memo", default=None)
 
 
 def request_client_address(request: HttpRequest) -> str:
@@ -24,8 +27,18 @@ def report(text: str) -> None:
         notices.append(text)
 
 
+def request_memo() -> dict[Any, Any] | None:
+    """Return the memo of the current request, empty when it starts; None outside a request.
+
+    What is kept here lives exactly as long as the request: the next request starts afresh,
+    and code run outside a request (commands, tests calling selectors) reads everything anew.
+    """
+    return _memo.get()
+
+
 class RequestContextMiddleware:
-    """Record the client address for audit rows and turn reported problems into messages."""
+    """Record the client address for audit rows, give the request an empty memo, and turn
+    reported problems into messages."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -34,6 +47,7 @@ class RequestContextMiddleware:
         address_token = client_address.set(request_client_address(request))
         notices: list[str] = []
         notices_token = _notices.set(notices)
+        memo_token = _memo.set({})
         try:
             response = self.get_response(request)
             for text in notices:
@@ -42,3 +56,4 @@ class RequestContextMiddleware:
         finally:
             client_address.reset(address_token)
             _notices.reset(notices_token)
+            _memo.reset(memo_token)

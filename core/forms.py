@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import scoped
+from accounts.scoping import scoped, scoped_domain_names
 from domains.models import Domain
 from mail.names import normalize_domain, to_unicode
 from mail.passwords import MAX_PASSWORD_LENGTH, generate_password
@@ -76,11 +76,6 @@ class PasswordPairMixin(forms.Form):
         return not self.has_error(self.password_fields[1], "password_mismatch")
 
 
-# Above this many domains a domain is typed rather than picked: a select of thousands of options
-# is unusable and would load the whole domain table into the page.
-SELECT_MAX_DOMAINS = 200
-
-
 class ScopedDomainField(forms.CharField):
     """A typed domain name (Unicode or punycode) that must be one the user may see."""
 
@@ -99,17 +94,15 @@ class ScopedDomainField(forms.CharField):
         return name
 
 
-def scoped_domain_names(user: Any) -> list[str]:
-    """Return the stored names of the user's domains, at most one more than fit a select."""
-    names = scoped(user, Domain).order_by("domain").values_list("domain", flat=True)
-    return list(names[: SELECT_MAX_DOMAINS + 1])
-
-
 def scoped_domain_name_field(
-    user: Any, names: list[str], *, label: str, required: bool, blank: str = "---------"
+    user: Any, *, label: str, required: bool, blank: str = "---------"
 ) -> forms.Field:
-    """Return a select of the user's domain names, or a checked text field when there are many."""
-    if len(names) > SELECT_MAX_DOMAINS:
+    """Return a select of the user's domain names, or a checked text field when there are many.
+
+    "Many" is past accounts.scoping.LITERAL_DOMAINS_LIMIT (scoped_domain_names() says None).
+    """
+    names = scoped_domain_names(user)
+    if names is None:
         return ScopedDomainField(user=user, label=label, required=required)
     return forms.ChoiceField(
         label=label,
@@ -166,7 +159,7 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
 
     It cleans to the Domain row; scoped_domain_name_field() cleans to the stored name.
     """
-    if len(scoped_domain_names(user)) > SELECT_MAX_DOMAINS:
+    if scoped_domain_names(user) is None:
         return TypedDomainField(
             user=user, label=_("Domain"), required=True, initial=to_unicode(initial) or None
         )
@@ -193,7 +186,7 @@ class ListFilterForm(StyledForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = scoped_domain_names(user)
-        if len(names) > SELECT_MAX_DOMAINS:
+        if names is None:
             self.fields["domain"] = ScopedDomainField(user=user, label=_("Domain"), required=False)
             self.managed_domains: set[str] | None = None
         else:

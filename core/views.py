@@ -1,4 +1,9 @@
-"""View building blocks shared by every app: role checks, scoping, services behind forms."""
+"""View building blocks shared by every app: role checks, scoping, lists, services behind forms.
+
+The object a URL names is found one way everywhere: ScopedObjectMixin.get_object(), over a
+get_queryset() that starts from accounts.scoping.scoped(); missing and out of reach are the
+same 404.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views import View
+from django.views.generic import ListView
 
 from accounts.scoping import is_admin, is_superadmin, scoped
+from core.listing import search
+from core.listing.pagination import DeferredPaginator, ListPaginationMixin, list_queryset
+from core.sticky import sticky_domain
+from mail.names import domain_filter_value
 
 
 class AdminRequiredMixin(AccessMixin):
@@ -44,6 +55,27 @@ class ScopedMixin(AdminRequiredMixin):
         return scoped(self.request.user, self.model)
 
 
+class ScopedObjectMixin(ScopedMixin):
+    """The object the URL names, found among the user's objects (404 when missing or not theirs).
+
+    `lookup_field` is the model field matched against the URL keyword argument of the same
+    name. A view that needs more of the object (annotations) overrides get_queryset(), starting
+    from the scoping helper. The object is looked up once per request.
+    """
+
+    lookup_field = "pk"
+
+    def get_object(self, queryset: QuerySet | None = None) -> Any:
+        found = getattr(self, "_scoped_object", None)
+        if found is None:
+            lookup = {self.lookup_field: self.kwargs[self.lookup_field]}
+            found = get_object_or_404(
+                queryset if queryset is not None else self.get_queryset(), **lookup
+            )
+            self._scoped_object = found
+        return found
+
+
 def apply_validation_error(form: Form, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: on its field when it names one."""
     if hasattr(exc, "error_dict"):
@@ -56,6 +88,15 @@ def apply_validation_error(form: Form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def apply_service_error(form: Form, exc: ValidationError, *, default_field: str = "") -> None:
+    """Show a service error on the form; errors naming no field go on `default_field`."""
+    if not hasattr(exc, "error_dict") and default_field in form.fields:
+        for message in exc.messages:
+            form.add_error(default_field, message)
+    else:
+        apply_validation_error(form, exc)
+
+
 def safe_next(request: HttpRequest, fallback: str) -> str:
     """Return the posted or queried `next` URL when it points at this site, else the fallback."""
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -66,12 +107,10 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-class ToggleActiveView(ScopedMixin, View):
+class ToggleActiveView(ScopedObjectMixin, View):
     """POST-only one-click activation: looks the object up in scope and calls a service."""
 
     http_method_names = ["post"]
-    lookup_field = "pk"
-    success_url_name = ""
 
     def perform(self, obj: Any, active: bool) -> None:
         raise NotImplementedError
@@ -80,9 +119,7 @@ class ToggleActiveView(ScopedMixin, View):
         raise NotImplementedError
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        obj = self.get_queryset().filter(**{self.lookup_field: kwargs[self.lookup_field]}).first()
-        if obj is None:
-            raise Http404
+        obj = self.get_object()
         active = request.POST.get("active", "") in ("1", "true", "on")
         try:
             self.perform(obj, active)
@@ -90,13 +127,46 @@ class ToggleActiveView(ScopedMixin, View):
             text = " ".join(getattr(exc, "messages", [str(exc)]))
             messages.error(request, text)
         else:
-            from django.utils.translation import gettext as _
-
             state = _("activated") if active else _("deactivated")
             messages.success(request, _("%(object)s %(state)s.") % {"object": obj, "state": state})
         return HttpResponseRedirect(safe_next(request, self.fallback_url(obj)))
 
 
-def error_page(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
-    """Render a plain error page that never shows a traceback."""
-    return render(request, "error.html", {"title": title, "text": text}, status=status)
+def filter_context(filter_form: Form) -> dict[str, Any]:
+    """Return the filter form and whether its domain is one the user manages, for the template."""
+    domain = domain_filter_value(filter_form.data.get("domain", ""))
+    return {
+        "filter_form": filter_form,
+        "filter_domain": domain,
+        "filter_domain_managed": filter_form.domain_is_managed(domain),
+    }
+
+
+class DomainFilteredListView(ScopedMixin, ListPaginationMixin, ListView):
+    """A list with search and the sticky domain filter, paged and sorted in SQL."""
+
+    filter_form_class: type[Form]
+    paginator_class = DeferredPaginator
+
+    def filter_data(self) -> dict[str, str]:
+        """Return what the filter form is bound to: the query string plus the sticky domain."""
+        return {
+            "q": self.request.GET.get("q", ""),
+            "domain": domain_filter_value(sticky_domain(self.request)),
+        }
+
+    def select(self, filters: dict[str, Any]) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        self.filter_form = self.filter_form_class(self.filter_data(), user=self.request.user)
+        return self.select(self.filter_form.filters())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(filter_context(self.filter_form))
+        # Known once the paginator has counted a search: more matches than a search shows.
+        source = list_queryset(getattr(context.get("table"), "data", None))
+        context["search_capped"] = source is not None and source.capped
+        context["search_limit"] = search.SEARCH_RESULTS_LIMIT
+        return context

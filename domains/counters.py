@@ -1,8 +1,9 @@
 """Domain counters: each domain's mailbox and alias counts, allocated quota and usage, in one
 row of `vimbadmin_domain_stats` (model DomainCounters), so lists never count a domain's rows.
 
-Counting a domain's rows costs time in proportion to the domain (figures in bench/RESULTS.md),
-paid by every domain list view and every mailbox or alias created in it. Instead:
+Counting a domain's rows costs time in proportion to the domain (bench/RESULTS.md), paid by
+every domain list view and every mailbox or alias created in it. Instead each domain has one
+stats row:
 
 - Every write made through the project locks the domain's counters row (`lock`) before it
   changes mailboxes or aliases, checks limits against it, and adjusts it (`add`) in the same

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped
-from core.forms import scoped_domain_name_field, scoped_domain_names
+from core.forms import scoped_domain_name_field
 from domains.models import Domain
 from domains.services import MAX_COUNT, default_aliases
 from mail.names import normalize_domain, to_unicode, validate_one_line
@@ -235,7 +235,6 @@ class AliasDomainForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        names = scoped_domain_names(user)
         fields = {
             "alias_domain": (_("Alias domain"), _("Mail to any address at this domain …")),
             "target_domain": (
@@ -244,7 +243,7 @@ class AliasDomainForm(forms.Form):
             ),
         }
         for name, (label, help_text) in fields.items():
-            field = scoped_domain_name_field(user, names, label=label, required=True)
+            field = scoped_domain_name_field(user, label=label, required=True)
             field.help_text = help_text
             self.fields[name] = field
         self.order_fields(["alias_domain", "target_domain", "active"])

@@ -7,7 +7,6 @@ from typing import Any
 import idna
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
 from accounts.scoping import scoped
 from aliases.models import Alias
@@ -34,7 +33,7 @@ class _DomainUsage(Func):
 
     Written as a join so that the database walks the mailbox (domain) index and probes quota2's
     primary key per mailbox; `username IN (SELECT ...)` made PostgreSQL hash all of quota2 for
-    every domain row (figures in bench/RESULTS.md).
+    every domain row (bench/RESULTS.md).
     quota2 has no relation the ORM could join through, hence the hand-written subquery.
     """
 
@@ -146,13 +145,9 @@ def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
     return with_domain_counters(queryset)
 
 
-def domain_get(user: Any, name: str) -> Domain:
-    """Return one visible domain with its counts and usage, or 404."""
-    found = with_live_figures(scoped(user, Domain).filter(domain=name)).first()
-    if found is None:
-        raise Http404
-    found.alias_count = alias_count_of(found)
-    return found
+def domains_with_figures(user: Any) -> QuerySet[Domain]:
+    """Return the domains the user may see, each with its counts and usage (a domain's page)."""
+    return with_live_figures(scoped(user, Domain))
 
 
 def domain_log(user: Any, domain: Domain, limit: int = 10) -> list[Log]:

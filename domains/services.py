@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
-from accounts.scoping import can_manage_domain, require_superadmin
+from accounts.scoping import can_manage_domain, forget_domain_names, require_superadmin
 from domains import counters
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
 from mail.names import normalize_domain, one_line_text
@@ -126,6 +126,7 @@ def domain_create(
         **values,
     )
     DomainSettings.objects.create(domain=obj, default_mailbox_quota=max(default_quota, 0))
+    forget_domain_names()
     log_action(actor=actor, domain=name, action="create_domain", data=name)
     if create_default_aliases:
         obj.rfc2142_aliases = tuple(_create_default_aliases(actor=actor, domain=obj))
@@ -230,6 +231,7 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     DomainSettings.objects.filter(domain_id=name).delete()
     counters.delete(name)
     Domain.objects.filter(domain=name).delete()
+    forget_domain_names()
     log_action(actor=actor, domain=name, action="delete_domain", data=name)
 
 

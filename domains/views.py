@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
 
-from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
+from accounts.scoping import is_superadmin, scoped
 from core import sticky
 from core.listing.pagination import ListPaginationMixin
 from core.views import (
     AdminRequiredMixin,
     ScopedMixin,
+    ScopedObjectMixin,
     SuperAdminRequiredMixin,
     ToggleActiveView,
     apply_validation_error,
@@ -116,20 +117,24 @@ class DomainCreateView(SuperAdminRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("domains:domain-detail", args=[domain.domain]))
 
 
-class DomainDetailView(AdminRequiredMixin, TemplateView):
+class DomainDetailView(ScopedObjectMixin, TemplateView):
     """Show a domain's limits and usage, its alias domains and its recent log rows."""
 
+    model = Domain
+    lookup_field = "domain"
     template_name = "domains/domain_detail.html"
 
+    def get_queryset(self) -> QuerySet[Domain]:
+        return selectors.domains_with_figures(self.request.user)
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.domain = selectors.domain_get(request.user, kwargs["domain"])
         # Opening a domain selects it, so the mailbox and alias lists that follow are filtered.
-        sticky.select(request, self.domain.domain)
+        sticky.select(request, self.get_object().domain)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
-        domain = self.domain
+        domain = self.get_object()
         target_of = scoped(user, AliasDomain).filter(alias_domain_id=domain.domain).first()
         kwargs["domain"] = domain
         domain_settings = services.domain_settings(domain)
@@ -140,7 +145,7 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
             log_rows=selectors.domain_log(user, domain),
             is_super=is_superadmin(user),
             mailbox_limit=limit_text(domain.mailboxes),
-            alias_count=max(domain.alias_count, 0),
+            alias_count=selectors.alias_count_of(domain),
             alias_limit=limit_text(domain.aliases),
             maxquota=mb_limit_text(domain.maxquota),
             quota_allocated=format_bytes(max(domain.quota_allocated or 0, 0)),
@@ -151,13 +156,15 @@ class DomainDetailView(AdminRequiredMixin, TemplateView):
         )
 
 
-class DomainObjectMixin(SuperAdminRequiredMixin):
-    """Look the domain of the URL up within the user's scope (404 when out of reach)."""
+class DomainObjectMixin(SuperAdminRequiredMixin, ScopedObjectMixin):
+    """The domain of the URL, for a super admin (404 when missing, and for anybody else)."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if is_superadmin(request.user):
-            self.domain = get_scoped_or_404(request.user, Domain, domain=kwargs["domain"])
-        return super().dispatch(request, *args, **kwargs)
+    model = Domain
+    lookup_field = "domain"
+
+    @property
+    def domain(self) -> Domain:
+        return self.get_object()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         kwargs["domain"] = self.domain
@@ -225,10 +232,14 @@ class DomainPurgeView(DomainObjectMixin, FormView):
         kwargs["domain"] = self.domain
         return kwargs
 
+    def get_queryset(self) -> QuerySet[Domain]:
+        # The counts of what the purge deletes are shown on the confirmation page.
+        return selectors.domains_with_figures(self.request.user)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         return super().get_context_data(
-            stats=selectors.domain_get(user, self.domain.domain),
+            stats=self.domain,
             alias_domains=list(selectors.alias_domains_of(user, self.domain)),
             **kwargs,
         )
@@ -314,17 +325,12 @@ class AliasDomainToggleView(ToggleActiveView):
         return reverse("domains:aliasdomain-list")
 
 
-class AliasDomainDeleteView(ScopedMixin, TemplateView):
+class AliasDomainDeleteView(ScopedObjectMixin, TemplateView):
     """Ask, then remove an alias domain (the domain itself stays)."""
 
     model = AliasDomain
+    lookup_field = "alias_domain"
     template_name = "domains/aliasdomain_confirm_delete.html"
-
-    def get_object(self) -> AliasDomain:
-        obj = self.get_queryset().filter(alias_domain=self.kwargs["alias_domain"]).first()
-        if obj is None:
-            raise Http404
-        return obj
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()

@@ -105,6 +105,18 @@ def normalize_domain(value: str) -> str:
     return ascii_name
 
 
+def domain_filter_value(value: str) -> str:
+    """Return the stored (punycode) form of a domain typed into a filter, or the text itself."""
+    text = (value or "").strip().lower()
+    if not text:
+        return ""
+    try:
+        return normalize_domain(text)
+    except ValidationError:
+        # An impossible domain simply matches nothing.
+        return text
+
+
 def special_use(domain: str) -> str:
     """Return the special-use name a stored domain falls under, or "" for an Internet name."""
     for name in SPECIAL_USE:

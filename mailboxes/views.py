@@ -7,28 +7,26 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.resets import mailbox_reset_route
 from accounts.scoping import scoped
 from aliases.tables import target_label
-from core.listing.pagination import DeferredPaginator, ListPaginationMixin
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
-    ScopedMixin,
+    DomainFilteredListView,
+    ScopedObjectMixin,
     ToggleActiveView,
-    apply_validation_error,
+    apply_service_error,
 )
 from domains.models import Domain
 from mail.names import address_to_unicode, normalize_local_part
 from mail.quota import quota_text
-from mailboxes import selectors as mailbox_selectors
 from mailboxes.emails import send_settings_email
 from mailboxes.forms import (
     ForwardingForm,
@@ -39,12 +37,7 @@ from mailboxes.forms import (
     SettingsEmailForm,
 )
 from mailboxes.models import Mailbox
-from mailboxes.selectors import (
-    aliases_delivering_to,
-    domain_filter_value,
-    mailbox_list,
-    mailbox_used_bytes,
-)
+from mailboxes.selectors import aliases_delivering_to, mailbox_list, mailbox_used_bytes
 from mailboxes.services import (
     default_quota_bytes,
     mailbox_create,
@@ -60,25 +53,6 @@ from mailboxes.services import (
 from mailboxes.tables import MailboxTable, quota_cell
 
 
-def apply_service_error(form: Form, exc: ValidationError, *, default_field: str = "") -> None:
-    """Show a service error on the form; errors naming no field go on `default_field`."""
-    if not hasattr(exc, "error_dict") and default_field in form.fields:
-        for message in exc.messages:
-            form.add_error(default_field, message)
-    else:
-        apply_validation_error(form, exc)
-
-
-def filter_context(filter_form: Form) -> dict[str, Any]:
-    """Return the filter form and whether its domain is one the user manages, for the template."""
-    domain = domain_filter_value(filter_form.data.get("domain", ""))
-    return {
-        "filter_form": filter_form,
-        "filter_domain": domain,
-        "filter_domain_managed": filter_form.domain_is_managed(domain),
-    }
-
-
 def warn_about_reset(request: HttpRequest, mailbox: Mailbox) -> None:
     """Say when the owner's alternative address will not get reset links, and why."""
     if mailbox.email_other:
@@ -90,36 +64,6 @@ def warn_about_reset(request: HttpRequest, mailbox: Mailbox) -> None:
 def detail_url(mailbox: Mailbox) -> str:
     """Return the address of a mailbox's page."""
     return reverse("mailboxes:mailbox-detail", kwargs={"username": mailbox.username})
-
-
-class DomainFilteredListView(ScopedMixin, ListPaginationMixin, ListView):
-    """A list with search and the sticky domain filter, paged and sorted in SQL."""
-
-    filter_form_class: type[Form]
-    paginator_class = DeferredPaginator
-
-    def filter_data(self) -> dict[str, str]:
-        """Return what the filter form is bound to: the query string plus the sticky domain."""
-        return {
-            "q": self.request.GET.get("q", ""),
-            "domain": domain_filter_value(sticky_domain(self.request)),
-        }
-
-    def select(self, filters: dict[str, Any]) -> QuerySet:
-        raise NotImplementedError
-
-    def get_queryset(self) -> QuerySet:
-        self.filter_form = self.filter_form_class(self.filter_data(), user=self.request.user)
-        return self.select(self.filter_form.filters())
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(filter_context(self.filter_form))
-        # Set by the paginator's count of a search (SearchQuerySet): more matches than shown.
-        shown = getattr(context.get("table"), "data", None)
-        context["search_capped"] = bool(getattr(getattr(shown, "data", None), "capped", False))
-        context["search_limit"] = mailbox_selectors.SEARCH_RESULTS_LIMIT
-        return context
 
 
 class MailboxListView(DomainFilteredListView):
@@ -184,11 +128,11 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
         return HttpResponseRedirect(detail_url(mailbox))
 
 
-class MailboxObjectMixin(ScopedMixin, SingleObjectMixin):
+class MailboxObjectMixin(ScopedObjectMixin, SingleObjectMixin):
     """Find the mailbox of the URL among the user's mailboxes (404 otherwise)."""
 
     model = Mailbox
-    pk_url_kwarg = "username"
+    lookup_field = "username"
     context_object_name = "mailbox"
 
 

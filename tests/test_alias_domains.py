@@ -201,7 +201,7 @@ def test_list_query_count_does_not_grow_with_rows(super_client):
 
 
 def test_many_domains_are_typed_and_still_scoped(client_a, domain_a, domain_b, monkeypatch):
-    monkeypatch.setattr("core.forms.SELECT_MAX_DOMAINS", 1)
+    monkeypatch.setattr("accounts.scoping.LITERAL_DOMAINS_LIMIT", 1)
     bucher = make_domain("bücher.example")
     admin = make_admin("multi@admins.example", domains=[domain_a, bucher])
     client_a.force_login(admin)

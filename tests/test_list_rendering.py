@@ -182,7 +182,7 @@ def test_pagination_and_sort_headers_stay(super_client, domain_a, settings):
 @pytest.fixture
 def few_selects(monkeypatch):
     """Make one domain already "too many" for a select."""
-    monkeypatch.setattr("core.forms.SELECT_MAX_DOMAINS", 0)
+    monkeypatch.setattr("accounts.scoping.LITERAL_DOMAINS_LIMIT", 0)
 
 
 def test_filter_is_a_select_below_the_threshold(client_a, domain_a):

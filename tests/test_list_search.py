@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 import core.listing.pagination
-import mailboxes.selectors
+import core.listing.search
 from aliases.models import Alias
 from mailboxes.models import Mailbox
 from pfa.derived.indexes import SEARCH_INDEXES
@@ -124,7 +124,7 @@ def test_a_search_past_the_limit_shows_that_many_matches_in_order_and_says_so(
         make_alias(domain_a, f"hitlist{n}")
     response = client_a.get(path, {"q": "hit"})
     assert "matches:" not in response.content.decode()
-    monkeypatch.setattr(mailboxes.selectors, "SEARCH_RESULTS_LIMIT", 3)
+    monkeypatch.setattr(core.listing.search, "SEARCH_RESULTS_LIMIT", 3)
     response = client_a.get(path, {"q": "hit"})
     html = response.content.decode()
     assert "More than 3 matches: 3 of them are shown, in order." in html
@@ -166,7 +166,7 @@ def _count_sql(client, url: str, params: dict[str, str]) -> str:
     assert response.status_code == 200
     # The query that counts the matches (on PostgreSQL it reads their keys), up to the limit;
     # MariaDB with its search tables (pfa.derived.search_grams) verifies candidates instead: none.
-    limit = f"LIMIT {mailboxes.selectors.SEARCH_RESULTS_LIMIT + 1}"
+    limit = f"LIMIT {core.listing.search.SEARCH_RESULTS_LIMIT + 1}"
     counts = [q["sql"] for q in queries if limit in q["sql"]]
     assert counts or connection.vendor == "mysql"
     return counts[0] if counts else ""

@@ -224,7 +224,7 @@ def test_typed_unknown_domain_shows_no_rows_and_is_not_selected(super_client, hi
 
 
 def test_many_domains_filter_is_typed(super_client, client_a, history, monkeypatch):
-    monkeypatch.setattr("core.forms.SELECT_MAX_DOMAINS", 1)
+    monkeypatch.setattr("accounts.scoping.LITERAL_DOMAINS_LIMIT", 1)
     html = super_client.get(LIST, {"domain": "Beta.Example"}).content.decode()
     assert re.search(r'<input type="text" name="domain"', html)
     rows = _rows(html)

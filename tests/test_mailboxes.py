@@ -539,9 +539,9 @@ def test_list_query_count_does_not_grow_with_rows(client_a, domain_a, settings):
     for i in range(55):
         make_mailbox(domain_a, f"few.many{i}", check_policy=False)
     assert list_queries(client_a, "/mailboxes/") == few
-    # A search counts its matches instead of reading the domain counters' total: on PostgreSQL
-    # it also asks the planner for two estimates (mailboxes.selectors.searched_rows), on MariaDB
-    # it reads the search tables' postings (pfa.derived.search_grams) first.
+    # A search counts its matches instead of reading the kept total: on PostgreSQL it also asks
+    # the planner for two estimates (core.listing.search.searched_rows), on MariaDB it reads
+    # the search tables' postings (pfa.derived.search_grams) first.
     extra = {"postgresql": 2, "mysql": 1}.get(connection.vendor, 0)
     assert list_queries(client_a, search) == few_searched == few + extra
 

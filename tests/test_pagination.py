@@ -6,9 +6,11 @@ import datetime
 import re
 
 import pytest
+from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 import core.listing.pagination
+from core.listing.pagination import ListPaginationMixin
 from domains.services import alias_domain_create
 from pfa.models import Log
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
@@ -87,3 +89,29 @@ def test_page_past_the_end_shows_a_page(super_client, five_of_each, url, setting
         assert response.status_code == 200, page
         assert _rows(response.content.decode())
     assert super_client.get(url, {"page": str(last + 1)}).status_code == 404
+
+
+def _routed_lists() -> dict[str, type]:
+    """Return the view class of every routed list page (a name ending in -list), by path."""
+    found: dict[str, type] = {}
+
+    def walk(entries: list, prefix: str) -> None:
+        for entry in entries:
+            if isinstance(entry, URLResolver):
+                namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+                walk(entry.url_patterns, namespace)
+            elif entry.name and entry.name.endswith("-list"):
+                found[reverse(f"{prefix}{entry.name}")] = entry.callback.view_class
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_list_pages_through_the_one_capped_mixin():
+    # A new list page is checked by the tests above only once it is in LISTS.
+    lists = _routed_lists()
+    assert sorted(lists) == sorted(LISTS)
+    for path, view in lists.items():
+        assert issubclass(view, ListPaginationMixin), path
+        # The mixin's get_table() is the one that caps the page size and checks the page.
+        assert view.get_table is ListPaginationMixin.get_table, path

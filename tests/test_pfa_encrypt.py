@@ -18,9 +18,8 @@ from django.core.management import call_command
 from django.db import connection
 from passlib.hash import bcrypt, des_crypt, md5_crypt, sha256_crypt, sha512_crypt
 
-from mail import passwords
 from accounts.models import Admin
-from mail import pfa_encrypt
+from mail import passwords, pfa_encrypt
 from mailboxes.models import Mailbox
 from pfa.management.commands.schema_check import _hash_formats
 from tests.factories import make_admin, make_domain, make_mailbox

@@ -12,11 +12,20 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.db import connection
 from django.db.models import Model
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 
+import core.listing.pagination
 from accounts.models import Admin
+from accounts.scoping import OutOfScope, list_scope, scoped_domain_names
+from accounts.services import admin_assign_domain, admin_unassign_domain
 from aliases.models import Alias
+from core.context import RequestContextMiddleware
+from core.listing.pagination import ListQuerySet, by_keys
 from domains.models import AliasDomain, Domain, DomainAdmin
 from domains.services import alias_domain_create
 from mailboxes.models import Mailbox
@@ -259,3 +268,178 @@ def test_form_pages_never_offer_another_domain(client_b, world):
             assert not leaked, f"{url} offers {leaked}"
         checked.append(name)
     assert "accounts:admin-create" in checked
+
+
+# An admin with more domains than the literal limit, and deep pages ---------------------------
+
+# The admin's domains and the others: every name contains "alpha", so a search for it finds
+# rows of every tenant, and the others' rows sort between the admin's.
+MINE = ("alpha.example", "alpha-2.example", "alpha-3.example", "alpha-4.example")
+OTHERS = ("alpha-b.example", "alpha-z.example")
+
+# Query strings asked of each list: searches, the selected domain (the admin's, another's), and
+# each list's own filters. A list not named here is asked the first two.
+LIST_QUERIES: dict[str, tuple[dict[str, str], ...]] = {
+    "mailboxes:mailbox-list": (
+        {},
+        {"q": "user"},
+        {"q": "alpha"},
+        {"domain": "alpha-3.example"},
+        {"domain": "alpha-3.example", "q": "user"},
+        {"domain": "alpha-b.example"},
+    ),
+    "aliases:alias-list": (
+        {},
+        {"q": "info"},
+        {"q": "alpha"},
+        {"show_mailbox_aliases": "1"},
+        {"show_mailbox_aliases": "1", "q": "user1"},
+        {"domain": "alpha-3.example"},
+        {"domain": "alpha-b.example"},
+    ),
+    "auditlog:log-list": (
+        {},
+        {"action": "create_mailbox"},
+        {"domain": "alpha-3.example"},
+        {"domain": "alpha-b.example"},
+    ),
+}
+DEFAULT_QUERIES: tuple[dict[str, str], ...] = ({}, {"q": "alpha"})
+
+# The lists narrowed by the selected domain (the others only take it to clear the selection).
+FILTERED_LISTS = frozenset({"mailboxes:mailbox-list", "aliases:alias-list", "auditlog:log-list"})
+
+
+@pytest.fixture
+def many(superadmin, admin_a, admin_b, domain_a, domain_b) -> tuple[str, ...]:
+    """admin_a manages four domains (alpha-4 an alias of alpha), admin_b the other two."""
+    domains = {domain_a.domain: domain_a, domain_b.domain: domain_b}
+    for name in (*MINE, *OTHERS):
+        if name not in domains:
+            domains[name] = make_domain(name)
+    for name in MINE[1:]:
+        admin_assign_domain(actor=None, admin=admin_a, domain=domains[name])
+    for name in OTHERS:
+        admin_assign_domain(actor=None, admin=admin_b, domain=domains[name])
+    for name in (*MINE[:3], *OTHERS):
+        for n in range(3):
+            make_mailbox(domains[name], f"user{n}")
+        make_alias(domains[name], "info", [f"user0@{name}"])
+        make_alias(domains[name], "info-2", [f"user1@{name}"])
+    alias_domain_create(actor=None, alias_domain=domains["alpha-4.example"], target_domain=domain_a)
+    alias_domain_create(
+        actor=None, alias_domain=domains["alpha-z.example"], target_domain=domains[OTHERS[0]]
+    )
+    return MINE
+
+
+def _domain_of(record: Any) -> str:
+    if isinstance(record, Domain):
+        return record.domain
+    if isinstance(record, AliasDomain):
+        return record.alias_domain_id
+    return getattr(record, "domain_id", None) or record.domain
+
+
+def _every_page(client: Any, url: str, query: dict[str, str]) -> list[tuple[str, str]]:
+    """Return (key, domain) of the rows of every page of a list, in the order shown."""
+    rows, number = [], 1
+    while True:
+        response = client.get(url, {"domain": "", **query, "page": number})
+        assert response.status_code == 200, f"{url} {query} page {number}"
+        table = response.context["table"]
+        rows += [(str(row.record.pk), _domain_of(row.record)) for row in table.paginated_rows]
+        if not table.page.has_next():
+            return rows
+        number += 1
+
+
+@pytest.mark.parametrize("limit", [None, 2], ids=["literal-domains", "past-the-limit"])
+def test_every_list_and_search_shows_exactly_the_admins_rows_on_every_page(
+    super_client, client_a, many, limit, settings, monkeypatch
+):
+    if limit is not None:
+        # admin_a's four domains are then more than a list spells out: the scope's subquery.
+        monkeypatch.setattr("accounts.scoping.LITERAL_DOMAINS_LIMIT", limit)
+    # Two rows a page, every page past the first fetched by its keys, the later half of the
+    # list read from its end: each fast path of the paginators is walked.
+    settings.VIMBADMIN_LIST_PAGE_SIZE = 2
+    monkeypatch.setattr(core.listing.pagination, "DEFERRED_FROM_ROW", 1)
+    names = _list_names()
+    assert {"mailboxes:mailbox-list", "aliases:alias-list", "auditlog:log-list"} <= set(names)
+    foreign_seen = set()
+    for name in names:
+        url = reverse(name)
+        if client_a.get(url).status_code == 404:
+            continue  # a super admin's list (admins): the walk above covers its 404
+        for query in LIST_QUERIES.get(name, DEFAULT_QUERIES):
+            everyone = _every_page(super_client, url, query)
+            mine = _every_page(client_a, url, query)
+            selected = query.get("domain")
+            expected = [
+                row
+                for row in everyone
+                if row[1] in many and (name not in FILTERED_LISTS or selected in (None, row[1]))
+            ]
+            assert mine == expected, f"{url} {query}"
+            foreign_seen |= {row[1] for row in everyone} - set(many)
+            assert len(set(mine)) == len(mine), f"{url} {query}: a row on two pages"
+    # The others' rows were there to be leaked, in every kind of list.
+    assert set(OTHERS) <= foreign_seen
+
+
+def test_a_key_outside_the_scope_never_becomes_a_row(admin_a, domain_a, domain_b, monkeypatch):
+    make_mailbox(domain_a, "mine")
+    make_mailbox(domain_b, "theirs")
+    scope = list_scope(admin_a)
+    assert scope.names == ("alpha.example",)
+    listed = ListQuerySet.of(scope.rows(Mailbox).order_by("username"), scope=scope)
+    assert [m.pk for m in by_keys(listed, ["mine@alpha.example"])] == ["mine@alpha.example"]
+    # Fetched by key without the list's conditions, the row is checked against the scope.
+    with pytest.raises(OutOfScope):
+        list(by_keys(listed, ["theirs@beta.example", "mine@alpha.example"]))
+    # Past the literal limit there are no names to check against: the scope stays in the query.
+    monkeypatch.setattr("accounts.scoping.LITERAL_DOMAINS_LIMIT", 0)
+    scope = list_scope(admin_a)
+    assert scope.names is None
+    listed = ListQuerySet.of(scope.rows(Mailbox).order_by("username"), scope=scope)
+    assert [m.pk for m in by_keys(listed, ["theirs@beta.example", "mine@alpha.example"])] == [
+        "mine@alpha.example"
+    ]
+
+
+@pytest.mark.parametrize("url", ["/mailboxes/", "/aliases/", "/log/", "/mailboxes/?q=user"])
+def test_a_list_page_reads_the_admins_domains_once(client_a, domain_a, url):
+    make_mailbox(domain_a, "user1")
+    client_a.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client_a.get(url).status_code == 200
+    asking = [q["sql"] for q in queries.captured_queries if "domain_admins" in q["sql"]]
+    # Whether the admin is a super admin, and their domain names: the list, its filter form
+    # and the domain switcher share the names, and the list's own query names them as literals.
+    assert len(asking) == 2, asking
+
+
+def test_domain_names_last_one_request_and_are_forgotten_when_they_change(
+    admin_a, domain_a, domain_b
+):
+    seen: dict[str, Any] = {}
+
+    def view(request: Any) -> HttpResponse:
+        scoped_domain_names(admin_a)
+        with CaptureQueriesContext(connection) as queries:
+            seen["again"] = scoped_domain_names(admin_a)
+        seen["queries"] = len(queries)
+        admin_assign_domain(actor=None, admin=admin_a, domain=domain_b)
+        seen["changed"] = scoped_domain_names(admin_a)
+        return HttpResponse()
+
+    RequestContextMiddleware(view)(RequestFactory().get("/"))
+    assert seen == {
+        "again": ["alpha.example"],
+        "queries": 0,
+        "changed": ["alpha.example", "beta.example"],
+    }
+    # Outside a request nothing is kept: every call reads the database.
+    admin_unassign_domain(actor=None, admin=admin_a, domain=domain_b)
+    assert scoped_domain_names(admin_a) == ["alpha.example"]

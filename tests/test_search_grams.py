@@ -284,15 +284,15 @@ def test_a_domain_admin_searching_sees_only_their_domains(client_a, domain_a, do
 
 
 def test_more_matches_than_a_search_shows_are_capped_the_same_way(super_client, settings):
-    import mailboxes.selectors
+    import core.listing.search
 
     settings.VIMBADMIN_LIST_PAGE_SIZE = 4
     domain = make_domain("many.example")
     for i in range(14):
         make_mailbox(domain, f"bulk.{i:02d}", name=f"Bulk {i}")
     limit = 9
-    original = mailboxes.selectors.SEARCH_RESULTS_LIMIT
-    mailboxes.selectors.SEARCH_RESULTS_LIMIT = limit
+    original = core.listing.search.SEARCH_RESULTS_LIMIT
+    core.listing.search.SEARCH_RESULTS_LIMIT = limit
     try:
         response = super_client.get("/mailboxes/", {"q": "bulk", "domain": ""})
         assert response.context["table"].paginator.count == limit
@@ -309,7 +309,7 @@ def test_more_matches_than_a_search_shows_are_capped_the_same_way(super_client, 
         assert shown == sorted(shown)
         assert all(u.startswith("bulk.") for u in shown)
     finally:
-        mailboxes.selectors.SEARCH_RESULTS_LIMIT = original
+        core.listing.search.SEARCH_RESULTS_LIMIT = original
 
 
 @pytest.mark.django_db(transaction=True)

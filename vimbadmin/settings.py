@@ -152,8 +152,8 @@ def database_options(
     """Return an engine's connection OPTIONS: the project's, overridden by DATABASE_URL's."""
     if engine.endswith("postgresql"):
         # No JIT: every query here reads a page of rows, and a plan whose cost estimate passes
-        # jit_above_cost (the domain list's never-run fallback subqueries do) spent 45 ms
-        # compiling before returning 50 rows in 0.6 ms. A later -c wins, so ?options= does.
+        # jit_above_cost (the domain list's never-run fallback subqueries do) spends far longer
+        # compiling than running (bench/RESULTS.md). A later -c wins, so ?options= does.
         flags = ["-c jit=off"]
         if lock_timeout > 0:
             flags.append(f"-c lock_timeout={lock_timeout}s")

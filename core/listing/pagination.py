@@ -4,15 +4,19 @@ whose deep pages stay as fast as the first one on tables of millions of rows.
 Every list view pages through ListPaginationMixin: `?per_page=` is kept between 1 and
 MAX_PER_PAGE, and a `?page=` that is not a page number that can exist is a 404.
 
-`LIMIT 50 OFFSET 50000` makes the database compute every column, and every correlated subquery
-such as a mailbox's quota usage, of all 50,000 skipped rows: 1.4 s for page 1,000 of a
-200,000-mailbox domain on PostgreSQL. Past the first pages this paginator first fetches only
-the page's primary keys (an index-only scan), then the full rows, with their annotations, of
-just those keys.
+An OFFSET makes the database compute every column, and every correlated subquery such as a
+mailbox's quota usage, of every skipped row. Past the first pages this paginator therefore
+fetches only the page's primary keys (an index-only scan), then the full rows, with their
+annotations, of just those keys.
 
 A page past the middle of a known total reads from the end instead: its keys come in the
 reversed order, counted from the last row, so a page costs what the rows before it or the rows
 after it cost, whichever are fewer, and the last page is as fast as the first.
+
+The querysets the lists hand over speak a small protocol (ListQuerySet): their scope, whether
+they hold more rows than they show, and a cheaper way to a page's keys where they know one.
+The measurements behind these rules are in bench/RESULTS.md ("Why the list queries look like
+this").
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.sql.where import WhereNode
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
 from django_tables2.tables import Table
+
+from accounts.scoping import ListScope
 
 # Shallower pages are sliced directly: the two-step fetch only pays off past a few pages.
 DEFERRED_FROM_ROW = 500
@@ -113,17 +119,39 @@ def _queryset_of(object_list: Any) -> QuerySet | None:
     return None
 
 
-def by_keys(queryset: QuerySet, keys: Any) -> QuerySet:
+def list_queryset(object_list: Any) -> ListQuerySet | None:
+    """Return the ListQuerySet behind a queryset, a table's data or its rows, else None."""
+    data = object_list
+    for _depth in range(3):
+        if isinstance(data, QuerySet):
+            break
+        data = getattr(data, "data", None)
+    return data if isinstance(data, ListQuerySet) else None
+
+
+def by_keys(queryset: QuerySet, keys: Any, *, condition: Any = None) -> QuerySet:
     """Return the queryset's rows with these keys (a list or a subquery), in its order, with its
     annotations.
 
-    The keys were chosen by the queryset's own conditions (its scope and filters), so only the
-    key lookup is kept: with `domain = X AND username IN (...)` MariaDB walked the domain's
-    index instead of looking the 50 keys up (20-30 ms instead of under 1 ms at 100,000).
+    `condition` is how the keys are looked up when not as `pk IN (keys)`. A queryset that names
+    its scope (a ListQuerySet's `scope`) is looked up by the keys alone: its own conditions chose
+    them, and a database given both may walk the conditions' index instead of looking the keys
+    up. The scope stays in force all the same: the rows read are checked
+    against its literal domain names (OutOfScope for any other), and where the scope has no
+    literal names but a subquery, the subquery stays in the query. Any other queryset keeps all
+    its conditions.
     """
+    lookup = condition if condition is not None else Q(pk__in=keys)
+    scope = queryset.scope if isinstance(queryset, ListQuerySet) else None
+    if scope is None:
+        return queryset.filter(lookup)
     rows = queryset.all()
     rows.query.where = WhereNode()
-    return rows.filter(pk__in=keys)
+    rows = rows.filter(lookup)
+    if scope.names is None and not scope.everything:
+        return rows.filter(domain__in=scope.domains().values("domain"))
+    rows._checked_by = scope
+    return rows
 
 
 def _rows_of(object_list: Any, rows: QuerySet) -> Any:
@@ -176,10 +204,9 @@ class DeferredPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = self._keys_from_end(queryset, bottom, top)
-        if keys is None:
-            # A queryset may know a cheaper way to its page's keys than its SQL (the alias list).
-            keys_of = getattr(queryset, "page_keys", None)
-            keys = keys_of(bottom, top) if keys_of is not None else None
+        if keys is None and isinstance(queryset, ListQuerySet):
+            # A list may know a cheaper way to its page's keys than its SQL (the alias list).
+            keys = queryset.page_keys(bottom, top)
         if keys is None:
             if bottom < DEFERRED_FROM_ROW or queryset is None:
                 return super().page(number)
@@ -190,11 +217,11 @@ class DeferredPaginator(Paginator):
     def _keys_from_end(self, queryset: QuerySet | None, bottom: int, top: int) -> list | None:
         """Return the keys of rows bottom..top read from the end, or None to read from the start.
 
-        `OFFSET 199,950` walks 199,950 index entries (the last page of a 200,000-mailbox domain:
-        58 ms on MariaDB); the same rows are the first 50 in the reversed order. Used where
-        that skips fewer rows and the start would skip at least DEFERRED_FROM_ROW, for
-        querysets ordered by a unique key (see _unique_order) whose count() covers all their
-        rows (not a search showing only its first matches, see ListQuerySet.holds_more).
+        An OFFSET walks every index entry it skips; the same rows are the first ones of the
+        reversed order. Used where that skips fewer rows and the start would skip at least
+        DEFERRED_FROM_ROW, for querysets ordered by a unique key (see _unique_order) whose
+        count() covers all their rows (not a search showing only its first matches, see
+        ListQuerySet.holds_more).
 
         With a kept total (RuleCountedQuerySet) that is off by d rows because other tools
         wrote since the last recount, the pages read from the end are shifted by d against
@@ -206,15 +233,14 @@ class DeferredPaginator(Paginator):
         total = self.count
         if queryset is None or bottom < DEFERRED_FROM_ROW or total - top >= bottom:
             return None
-        if getattr(queryset, "holds_more", False):
+        if isinstance(queryset, ListQuerySet) and queryset.holds_more:
             return None
         order = _unique_order(queryset)
         if order is None:
             return None
         backwards = _reversed(queryset, order)
         start, stop = total - top, total - bottom
-        keys_of = getattr(backwards, "page_keys", None)
-        keys = keys_of(start, stop) if keys_of is not None else None
+        keys = backwards.page_keys(start, stop) if isinstance(backwards, ListQuerySet) else None
         if keys is None:
             keys = list(backwards.values_list("pk", flat=True)[start:stop])
         keys.reverse()
@@ -224,9 +250,9 @@ class DeferredPaginator(Paginator):
 class DeferredLazyPaginator(LazyPaginator):
     """django-tables2's LazyPaginator (no COUNT of the whole table) with deferred deep pages.
 
-    For the log: `LIMIT 51 OFFSET 49950` on full rows made MariaDB read 50,000 rows through the
-    clustered index (100-160 ms at 110,000 log rows); the keys alone come from the (timestamp)
-    or (domain, timestamp) index, which InnoDB and PostgreSQL both scan without the rows.
+    For the log: an OFFSET over full rows reads every skipped row through the clustered index;
+    the keys alone come from the (timestamp) or (domain, timestamp) index, which InnoDB and
+    PostgreSQL both scan without the rows.
     """
 
     def page(self, number: Any) -> Page:
@@ -250,23 +276,43 @@ class DeferredLazyPaginator(LazyPaginator):
         return Page(list(_rows_of(self.object_list, by_keys(queryset, keys))), number, self)
 
 
-# How many rows past a kept total the last page may show (see RuleCountedQuerySet).
-LAST_PAGE_SLACK = 1000
-
-
 class ListQuerySet(QuerySet):
-    """A list's queryset carrying facts about exactly its rows (the attributes named in FACTS).
+    """A list's queryset as the paginators read it: the key-page protocol.
 
-    Ordering, slicing and values() keep the facts; any further filter forgets them, so a fact
-    only ever answers for the rows it was made for.
+    A list's selector returns one (of() turns any queryset into one). The paginators and the
+    list views ask these of it, and of no other queryset:
+
+    - `scope`: the accounts.scoping.ListScope its rows lie within. Rows fetched by key
+      (by_keys) are then looked up by their keys alone and checked against the scope.
+    - `holds_more`: True when it holds rows past its count() that the list never shows (a
+      search shows its first matches only); such a list is never read from the end.
+    - `capped`: True when count() found more rows than the list shows; the page says so.
+    - `page_keys(bottom, top)`: the keys of rows bottom..top in its order, when it knows a
+      cheaper way to them than its own SQL; None lets the paginator slice the query.
+
+    Facts (the attributes named in FACTS: the scope, and what subclasses add) are kept through
+    ordering, slicing and values(); any further filter forgets them, so a fact only ever
+    answers for the rows it was made for.
     """
 
-    FACTS: tuple[str, ...] = ()
+    FACTS: tuple[str, ...] = ("scope",)
+    scope: ListScope | None = None
+    # Set on rows fetched by key (by_keys): the scope every row read must lie within.
+    _checked_by: ListScope | None = None
 
     @property
     def holds_more(self) -> bool:
         """Tell whether the queryset holds rows past its count() that the list never shows."""
         return False
+
+    @property
+    def capped(self) -> bool:
+        """Tell whether count() found more rows than the list shows."""
+        return False
+
+    def page_keys(self, bottom: int, top: int) -> list[Any] | None:
+        """Return the keys of rows bottom..top in the queryset's order, or None to slice it."""
+        return None
 
     @classmethod
     def of(cls, queryset: QuerySet, **facts: Any) -> Any:
@@ -280,6 +326,7 @@ class ListQuerySet(QuerySet):
         clone = super()._clone()
         for name in self.FACTS:
             setattr(clone, name, getattr(self, name))
+        clone._checked_by = self._checked_by
         return clone
 
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Any:
@@ -288,13 +335,24 @@ class ListQuerySet(QuerySet):
             setattr(clone, name, None)
         return clone
 
+    def _fetch_all(self) -> None:
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._checked_by is not None and self._iterable_class is ModelIterable:
+            column = self.model._meta.get_field("domain").attname
+            self._checked_by.require(getattr(row, column) for row in self._result_cache or ())
+
+
+# How many rows past a kept total the last page may show (see RuleCountedQuerySet).
+LAST_PAGE_SLACK = 1000
+
 
 class RuleCountedQuerySet(ListQuerySet):
     """A queryset whose count() comes from a cheaper rule than counting its rows.
 
-    The rule (for instance the kept per-domain figures of domains.counters) answers in a
-    millisecond where COUNT(*) reads every index entry of a 200,000-mailbox domain on every
-    page view; like every fact of a ListQuerySet it is dropped when the queryset is filtered
+    The rule (for instance the per-domain figures of domains.counters) costs the same for any
+    size of domain, where COUNT(*) reads every index entry of the domain on every page view;
+    like every fact of a ListQuerySet it is dropped when the queryset is filtered
     further. Its total can be off where other tools wrote the tables since the last recount.
     Read from the start, a page past the real end is then empty, and so that no row becomes
     unreachable when the total is too low, a slice ending exactly at that total (the last page)
@@ -303,7 +361,7 @@ class RuleCountedQuerySet(ListQuerySet):
     last rows, and the pages read from the end are shifted by the error until the next recount.
     """
 
-    FACTS = ("_count_rule", "_counted")
+    FACTS = (*ListQuerySet.FACTS, "_count_rule", "_counted")
     _count_rule: Callable[[], int | None] | None = None
     _counted: int | None = None
 
@@ -327,6 +385,8 @@ class RuleCountedQuerySet(ListQuerySet):
         return super().__getitem__(key)
 
 
-def counted_by(queryset: QuerySet, rule: Callable[[], int | None]) -> RuleCountedQuerySet:
+def counted_by(
+    queryset: QuerySet, rule: Callable[[], int | None], *, scope: ListScope | None
+) -> RuleCountedQuerySet:
     """Return the queryset with its count() answered by rule() (None: count the rows)."""
-    return RuleCountedQuerySet.of(queryset, _count_rule=rule)
+    return RuleCountedQuerySet.of(queryset, _count_rule=rule, scope=scope)

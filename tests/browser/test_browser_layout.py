@@ -82,7 +82,7 @@ def test_domain_switcher_filters_the_lists_and_can_be_cleared(ui, superadmin, do
 
 
 def test_domain_switcher_is_a_text_field_for_many_domains(ui, monkeypatch, superadmin):
-    monkeypatch.setattr("vimbadmin.context_processors.SWITCHER_MAX_OPTIONS", 2)
+    monkeypatch.setattr("accounts.scoping.LITERAL_DOMAINS_LIMIT", 2)
     for name in ("one.example", "two.example", "three.example"):
         make_domain(name)
     make_mailbox(make_domain("bücher.example"), "dora")
