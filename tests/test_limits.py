@@ -1,7 +1,7 @@
 """Domain limits: who is held to them, Postfix Admin's counting rule, the race for the last slot.
 
 The race tests use two real database connections (one per thread). They prove that the row lock
-taken by the services (domains.services.lock_domain) makes the second request wait for the first
+taken by the services (domains.guards.lock_domain) makes the second request wait for the first
 and then see its row, so that two requests can never both take the last free slot.
 """
 
@@ -18,8 +18,9 @@ from django.db import connection, connections, transaction
 
 from aliases.models import Alias
 from aliases.services import alias_count, alias_create
+from domains.guards import lock_domain
 from domains.models import Domain
-from domains.services import domain_update, lock_domain
+from domains.services import domain_update
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_create
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
