@@ -14,6 +14,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.scoping import get_scoped_or_404, is_superadmin, scoped
 from core import sticky
+from core.http import AuthedRequest
 from core.listing.pagination import ListPaginationMixin
 from core.views import (
     AdminRequiredMixin,
@@ -48,6 +49,8 @@ from mail.quota import format_bytes
 class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the visible domains with counts, quota and usage, searched and sorted in SQL."""
 
+    request: AuthedRequest
+
     table_class = DomainTable
     template_name = "domains/domain_list.html"
 
@@ -75,6 +78,8 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
 
 class DomainCreateView(SuperAdminRequiredMixin, FormView):
     """Create a domain with its limits and, by default, its RFC 2142 aliases."""
+
+    request: AuthedRequest
 
     form_class = DomainCreateForm
     template_name = "domains/domain_form.html"
@@ -119,6 +124,8 @@ class DomainCreateView(SuperAdminRequiredMixin, FormView):
 
 class DomainDetailView(AdminRequiredMixin, TemplateView):
     """Show a domain's limits and usage, its alias domains and its recent log rows."""
+
+    request: AuthedRequest
 
     template_name = "domains/domain_detail.html"
 
@@ -168,6 +175,8 @@ class DomainObjectMixin(SuperAdminRequiredMixin):
 class DomainEditView(DomainObjectMixin, FormView):
     """Change a domain's description, limits, transport and flags."""
 
+    request: AuthedRequest
+
     form_class = DomainEditForm
     template_name = "domains/domain_form.html"
 
@@ -205,6 +214,8 @@ class DomainEditView(DomainObjectMixin, FormView):
 class DomainToggleView(SuperAdminRequiredMixin, ToggleActiveView):
     """Activate or deactivate a domain with one click."""
 
+    request: AuthedRequest
+
     model = Domain
     lookup_field = "domain"
 
@@ -217,6 +228,8 @@ class DomainToggleView(SuperAdminRequiredMixin, ToggleActiveView):
 
 class DomainPurgeView(DomainObjectMixin, FormView):
     """Delete a domain and everything in it, after the admin has typed its name."""
+
+    request: AuthedRequest
 
     form_class = DomainPurgeForm
     template_name = "domains/domain_confirm_delete.html"
@@ -253,6 +266,8 @@ class DomainPurgeView(DomainObjectMixin, FormView):
 class AliasDomainListView(ScopedMixin, ListPaginationMixin, ListView):
     """List the visible alias domains, searched and sorted in SQL."""
 
+    request: AuthedRequest
+
     model = AliasDomain
     table_class = AliasDomainTable
     template_name = "domains/aliasdomain_list.html"
@@ -268,6 +283,8 @@ class AliasDomainListView(ScopedMixin, ListPaginationMixin, ListView):
 
 class AliasDomainCreateView(AdminRequiredMixin, FormView):
     """Make one managed domain an alias of another."""
+
+    request: AuthedRequest
 
     form_class = AliasDomainForm
     template_name = "domains/aliasdomain_form.html"
@@ -318,6 +335,8 @@ class AliasDomainToggleView(ToggleActiveView):
 class AliasDomainDeleteView(ScopedMixin, TemplateView):
     """Ask, then remove an alias domain (the domain itself stays)."""
 
+    request: AuthedRequest
+
     model = AliasDomain
     template_name = "domains/aliasdomain_confirm_delete.html"
 
@@ -327,7 +346,7 @@ class AliasDomainDeleteView(ScopedMixin, TemplateView):
             raise Http404
         return obj
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
         try:
             services.alias_domain_delete(actor=request.user, alias_domain=obj)

@@ -17,6 +17,7 @@ from django.views.generic.detail import SingleObjectMixin
 from accounts.resets import mailbox_reset_route
 from accounts.scoping import scoped
 from aliases.tables import target_label
+from core.http import AuthedRequest
 from core.listing.pagination import DeferredPaginator, ListPaginationMixin
 from core.sticky import sticky_domain
 from core.views import (
@@ -95,6 +96,8 @@ def detail_url(mailbox: Mailbox) -> str:
 class DomainFilteredListView(ScopedMixin, ListPaginationMixin, ListView):
     """A list with search and the sticky domain filter, paged and sorted in SQL."""
 
+    request: AuthedRequest
+
     filter_form_class: type[Form]
     paginator_class = DeferredPaginator
 
@@ -136,6 +139,8 @@ class MailboxListView(DomainFilteredListView):
 
 class MailboxCreateView(AdminRequiredMixin, FormView):
     """Create a mailbox in one of the user's domains, within its limits."""
+
+    request: AuthedRequest
 
     form_class = MailboxCreateForm
     template_name = "mailboxes/mailbox_form.html"
@@ -207,6 +212,8 @@ class MailboxFormMixin(MailboxObjectMixin):
 class MailboxDetailView(MailboxObjectMixin, DetailView):
     """Show a mailbox with its usage, the aliases that reach it, forwarding and settings e-mail."""
 
+    request: AuthedRequest
+
     template_name = "mailboxes/mailbox_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -234,7 +241,7 @@ class MailboxForwardingView(MailboxDetailView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return HttpResponseRedirect(detail_url(self.get_object()))
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
         form = ForwardingForm(request.POST)
         if form.is_valid():
@@ -277,6 +284,8 @@ class MailboxSendSettingsView(MailboxDetailView):
 
 class MailboxUpdateView(MailboxFormMixin, FormView):
     """Change a mailbox's name, quota, alternative address and SMTP switch."""
+
+    request: AuthedRequest
 
     form_class = MailboxForm
     template_name = "mailboxes/mailbox_edit.html"
@@ -321,6 +330,8 @@ class MailboxUpdateView(MailboxFormMixin, FormView):
 class MailboxPasswordView(MailboxFormMixin, FormView):
     """Set a mailbox's password (policy checked, a generated one suggested)."""
 
+    request: AuthedRequest
+
     form_class = MailboxPasswordForm
     template_name = "mailboxes/mailbox_password.html"
 
@@ -352,9 +363,11 @@ class MailboxToggleView(ToggleActiveView):
 class MailboxPurgeView(MailboxObjectMixin, DetailView):
     """Ask for confirmation (GET), then delete the mailbox with Postfix Admin's cascade (POST)."""
 
+    request: AuthedRequest
+
     template_name = "mailboxes/mailbox_confirm_delete.html"
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         mailbox = self.get_object()
         mailbox_purge(actor=request.user, mailbox=mailbox)
         messages.success(
