@@ -26,8 +26,8 @@ from django.db import connection
 from accounts.models import Admin
 from mail import passwords
 from mailboxes.models import Mailbox
-from tests import pfa_genuine as pfa
 from tests.factories import make_admin, make_domain, make_mailbox
+from tests.support import pfa_genuine as pfa
 
 pytestmark = pytest.mark.genuine_pfa
 
@@ -90,7 +90,7 @@ def _pfa_login(name: str, table: str, username: str, password: str, encrypt: str
     conf = pfa._pfa_conf(engine, name, {"encrypt": encrypt})
     with tempfile.TemporaryDirectory(prefix="pfa_login_") as tmp:
         tmpdir = Path(tmp)
-        # The same shadowing as tests/pfa_genuine.py: our dbconfig.inc.php and a prepend file.
+        # The shadowing of tests/support/pfa_genuine.py: our dbconfig.inc.php and a prepend file.
         (tmpdir / "dbconfig.inc.php").write_text(
             "<?php\n"
             f"$dbuser = {pfa._php_literal(conf['database_user'])};\n"

@@ -21,7 +21,6 @@ from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_purge, mailbox_set_forwarding, mailbox_update
 from pfa.derived import search_grams
 from tests.factories import make_alias, make_domain, make_mailbox
-from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -40,7 +39,7 @@ def _fresh_knowledge():
 
 
 @pytest.fixture
-def ddl(pfa_cleanup):  # noqa: F811
+def ddl(pfa_cleanup):
     """For tests that drop and create the tables: MySQL commits DDL, so no rollback undoes it;
     the rows are deleted (by DELETE, so the triggers follow) and the index is put back."""
     yield
