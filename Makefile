@@ -8,8 +8,12 @@ run:
 test:
 	scripts/test-all.sh
 
+# ruff, the layers contract (import-linter, pyproject.toml) and mypy against mypy-baseline.txt.
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-logo
+	.venv/bin/python scripts/mypy_baseline.py
 
 bench:
 	.venv/bin/python bench/run.py --size $(or $(SIZE),S) --engine $(or $(ENGINE),postgresql)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import (
@@ -43,7 +43,8 @@ class PasswordPairMixin(SharedPasswordPairMixin, StyledForm):
         return None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first = cleaned.get("password")
         if first and self.passwords_match():
             try:
@@ -149,8 +150,9 @@ class AdminCreateForm(PasswordPairMixin):
 
     def __init__(self, *args: Any, user: Admin, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domains"].queryset = scoped(user, Domain).order_by("domain")
-        self.fields["domains"].label_from_instance = _domain_label
+        domains = cast(forms.ModelMultipleChoiceField, self.fields["domains"])
+        domains.queryset = scoped(user, Domain).order_by("domain")
+        domains.label_from_instance = _domain_label  # type: ignore[method-assign,assignment]
 
     def clean_username(self) -> str:
         return _address(self.cleaned_data["username"])
@@ -192,10 +194,9 @@ class AssignDomainForm(StyledForm):
     def __init__(self, *args: Any, user: Admin, admin: Admin, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         assigned = DomainAdmin.objects.filter(username_id=admin.pk, active=True).values("domain_id")
-        self.fields["domain"].queryset = (
-            scoped(user, Domain).exclude(domain__in=assigned).order_by("domain")
-        )
-        self.fields["domain"].label_from_instance = _domain_label
+        domain = cast(forms.ModelChoiceField, self.fields["domain"])
+        domain.queryset = scoped(user, Domain).exclude(domain__in=assigned).order_by("domain")
+        domain.label_from_instance = _domain_label  # type: ignore[method-assign,assignment]
 
 
 class AssignAdminForm(StyledForm):
@@ -212,7 +213,9 @@ class AssignAdminForm(StyledForm):
             "username_id"
         )
         admins: QuerySet[Admin] = scoped(user, Admin)
-        self.fields["admin"].queryset = admins.exclude(username__in=assigned).order_by("username")
+        cast(forms.ModelChoiceField, self.fields["admin"]).queryset = admins.exclude(
+            username__in=assigned
+        ).order_by("username")
 
 
 class AdminFilterForm(StyledForm):

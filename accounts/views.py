@@ -46,6 +46,7 @@ from accounts.scoping import get_scoped_or_404
 from accounts.selectors import admin_domains, admin_list, domain_admins
 from accounts.tables import AdminTable
 from core.context import request_client_address
+from core.http import AuthedRequest
 from core.listing.pagination import ListPaginationMixin
 from core.views import (
     AdminRequiredMixin,
@@ -204,6 +205,8 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 class PasswordChangeView(AdminRequiredMixin, FormView):
     """Let an admin change their own password; other sessions end, this one stays."""
 
+    request: AuthedRequest
+
     form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
 
@@ -248,6 +251,8 @@ class AdminObjectMixin(SuperAdminRequiredMixin, ScopedObjectMixin):
 class AdminListView(SuperAdminRequiredMixin, ListPaginationMixin, ListView):
     """List admins with search, sorting and pagination in SQL."""
 
+    request: AuthedRequest
+
     model = Admin
     table_class = AdminTable
     template_name = "accounts/admin_list.html"
@@ -265,6 +270,8 @@ class AdminListView(SuperAdminRequiredMixin, ListPaginationMixin, ListView):
 
 class AdminCreateView(SuperAdminRequiredMixin, FormView):
     """Create an admin."""
+
+    request: AuthedRequest
 
     form_class = AdminCreateForm
     template_name = "accounts/admin_form.html"
@@ -294,6 +301,8 @@ class AdminCreateView(SuperAdminRequiredMixin, FormView):
 class AdminDetailView(AdminObjectMixin, DetailView):
     """Show an admin, their domains and the forms that change them."""
 
+    request: AuthedRequest
+
     template_name = "accounts/admin_detail.html"
     context_object_name = "admin_obj"
 
@@ -311,6 +320,8 @@ class AdminDetailView(AdminObjectMixin, DetailView):
 
 class AdminEditView(AdminObjectMixin, FormView):
     """Change an admin's alternative e-mail address."""
+
+    request: AuthedRequest
 
     form_class = AdminEditForm
     template_name = "accounts/admin_edit.html"
@@ -341,6 +352,8 @@ class AdminEditView(AdminObjectMixin, FormView):
 class AdminToggleView(SuperAdminRequiredMixin, ToggleActiveView):
     """Activate or deactivate an admin with one click."""
 
+    request: AuthedRequest
+
     model = Admin
     lookup_field = "username"
 
@@ -354,9 +367,11 @@ class AdminToggleView(SuperAdminRequiredMixin, ToggleActiveView):
 class AdminSuperadminView(AdminObjectMixin, View):
     """Promote an admin to super admin or demote them to domain admin."""
 
+    request: AuthedRequest
+
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         admin = self.get_object()
         promote = request.POST.get("superadmin", "") in ("1", "true", "on")
         try:
@@ -381,6 +396,8 @@ class AdminSuperadminView(AdminObjectMixin, View):
 @method_decorator(sensitive_post_parameters(), "dispatch")
 class AdminPasswordView(AdminObjectMixin, FormView):
     """Set another admin's password."""
+
+    request: AuthedRequest
 
     form_class = AdminPasswordForm
     template_name = "accounts/admin_password.html"
@@ -411,6 +428,8 @@ class AdminPasswordView(AdminObjectMixin, FormView):
 class AdminDeleteView(AdminObjectMixin, View):
     """Confirm, then purge an admin and their domain assignments."""
 
+    request: AuthedRequest
+
     template_name = "accounts/admin_confirm_delete.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -421,7 +440,7 @@ class AdminDeleteView(AdminObjectMixin, View):
             {"admin_obj": admin, "domains": admin_domains(request.user, admin)},
         )
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         admin = self.get_object()
         try:
             services.admin_purge(actor=request.user, admin=admin)
@@ -435,9 +454,11 @@ class AdminDeleteView(AdminObjectMixin, View):
 class AdminAssignDomainView(AdminObjectMixin, View):
     """Give an admin one more domain (from the admin's page)."""
 
+    request: AuthedRequest
+
     http_method_names = ["post"]
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         admin = self.get_object()
         form = AssignDomainForm(request.POST, user=request.user, admin=admin)
         if form.is_valid():
@@ -452,6 +473,8 @@ class AdminAssignDomainView(AdminObjectMixin, View):
 
 class AdminUnassignDomainView(AdminObjectMixin, View):
     """Take a domain away from an admin (from the admin's or the domain's page)."""
+
+    request: AuthedRequest
 
     http_method_names = ["post"]
 
@@ -486,6 +509,8 @@ def _perform(
 class DomainAdminsView(SuperAdminRequiredMixin, ScopedObjectMixin, View):
     """List a domain's admins, with unassign buttons and a form to assign another one."""
 
+    request: AuthedRequest
+
     model = Domain
     lookup_field = "domain"
     template_name = "accounts/domain_admins.html"
@@ -498,11 +523,11 @@ class DomainAdminsView(SuperAdminRequiredMixin, ScopedObjectMixin, View):
         }
         return render(self.request, self.template_name, context, status=status)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         domain = self.get_object()
         return self.render_page(domain, AssignAdminForm(user=request.user, domain=domain))
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         domain = self.get_object()
         form = AssignAdminForm(request.POST, user=request.user, domain=domain)
         if not form.is_valid():

@@ -12,8 +12,8 @@ from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
+from domains.guards import lock_domain, require_domain_scope
 from domains.models import Domain
-from domains.services import lock_domain, require_domain_scope
 from mail.names import normalize_local_part, normalize_target
 from mailboxes.models import Mailbox
 from pfa.audit import log_action

@@ -19,6 +19,7 @@ from aliases.models import Alias
 from aliases.selectors import alias_list
 from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
 from aliases.tables import AliasTable, alias_label, target_label
+from core.http import AuthedRequest
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
@@ -57,6 +58,8 @@ class AliasListView(DomainFilteredListView):
 
 class AliasCreateView(AdminRequiredMixin, FormView):
     """Create an alias or catch-all in one of the user's domains, within its limit."""
+
+    request: AuthedRequest
 
     form_class = AliasCreateForm
     template_name = "aliases/alias_form.html"
@@ -131,6 +134,8 @@ class AliasObjectMixin(ScopedObjectMixin, SingleObjectMixin):
 class AliasUpdateView(AliasObjectMixin, FormView):
     """Change an alias's destinations."""
 
+    request: AuthedRequest
+
     form_class = AliasForm
     template_name = "aliases/alias_edit.html"
 
@@ -176,6 +181,8 @@ class AliasToggleView(ToggleActiveView):
 class AliasDeleteView(AliasObjectMixin, DetailView):
     """Ask for confirmation (GET), then delete the alias (POST)."""
 
+    request: AuthedRequest
+
     template_name = "aliases/alias_confirm_delete.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -189,7 +196,7 @@ class AliasDeleteView(AliasObjectMixin, DetailView):
         if redirect is not None:
             return redirect
         try:
-            alias_delete(actor=request.user, alias=self.object)
+            alias_delete(actor=self.request.user, alias=self.object)
         except PermissionDenied:
             return self.mailbox_redirect(self.object) or HttpResponseRedirect(list_url())
         messages.success(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -83,13 +83,14 @@ class LogFilterForm(forms.Form):
         self.domain_suggestions = scoped_domain_names(user) or []
         if not self.domain_suggestions:
             del self.fields["domain"].widget.attrs["list"]
-        self.fields["action"].choices = [
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
             ("", _("All actions")),
             *((key, action_label(key)) for key in sorted(ACTIONS)),
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise ValidationError(_("The start date is after the end date."))

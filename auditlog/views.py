@@ -12,6 +12,7 @@ from auditlog.forms import DOMAIN_SUGGESTIONS_ID, LogFilterForm
 from auditlog.selectors import log_list
 from auditlog.tables import LogTable
 from core import sticky
+from core.http import AuthedRequest
 from core.listing.pagination import DeferredLazyPaginator, ListPaginationMixin
 from core.views import AdminRequiredMixin
 from domains.models import Domain
@@ -20,6 +21,8 @@ from pfa.models import Log
 
 class LogListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the log rows of the user's domains, newest first, with filters."""
+
+    request: AuthedRequest
 
     table_class = LogTable
     template_name = "auditlog/log_list.html"

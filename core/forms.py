@@ -7,7 +7,7 @@ select), the password and login fields and the password pair.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,11 +18,14 @@ from domains.models import Domain
 from mail.names import normalize_domain, to_unicode
 from mail.passwords import MAX_PASSWORD_LENGTH, generate_password
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PASSWORDS_DIFFER = _("The two passwords do not match.")
 
 
 def password_field(
-    label: str,
+    label: StrOrPromise,
     *,
     autocomplete: str = "new-password",
     autofocus: bool = False,
@@ -42,7 +45,7 @@ def password_field(
     )
 
 
-def login_field(label: str, *, css: str | None = None) -> forms.CharField:
+def login_field(label: StrOrPromise, *, css: str | None = None) -> forms.CharField:
     """Return a login address input; it is looked up as typed, never refused for its form."""
     attrs: dict[str, Any] = {"autocomplete": "username", "autofocus": True}
     if css:
@@ -64,7 +67,8 @@ class PasswordPairMixin(forms.Form):
         self.suggested_password = generate_password()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first_name, second_name = self.password_fields
         first, second = cleaned.get(first_name), cleaned.get(second_name)
         if first and second and first != second:
@@ -95,7 +99,7 @@ class ScopedDomainField(forms.CharField):
 
 
 def scoped_domain_name_field(
-    user: Any, *, label: str, required: bool, blank: str = "---------"
+    user: Any, *, label: StrOrPromise, required: bool, blank: str = "---------"
 ) -> forms.Field:
     """Return a select of the user's domain names, or a checked text field when there are many.
 
@@ -144,7 +148,7 @@ class DomainChoiceField(forms.ModelChoiceField):
 class TypedDomainField(ScopedDomainField):
     """A typed domain the user manages (Unicode or punycode), cleaned to its Domain row."""
 
-    def clean(self, value: Any) -> Domain | None:
+    def clean(self, value: Any) -> Domain | None:  # type: ignore[override]  # the row, not its name
         name = super().clean(value)
         if not name:
             return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -16,6 +16,9 @@ from domains.models import Domain
 from domains.services import MAX_COUNT, default_aliases
 from mail.names import normalize_domain, to_unicode, validate_one_line
 from mail.quota import format_mb, max_quota_mb, multiplier
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _LIMIT_HELP = _("-1 = disabled, 0 = unlimited.")
 
@@ -37,7 +40,7 @@ class DomainFilterForm(forms.Form):
     )
 
 
-def _limit_field(label: str, *, max_value: int | None = MAX_COUNT) -> forms.IntegerField:
+def _limit_field(label: StrOrPromise, *, max_value: int | None = MAX_COUNT) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         min_value=-1,
@@ -93,7 +96,7 @@ class DomainEditForm(forms.Form):
         # so that saving the form does not silently change where mail goes.
         if current_transport and current_transport not in dict(choices):
             choices.append((current_transport, current_transport))
-        self.fields["transport"].choices = choices
+        cast(forms.ChoiceField, self.fields["transport"]).choices = choices
         # MB stored as bytes in mailbox.quota and summed per domain: bounded by that BIGINT.
         unit = _("In MB of %(bytes)s bytes (Postfix Admin's quota multiplier).") % {
             "bytes": f"{multiplier():,}"
@@ -107,14 +110,15 @@ class DomainEditForm(forms.Form):
             ),
         }
         for name, help_text in helps.items():
-            field = self.fields[name]
+            field = cast(forms.IntegerField, self.fields[name])
             field.max_value = max_quota_mb()
             field.validators.append(validators.MaxValueValidator(field.max_value))
             field.widget.attrs["max"] = field.max_value
             field.help_text = f"{help_text} {unit}"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         maxquota, quota = data.get("maxquota"), data.get("quota")
         default = data.get("default_mailbox_quota")
         if default is None or maxquota is None or quota is None:
@@ -181,10 +185,13 @@ class DomainCreateForm(DomainEditForm):
             if pairs
             else _("No default aliases are configured.")
         )
-        if s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT not in dict(self.fields["transport"].choices):
-            self.fields["transport"].choices = [
+        transport = cast(forms.ChoiceField, self.fields["transport"])
+        # Built by _transport_choices(): a list of pairs.
+        listed = cast(list[tuple[str, str]], transport.choices)
+        if s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT not in dict(listed):
+            transport.choices = [
                 (s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT, s.VIMBADMIN_DOMAIN_DEFAULT_TRANSPORT),
-                *self.fields["transport"].choices,
+                *listed,
             ]
 
     def clean_domain(self) -> str:
@@ -249,7 +256,8 @@ class AliasDomainForm(forms.Form):
         self.order_fields(["alias_domain", "target_domain", "active"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         source, target = data.get("alias_domain"), data.get("target_domain")
         if source and target:
             found = {

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-if TYPE_CHECKING:
-    from domains.services import DefaultAlias
-
 # Postfix Admin's pseudo-domain that marks a super admin in `domain_admins`.
 ALL_DOMAINS = "ALL"
+
+
+@dataclass(frozen=True)
+class DefaultAlias:
+    """One RFC 2142 alias of a new domain: created, or why it was not (`refused`)."""
+
+    address: str
+    goto: str
+    refused: str = ""
 
 
 class Domain(models.Model):

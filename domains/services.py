@@ -2,47 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
-from accounts.scoping import can_manage_domain, forget_domain_names, require_superadmin
+from accounts.scoping import forget_domain_names, require_superadmin
+from aliases.models import Alias
+from aliases.services import alias_create
 from domains import counters
-from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
+from domains.guards import lock_domain, require_domain_scope
+from domains.models import (
+    ALL_DOMAINS,
+    AliasDomain,
+    DefaultAlias,
+    Domain,
+    DomainAdmin,
+    DomainSettings,
+)
 from mail.names import normalize_domain, one_line_text
 from mail.quota import max_quota_mb
+from mailboxes.models import Mailbox
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins change domains.")
 # The mailbox and alias limits are INT columns.
 MAX_COUNT = 2**31 - 1
-
-
-def require_domain_scope(actor: Admin | None, domain: Domain) -> None:
-    """Refuse a change inside a domain the actor does not manage (defence in depth)."""
-    if actor is not None and not can_manage_domain(actor, domain):
-        raise PermissionDenied(_("You do not manage this domain."))
-
-
-def lock_domain(domain: Domain) -> Domain:
-    """Lock the domain row so limit checks and the write that follows are one step."""
-    return Domain.objects.select_for_update().get(pk=domain.pk)
-
-
-@dataclass(frozen=True)
-class DefaultAlias:
-    """One RFC 2142 alias of a new domain: created, or why it was not (`refused`)."""
-
-    address: str
-    goto: str
-    refused: str = ""
 
 
 def default_aliases(domain: str) -> list[tuple[str, str]]:
@@ -135,8 +124,6 @@ def domain_create(
 
 def _create_default_aliases(*, actor: Admin | None, domain: Domain) -> list[DefaultAlias]:
     """Create the configured RFC 2142 aliases as any alias is made: same checks and counters."""
-    from aliases.services import alias_create
-
     outcomes = []
     for local, target in default_aliases(domain.domain):
         try:
@@ -220,9 +207,6 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
         raise ValidationError(
             _("This domain is the target of an alias domain; remove the alias domain first.")
         )
-    from aliases.models import Alias
-    from mailboxes.models import Mailbox
-
     DomainAdmin.objects.filter(domain_id=name).delete()
     Alias.objects.filter(domain_id=name).delete()
     delete_mailbox_rows(domain=name)

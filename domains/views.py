@@ -14,6 +14,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.scoping import is_superadmin, scoped
 from core import sticky
+from core.http import AuthedRequest
 from core.listing.pagination import ListPaginationMixin
 from core.views import (
     AdminRequiredMixin,
@@ -48,6 +49,8 @@ from mail.quota import format_bytes
 class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     """List the visible domains with counts, quota and usage, searched and sorted in SQL."""
 
+    request: AuthedRequest
+
     table_class = DomainTable
     template_name = "domains/domain_list.html"
 
@@ -75,6 +78,8 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
 
 class DomainCreateView(SuperAdminRequiredMixin, FormView):
     """Create a domain with its limits and, by default, its RFC 2142 aliases."""
+
+    request: AuthedRequest
 
     form_class = DomainCreateForm
     template_name = "domains/domain_form.html"
@@ -119,6 +124,8 @@ class DomainCreateView(SuperAdminRequiredMixin, FormView):
 
 class DomainDetailView(ScopedObjectMixin, TemplateView):
     """Show a domain's limits and usage, its alias domains and its recent log rows."""
+
+    request: AuthedRequest
 
     model = Domain
     lookup_field = "domain"
@@ -174,6 +181,8 @@ class DomainObjectMixin(SuperAdminRequiredMixin, ScopedObjectMixin):
 class DomainEditView(DomainObjectMixin, FormView):
     """Change a domain's description, limits, transport and flags."""
 
+    request: AuthedRequest
+
     form_class = DomainEditForm
     template_name = "domains/domain_form.html"
 
@@ -211,6 +220,8 @@ class DomainEditView(DomainObjectMixin, FormView):
 class DomainToggleView(SuperAdminRequiredMixin, ToggleActiveView):
     """Activate or deactivate a domain with one click."""
 
+    request: AuthedRequest
+
     model = Domain
     lookup_field = "domain"
 
@@ -223,6 +234,8 @@ class DomainToggleView(SuperAdminRequiredMixin, ToggleActiveView):
 
 class DomainPurgeView(DomainObjectMixin, FormView):
     """Delete a domain and everything in it, after the admin has typed its name."""
+
+    request: AuthedRequest
 
     form_class = DomainPurgeForm
     template_name = "domains/domain_confirm_delete.html"
@@ -263,6 +276,8 @@ class DomainPurgeView(DomainObjectMixin, FormView):
 class AliasDomainListView(ScopedMixin, ListPaginationMixin, ListView):
     """List the visible alias domains, searched and sorted in SQL."""
 
+    request: AuthedRequest
+
     model = AliasDomain
     table_class = AliasDomainTable
     template_name = "domains/aliasdomain_list.html"
@@ -278,6 +293,8 @@ class AliasDomainListView(ScopedMixin, ListPaginationMixin, ListView):
 
 class AliasDomainCreateView(AdminRequiredMixin, FormView):
     """Make one managed domain an alias of another."""
+
+    request: AuthedRequest
 
     form_class = AliasDomainForm
     template_name = "domains/aliasdomain_form.html"
@@ -328,11 +345,13 @@ class AliasDomainToggleView(ToggleActiveView):
 class AliasDomainDeleteView(ScopedObjectMixin, TemplateView):
     """Ask, then remove an alias domain (the domain itself stays)."""
 
+    request: AuthedRequest
+
     model = AliasDomain
     lookup_field = "alias_domain"
     template_name = "domains/aliasdomain_confirm_delete.html"
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
         try:
             services.alias_domain_delete(actor=request.user, alias_domain=obj)

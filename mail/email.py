@@ -60,6 +60,7 @@ class OutgoingMail:
                 settings.DEFAULT_FROM_EMAIL,
                 self.recipients,
             )
+            html: str
             try:
                 html = render_to_string(f"emails/{self.kind}.html", self.context)
             except TemplateDoesNotExist:

@@ -31,7 +31,7 @@ class QuotaField(forms.CharField):
         kwargs.setdefault("max_length", 32)
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         text = super().clean(value)
         if not text:
             return None
@@ -174,7 +174,8 @@ class ForwardingForm(StyledForm):
         return clean_destinations(self.cleaned_data["targets"], required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "targets" in data and not data["targets"] and not data.get("keep_copy"):
             self.add_error(
                 "keep_copy", _("Without forwarding addresses the mailbox must keep its mail.")
@@ -216,7 +217,8 @@ class SettingsEmailForm(StyledForm):
         return addresses
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         recipients: list[str] = []
         if data.get("to_mailbox"):
             recipients.append(self.mailbox.username)

@@ -16,8 +16,9 @@ from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
+from domains.guards import lock_domain, require_domain_scope
 from domains.models import Domain
-from domains.services import domain_settings, lock_domain, require_domain_scope
+from domains.services import domain_settings
 from mail import passwords
 from mail.names import (
     normalize_address,

@@ -16,6 +16,7 @@ from django.views.generic.detail import SingleObjectMixin
 from accounts.resets import mailbox_reset_route
 from accounts.scoping import scoped
 from aliases.tables import target_label
+from core.http import AuthedRequest
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
@@ -80,6 +81,8 @@ class MailboxListView(DomainFilteredListView):
 
 class MailboxCreateView(AdminRequiredMixin, FormView):
     """Create a mailbox in one of the user's domains, within its limits."""
+
+    request: AuthedRequest
 
     form_class = MailboxCreateForm
     template_name = "mailboxes/mailbox_form.html"
@@ -151,6 +154,8 @@ class MailboxFormMixin(MailboxObjectMixin):
 class MailboxDetailView(MailboxObjectMixin, DetailView):
     """Show a mailbox with its usage, the aliases that reach it, forwarding and settings e-mail."""
 
+    request: AuthedRequest
+
     template_name = "mailboxes/mailbox_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -178,7 +183,7 @@ class MailboxForwardingView(MailboxDetailView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return HttpResponseRedirect(detail_url(self.get_object()))
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
         form = ForwardingForm(request.POST)
         if form.is_valid():
@@ -221,6 +226,8 @@ class MailboxSendSettingsView(MailboxDetailView):
 
 class MailboxUpdateView(MailboxFormMixin, FormView):
     """Change a mailbox's name, quota, alternative address and SMTP switch."""
+
+    request: AuthedRequest
 
     form_class = MailboxForm
     template_name = "mailboxes/mailbox_edit.html"
@@ -265,6 +272,8 @@ class MailboxUpdateView(MailboxFormMixin, FormView):
 class MailboxPasswordView(MailboxFormMixin, FormView):
     """Set a mailbox's password (policy checked, a generated one suggested)."""
 
+    request: AuthedRequest
+
     form_class = MailboxPasswordForm
     template_name = "mailboxes/mailbox_password.html"
 
@@ -296,9 +305,11 @@ class MailboxToggleView(ToggleActiveView):
 class MailboxPurgeView(MailboxObjectMixin, DetailView):
     """Ask for confirmation (GET), then delete the mailbox with Postfix Admin's cascade (POST)."""
 
+    request: AuthedRequest
+
     template_name = "mailboxes/mailbox_confirm_delete.html"
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         mailbox = self.get_object()
         mailbox_purge(actor=request.user, mailbox=mailbox)
         messages.success(

@@ -8,7 +8,7 @@ if [ ! -f "$stamp" ]; then
   mkdir -p var
   echo "Installing dependencies into .venv (the first run takes a minute)"
   .venv/bin/pip install -q --upgrade pip >var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
-  .venv/bin/pip install -q -e ".[postgresql,mysql,server,test]" >>var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
+  .venv/bin/pip install -q -e ".[postgresql,mysql,server,test,dev]" >>var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

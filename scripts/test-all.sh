@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything and run the whole test suite: ruff and the installed wheel, SQLite,
+# Set up everything and run the whole test suite: the linters and the installed wheel, SQLite,
 # PostgreSQL and MariaDB, then the Postfix/Dovecot integration tests on PostgreSQL and MariaDB,
 # then the browser tests.
 # TEST_ENGINES="sqlite postgresql mysql" limits the engines; extra arguments go to pytest.
@@ -30,7 +30,8 @@ run() {  # label, then the command
   if ! "$@"; then failed+=("$label"); fi
 }
 
-ruff check . && ruff format --check . || failed+=("ruff")
+# ruff, the import-linter layers contract and mypy against its baseline (the Makefile's lint).
+run "lint (ruff, import-linter, mypy)" make lint
 
 # The wheel, installed into a fresh virtualenv outside the checkout: check --deploy and migrate.
 run "wheel installed outside the checkout" scripts/test-wheel.sh

@@ -1,14 +1,23 @@
-"""Role fixtures: a super admin, two domains each with its own domain admin, logged-in clients."""
+"""Role fixtures: a super admin, two domains each with its own domain admin, logged-in clients.
+
+Also the one clean-up of Postfix Admin's tables for tests that commit (`pfa_cleanup`) and the
+objects the URL walks put in every URL (`world`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
 from accounts.models import Admin
-from domains.models import Domain
+from domains.models import Domain, DomainAdmin
+from domains.services import alias_domain_create
+from pfa.models import Log
 from pfa.schema import forget_columns
-from tests.factories import PASSWORD, make_admin, make_domain
+from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
+from tests.support.pfa_tables import empty_pfa_tables
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +80,37 @@ def client_a(admin_a) -> Client:
 @pytest.fixture
 def client_b(admin_b) -> Client:
     return _login(admin_b)
+
+
+@pytest.fixture
+def pfa_cleanup(transactional_db) -> Iterator[None]:
+    """Committed rows in Postfix Admin's tables, emptied before and after the test."""
+    empty_pfa_tables()
+    yield
+    empty_pfa_tables()
+
+
+@pytest.fixture
+def world(superadmin, domain_a, domain_b, admin_a, admin_b) -> dict[str, list[str]]:
+    """Objects of alpha.example, and the values to put in URLs for each parameter name."""
+    mailbox = make_mailbox(domain_a, "user")
+    alias = make_alias(domain_a, "info", ["user@alpha.example"])
+    catchall = make_alias(domain_a, "", ["user@alpha.example"])
+    alias_of_alpha = make_domain("alpha-alias.example")
+    alias_domain_create(actor=None, alias_domain=alias_of_alpha, target_domain=domain_a)
+    # beta.example's own objects exist too, so a list page is not trivially empty.
+    make_mailbox(domain_b, "user")
+    make_alias(domain_b, "info", ["user@beta.example"])
+    link = DomainAdmin.objects.get(username_id=admin_a.pk, domain_id=domain_a.pk)
+    log_ids = list(
+        Log.objects.filter(domain="alpha.example").values_list("id", flat=True).order_by("id")[:1]
+    )
+    ids = [str(link.id), *map(str, log_ids)]
+    return {
+        "domain": ["alpha.example", "alpha-alias.example"],
+        "username": [mailbox.pk, admin_a.pk],
+        "address": [alias.pk, catchall.pk],
+        "alias_domain": ["alpha-alias.example"],
+        "pk": ids,
+        "id": ids,
+    }

@@ -24,7 +24,7 @@ from pfa.derived.alias_listed import ALIAS_LISTED
 from pfa.derived.sync import sync
 from pfa.derived.triggers import Trigger
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
-from tests.test_limits import race
+from tests.support.race import race
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "mysql",
@@ -36,12 +36,6 @@ RULE = (
     "SELECT a.domain, a.address FROM alias a"
     " WHERE NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.username = a.address)"
 )
-# Postfix Admin's tables are unmanaged, so a transactional test's flush leaves them alone:
-# the tests that commit empty them themselves (DELETE fires the triggers, like any writer's).
-PFA_TABLES = [
-    *("vacation_notification", "vacation", "fetchmail", "quota", "quota2", "alias_domain"),
-    *("alias", "mailbox", "domain_admins", "admin", "domain", "log"),
-]
 
 
 def rows(sql: str) -> set[tuple[str, str]]:
@@ -100,17 +94,10 @@ def pfa_deletes_mailbox(address: str) -> None:
     sql("DELETE FROM mailbox WHERE username = %s", address)
 
 
-def empty_pfa_tables() -> None:
-    for table in PFA_TABLES:
-        sql(f"DELETE FROM {connection.ops.quote_name(table)}")
-
-
 @pytest.fixture
-def committed(transactional_db) -> Iterator[None]:
+def committed(pfa_cleanup) -> Iterator[None]:
     """Committed rows, emptied afterwards, and the table installed again at the end."""
-    empty_pfa_tables()
     yield
-    empty_pfa_tables()
     if not ALIAS_LISTED.installed(connection):
         ALIAS_LISTED.install(connection)
 

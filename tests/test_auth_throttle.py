@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import io
 import logging
-from collections.abc import Iterator
 
 import pytest
 from django.core import mail
@@ -22,8 +21,8 @@ from accounts.models import Admin, AuthEvent, ThrottleCounter
 from mail import passwords
 from mail.email import wait_for_background
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
-from tests.mailtools import mail_sent
-from tests.test_limits import empty_pfa_tables, race
+from tests.support.mailtools import mail_sent
+from tests.support.race import race
 
 ADMIN_LOGIN = "/accounts/login/"
 OWNER_LOGIN = "/me/login/"
@@ -371,19 +370,12 @@ needs_row_locks = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def committed(transactional_db) -> Iterator[None]:
-    empty_pfa_tables()
-    yield
-    empty_pfa_tables()
-
-
 @needs_row_locks
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("realm", ["admin", "mailbox"])
 @pytest.mark.parametrize("spread", [False, True], ids=["one-address", "many-addresses"])
 def test_a_concurrent_burst_gets_no_more_checks_than_the_limit(
-    committed, settings, monkeypatch, realm, spread
+    pfa_cleanup, settings, monkeypatch, realm, spread
 ):
     settings.VIMBADMIN_LOGIN_FAILURE_LIMIT = 5
     settings.VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = 100
@@ -422,7 +414,7 @@ def test_a_concurrent_burst_gets_no_more_checks_than_the_limit(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("spread", [False, True], ids=["one-address", "many-addresses"])
 def test_a_concurrent_burst_of_reset_requests_sends_no_more_links_than_the_limit(
-    committed, settings, spread
+    pfa_cleanup, settings, spread
 ):
     settings.VIMBADMIN_LOGIN_FAILURE_LIMIT = 5
     settings.VIMBADMIN_LOGIN_FAILURE_LIMIT_PER_ADDRESS = 100
@@ -448,7 +440,7 @@ def test_a_concurrent_burst_of_reset_requests_sends_no_more_links_than_the_limit
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_keeps_earlier_events_one_row_each(committed):
+def test_migration_keeps_earlier_events_one_row_each(pfa_cleanup):
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)

@@ -1,6 +1,6 @@
 """No logged-in page may stay in a browser or proxy cache: every app response says no-store.
 
-The URL walk of tests/test_scoping.py finds every routed URL, so a new page is covered as soon
+The URL walk (tests/support/urlwalk.py) finds every routed URL, so a new page is covered as soon
 as it is routed; it is fetched as a super admin, a domain admin and a mailbox owner, together
 with redirects, error pages and refused posts. Static files stay cacheable.
 """
@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import path, reverse
 
 from tests.factories import PASSWORD, make_mailbox
-from tests.test_scoping import _all_patterns, world  # noqa: F401 (world is a fixture)
+from tests.support.urlwalk import all_url_patterns
 from vimbadmin.urls import urlpatterns as app_urlpatterns
 
 # Values for the parameters that are not objects of a domain: a mailed token's parts.
@@ -34,13 +34,15 @@ handler500 = "vimbadmin.errors.server_error"
 def _urls(objects: dict[str, list[str]]) -> list[str]:
     values = {**objects, **TOKEN_VALUES}
     urls = []
-    for name, pattern, params in _all_patterns():
+    for name, pattern, params in all_url_patterns():
         if name is None:
             assert not params, f"unnamed pattern {pattern.pattern} with {params}"
             urls.append("/" + str(pattern.pattern))
             continue
         missing = [p for p in params if p not in values]
-        assert not missing, f"{name}: no value for {missing}; add one to tests/test_scoping.py"
+        assert not missing, (
+            f"{name}: no value for {missing}; add one to the world fixture (tests/conftest.py)"
+        )
         for combo in itertools.product(*(values[p] for p in params)):
             urls.append(reverse(name, kwargs=dict(zip(params, combo, strict=True))))
     return sorted(set(urls))
@@ -68,7 +70,7 @@ def test_every_page_a_logged_in_user_gets_is_no_store(
     client_a,
     client_b,
     owner_client,
-    world,  # noqa: F811 (the fixture imported above)
+    world,
 ):
     urls = _urls(world)
     assert "/mailboxes/new/" in urls

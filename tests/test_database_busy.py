@@ -28,7 +28,6 @@ from aliases.models import Alias
 from mailboxes.models import Mailbox
 from pfa.models import Log
 from tests.factories import PASSWORD, make_domain
-from tests.test_limits import empty_pfa_tables
 from vimbadmin.settings import database_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,15 +87,7 @@ def row_locked(domain: str) -> Iterator[threading.Event]:
 
 
 @pytest.fixture
-def committed(transactional_db) -> Iterator[None]:
-    # Committed rows of unmanaged (Postfix Admin) tables survive Django's flush: empty them.
-    empty_pfa_tables()
-    yield
-    empty_pfa_tables()
-
-
-@pytest.fixture
-def admin_client(committed, superadmin) -> Client:
+def admin_client(pfa_cleanup, superadmin) -> Client:
     # The busy page is what a user sees, so the client gets the page rather than the exception.
     client = Client(raise_request_exception=False)
     client.force_login(superadmin)

@@ -26,7 +26,8 @@ from mailboxes.services import (
 )
 from pfa.models import Quota2
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
-from tests.test_limits import needs_row_locks, pfa_cleanup, race, split  # noqa: F401 (fixture)
+from tests.support.pfa_tables import other_tool_adds_mailbox
+from tests.support.race import needs_row_locks, race, split
 
 pytestmark = pytest.mark.django_db
 
@@ -53,23 +54,6 @@ def domain_row(client, name: str):
     response = client.get("/domains/")
     assert response.status_code == 200
     return next(r for r in response.context["table"].paginated_rows if r.record.domain == name)
-
-
-def other_tool_adds_mailbox(domain: Domain, local: str, quota: int) -> None:
-    """Write a mailbox the way Postfix Admin or a script would, bypassing the project."""
-    now = timezone.now()
-    username = f"{local}@{domain.domain}"
-    Mailbox.objects.create(
-        username=username,
-        password="{PLAIN}x",
-        maildir=f"{domain.domain}/{local}/",
-        quota=quota,
-        local_part=local,
-        domain=domain,
-        created=now,
-        modified=now,
-    )
-    Alias.objects.create(address=username, goto=username, domain=domain, created=now, modified=now)
 
 
 def test_every_write_through_the_project_keeps_the_figures_exact(domain_a):

@@ -14,8 +14,7 @@ from django.core import mail
 
 from mailboxes.models import Mailbox
 from tests.factories import PASSWORD, make_mailbox
-from tests.mailtools import closed_port
-from tests.test_limits import empty_pfa_tables
+from tests.support.mailtools import closed_port
 
 
 def page(response) -> str:
@@ -93,21 +92,19 @@ def test_no_welcome_email_unless_asked_or_when_creation_fails(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("pfa_cleanup")
 def test_failing_smtp_server_keeps_the_mailbox_and_warns_the_admin(client_a, domain_a, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = closed_port()
     settings.EMAIL_TIMEOUT = 5
-    try:
-        response = client_a.post("/mailboxes/new/", create_data(), follow=True)
-        assert response.redirect_chain[-1][0] == "/mailboxes/alice@alpha.example/"
-        text = page(response)
-        assert "Mailbox alice@alpha.example created." in text
-        assert "The change was saved, but the e-mail could not be sent" in text
-        mailbox = Mailbox.objects.get(pk="alice@alpha.example")
-        assert mailbox.active
-    finally:
-        empty_pfa_tables()
+    response = client_a.post("/mailboxes/new/", create_data(), follow=True)
+    assert response.redirect_chain[-1][0] == "/mailboxes/alice@alpha.example/"
+    text = page(response)
+    assert "Mailbox alice@alpha.example created." in text
+    assert "The change was saved, but the e-mail could not be sent" in text
+    mailbox = Mailbox.objects.get(pk="alice@alpha.example")
+    assert mailbox.active
 
 
 @pytest.mark.django_db

@@ -1,13 +1,14 @@
 """The fail2ban filter shipped in contrib/ matches exactly the lines failed logins write."""
 
 import logging
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+
+from tests.support.tools import require_tool
 
 FILTER = Path(__file__).resolve().parent.parent / "contrib" / "fail2ban" / "vimbadmin.conf"
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,7 @@ def _formatted_auth_lines(caplog) -> list[str]:
 
 
 def test_filter_matches_failed_logins_and_nothing_else(client, superadmin, tmp_path, caplog):
-    if not shutil.which("fail2ban-regex"):
-        pytest.fail("fail2ban-regex is missing: install Debian's fail2ban (scripts/system-deps.sh)")
+    fail2ban_regex = require_tool("fail2ban-regex")
     caplog.set_level(logging.INFO, logger="vimbadmin.auth")
     url = reverse("accounts:login")
     client.post(
@@ -40,7 +40,7 @@ def test_filter_matches_failed_logins_and_nothing_else(client, superadmin, tmp_p
     log = tmp_path / "auth.log"
     log.write_text("\n".join(lines) + "\n")
     result = subprocess.run(
-        ["fail2ban-regex", "--print-all-matched", str(log), str(FILTER)],
+        [fail2ban_regex, "--print-all-matched", str(log), str(FILTER)],
         capture_output=True,
         text=True,
         timeout=60,

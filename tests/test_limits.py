@@ -1,45 +1,27 @@
 """Domain limits: who is held to them, Postfix Admin's counting rule, the race for the last slot.
 
 The race tests use two real database connections (one per thread). They prove that the row lock
-taken by the services (domains.services.lock_domain) makes the second request wait for the first
+taken by the services (domains.guards.lock_domain) makes the second request wait for the first
 and then see its row, so that two requests can never both take the last free slot.
 """
 
 from __future__ import annotations
 
 import html
-import threading
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from aliases.models import Alias
 from aliases.services import alias_count, alias_create
+from domains.guards import lock_domain
 from domains.models import Domain
-from domains.services import domain_update, lock_domain
+from domains.services import domain_update
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_create
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
-
-# Postfix Admin's tables are unmanaged, so a transactional test's flush leaves them alone:
-# the race tests empty them themselves.
-PFA_TABLES = [
-    "vacation_notification",
-    "vacation",
-    "fetchmail",
-    "quota",
-    "quota2",
-    "alias_domain",
-    "alias",
-    "mailbox",
-    "domain_admins",
-    "admin",
-    "domain",
-    "log",
-]
+from tests.support.race import finish_race, needs_row_locks, race, split, start_race
 
 
 def page(response) -> str:
@@ -206,70 +188,6 @@ def test_super_admin_exceeds_limits_only_with_the_override(super_client, domain_
 
 
 # The race for the last slot (two real connections) ----------------------------------------
-
-needs_row_locks = pytest.mark.skipif(
-    "connection.vendor == 'sqlite'",
-    reason=(
-        "SQLite has no row locks (select_for_update is a no-op) and its shared-cache in-memory "
-        "test database answers a second writer with 'database table is locked' instead of "
-        "queueing it; the proof runs on PostgreSQL and MariaDB."
-    ),
-)
-
-
-def empty_pfa_tables() -> None:
-    with connection.cursor() as cursor:
-        for table in PFA_TABLES:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-
-
-@pytest.fixture
-def pfa_cleanup(transactional_db) -> Iterator[None]:
-    empty_pfa_tables()
-    yield
-    empty_pfa_tables()
-
-
-def start_race(calls: list[Callable[[], object]]) -> tuple[list[threading.Thread], list[object]]:
-    """Start the calls in threads with their own connections, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    return threads, outcomes
-
-
-def finish_race(threads: list[threading.Thread], outcomes: list[object]) -> list[object]:
-    """Wait for the racing threads; return what each call returned or raised."""
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a racing request never finished (deadlock?)"
-    return outcomes
-
-
-def race(calls: list[Callable[[], object]]) -> list[object]:
-    """Run the calls at the same moment in threads with their own connections; return outcomes."""
-    return finish_race(*start_race(calls))
-
-
-def split(outcomes: list[object]) -> tuple[list[object], list[ValidationError]]:
-    errors = [o for o in outcomes if isinstance(o, ValidationError)]
-    others = [
-        o for o in outcomes if isinstance(o, Exception) and not isinstance(o, ValidationError)
-    ]
-    assert not others, f"unexpected failures: {others!r}"
-    return [o for o in outcomes if not isinstance(o, Exception)], errors
 
 
 @needs_row_locks

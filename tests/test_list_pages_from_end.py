@@ -16,7 +16,7 @@ import core.listing.pagination
 from aliases.models import Alias
 from mailboxes.models import Mailbox
 from tests.factories import make_alias, make_mailbox
-from tests.test_domain_counters import other_tool_adds_mailbox
+from tests.support.pfa_tables import other_tool_adds_mailbox
 
 pytestmark = pytest.mark.django_db
 

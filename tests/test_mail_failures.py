@@ -19,8 +19,7 @@ from django.test import Client
 from mail.email import wait_for_background
 from mailboxes.models import Mailbox
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
-from tests.mailtools import SilentSMTPServer, closed_port
-from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
+from tests.support.mailtools import SilentSMTPServer, closed_port
 
 # Far above the bound below: an answer that waited for the mail server would show at once.
 EMAIL_TIMEOUT = 30

@@ -16,7 +16,7 @@ from mail import passwords
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_create
 from tests.factories import PASSWORD, make_mailbox
-from tests.mailtools import mail_sent
+from tests.support.mailtools import mail_sent
 
 LONG = "L" * 5000
 TOO_LONG = "Aa1-" * 256 + "x"  # 1,025 characters

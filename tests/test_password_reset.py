@@ -12,7 +12,7 @@ from accounts.services import admin_set_active, admin_update
 from mail import passwords
 from pfa.models import Log
 from tests.factories import PASSWORD
-from tests.mailtools import mail_sent
+from tests.support.mailtools import mail_sent
 
 RESET = "/accounts/password-reset/"
 DONE = "/accounts/password-reset/sent/"

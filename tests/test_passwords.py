@@ -5,13 +5,13 @@ password "test123" unless stated otherwise; the command is noted next to each on
 """
 
 import os
-import shutil
 import subprocess
 
 import pytest
 from django.conf import settings
 
 from mail import passwords
+from tests.support.tools import require_tool
 
 # Standalone runs (-p no:django, no DJANGO_SETTINGS_MODULE) need bare settings; under
 # pytest-django the project settings are already loaded and must not be replaced.
@@ -304,7 +304,7 @@ def test_round_trip(scheme: str) -> None:
 def _doveadm_accepts(hashed: str, password: str) -> bool:
     # doveadm reads the password from stdin when -p is absent, keeping it off argv.
     result = subprocess.run(
-        ["doveadm", "pw", "-t", hashed],
+        [require_tool("doveadm"), "pw", "-t", hashed],
         input=(password + "\n").encode("utf-8"),
         capture_output=True,
         timeout=60,
@@ -315,8 +315,6 @@ def _doveadm_accepts(hashed: str, password: str) -> bool:
 
 @pytest.mark.parametrize("scheme", passwords.WRITABLE_SCHEMES)
 def test_doveadm_accepts_written_hash(scheme: str) -> None:
-    if shutil.which("doveadm") is None:
-        pytest.skip("doveadm (dovecot-core) is not installed")
     hashed = passwords.hash_password(ROUND_TRIP_PASSWORD, scheme=scheme)
     assert _doveadm_accepts(hashed, ROUND_TRIP_PASSWORD)
     assert not _doveadm_accepts(hashed, ROUND_TRIP_PASSWORD + "x")
@@ -324,13 +322,12 @@ def test_doveadm_accepts_written_hash(scheme: str) -> None:
 
 @pytest.mark.parametrize("scheme", ["ARGON2ID", "ARGON2I", "BLF-CRYPT", "SHA512-CRYPT"])
 def test_php_password_verify_accepts_written_hash(scheme: str) -> None:
-    if shutil.which("php") is None:
-        pytest.skip("php-cli is not installed")
+    php = require_tool("php")
     hashed = passwords.hash_password(ROUND_TRIP_PASSWORD, scheme=scheme)
     crypt_string = hashed.split("}", 1)[1]
     script = 'echo password_verify(rtrim(fgets(STDIN), "\\n"), $argv[1]) ? "yes" : "no";'
     result = subprocess.run(
-        ["php", "-r", script, crypt_string],
+        [php, "-r", script, crypt_string],
         input=(ROUND_TRIP_PASSWORD + "\n").encode("utf-8"),
         capture_output=True,
         timeout=60,

@@ -40,8 +40,8 @@ from accounts.services import admin_set_password
 from mail import passwords, pfa_encrypt
 from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_set_password
-from tests import pfa_genuine as pfa
 from tests.factories import make_admin, make_domain, make_mailbox
+from tests.support import pfa_genuine as pfa
 
 pytestmark = pytest.mark.genuine_pfa
 
@@ -119,7 +119,7 @@ def _pfa_logins(
     conf = pfa._pfa_conf(engine, name, pfa._encrypt_conf(encrypt))
     with tempfile.TemporaryDirectory(prefix="pfa_login_") as tmp:
         tmpdir = Path(tmp)
-        # The same shadowing as tests/pfa_genuine.py: our dbconfig.inc.php and a prepend file.
+        # The shadowing of tests/support/pfa_genuine.py: our dbconfig.inc.php and a prepend file.
         (tmpdir / "dbconfig.inc.php").write_text(
             "<?php\n"
             f"$dbuser = {pfa._php_literal(conf['database_user'])};\n"

@@ -17,8 +17,8 @@ from accounts.services import admin_set_superadmin, admin_update
 from mail import passwords
 from pfa.models import Log
 from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox
-from tests.mailtools import mail_sent
-from tests.test_limits import needs_row_locks, pfa_cleanup, race  # noqa: F401 (a fixture)
+from tests.support.mailtools import mail_sent
+from tests.support.race import needs_row_locks, race
 
 BASE = "https://mail-admin.example.org"
 RESETS = {

@@ -26,7 +26,7 @@ from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_set_forwarding, mailbox_update
 from pfa.models import Log
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
-from tests.mailtools import mail_sent
+from tests.support.mailtools import mail_sent
 
 NEW = "Fresh-Orbit-Lantern-42"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests import pfa_genuine as pfa
+from tests.support import pfa_genuine as pfa
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.genuine_pfa

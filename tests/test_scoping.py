@@ -17,7 +17,7 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.urls import URLPattern, path, reverse
 
 import core.listing.pagination
 from accounts.models import Admin
@@ -31,6 +31,7 @@ from domains.services import alias_domain_create
 from mailboxes.models import Mailbox
 from pfa.models import Log
 from tests.factories import make_alias, make_domain, make_mailbox
+from tests.support.urlwalk import all_url_patterns
 
 # Reached through a mailed token, not by an object of a domain: their own tests cover them.
 PUBLIC_TOKEN_URLS = {
@@ -63,52 +64,6 @@ POST_DATA = {
     "quota": "1",
     "email_other": "changed@beta.example",
 }
-
-
-@pytest.fixture
-def world(superadmin, domain_a, domain_b, admin_a, admin_b) -> dict[str, list[str]]:
-    """Objects of alpha.example, and the values to put in URLs for each parameter name."""
-    mailbox = make_mailbox(domain_a, "user")
-    alias = make_alias(domain_a, "info", ["user@alpha.example"])
-    catchall = make_alias(domain_a, "", ["user@alpha.example"])
-    alias_of_alpha = make_domain("alpha-alias.example")
-    alias_domain_create(actor=None, alias_domain=alias_of_alpha, target_domain=domain_a)
-    # beta.example's own objects exist too, so a list page is not trivially empty.
-    make_mailbox(domain_b, "user")
-    make_alias(domain_b, "info", ["user@beta.example"])
-    link = DomainAdmin.objects.get(username_id=admin_a.pk, domain_id=domain_a.pk)
-    log_ids = list(
-        Log.objects.filter(domain="alpha.example").values_list("id", flat=True).order_by("id")[:1]
-    )
-    ids = [str(link.id), *map(str, log_ids)]
-    return {
-        "domain": ["alpha.example", "alpha-alias.example"],
-        "username": [mailbox.pk, admin_a.pk],
-        "address": [alias.pk, catchall.pk],
-        "alias_domain": ["alpha-alias.example"],
-        "pk": ids,
-        "id": ids,
-    }
-
-
-def _patterns(
-    resolvers: list[Any], prefix: str = ""
-) -> Iterator[tuple[str | None, URLPattern, dict[str, Any]]]:
-    for entry in resolvers:
-        if isinstance(entry, URLResolver):
-            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
-            yield from _patterns(entry.url_patterns, namespace)
-        elif isinstance(entry, URLPattern):
-            name = f"{prefix}{entry.name}" if entry.name else None
-            yield name, entry, dict(entry.pattern.converters)
-
-
-def _all_patterns() -> list[tuple[str | None, URLPattern, list[str]]]:
-    found = []
-    for name, pattern, converters in _patterns(get_resolver().url_patterns):
-        params = list(converters) or list(pattern.pattern.regex.groupindex)
-        found.append((name, pattern, params))
-    return found
 
 
 def _snapshot() -> dict[str, list[dict[str, Any]]]:
@@ -152,7 +107,7 @@ def _object_patterns(
 def test_every_object_url_is_404_for_another_domains_admin(client_b, world):
     failures: list[str] = []
     checked = 0
-    checkable, unknown = _object_patterns(_all_patterns(), world)
+    checkable, unknown = _object_patterns(all_url_patterns(), world)
     for name, pattern, params in checkable:
         for values in itertools.product(*(world[p] for p in params)):
             url = reverse(name, kwargs=dict(zip(params, values, strict=True)))
@@ -168,7 +123,7 @@ def test_every_object_url_is_404_for_another_domains_admin(client_b, world):
                     failures.append(f"{method.upper()} {url} ({name}) changed the database")
                 checked += 1
     assert not unknown, (
-        "URL parameters without a scoping value; map them in tests/test_scoping.py "
+        "URL parameters without a scoping value; map them in the world fixture (tests/conftest.py) "
         f"or list public token URLs: {unknown}"
     )
     assert not failures, "\n".join(failures)
@@ -196,7 +151,7 @@ def test_unknown_parameter_names_fail_the_walk(world):
 
 def test_scoping_values_really_exist_for_the_super_admin(super_client, world):
     # The walk proves something only if its URLs lead to real objects for someone allowed.
-    checkable, _unknown = _object_patterns(_all_patterns(), world)
+    checkable, _unknown = _object_patterns(all_url_patterns(), world)
     dead = []
     for name, pattern, params in checkable:
         if not _handles(pattern, "get"):
@@ -214,7 +169,7 @@ def test_scoping_values_really_exist_for_the_super_admin(super_client, world):
 def _list_names() -> list[str]:
     return sorted(
         name
-        for name, _pattern, params in _all_patterns()
+        for name, _pattern, params in all_url_patterns()
         if name and name.endswith("-list") and not params
     )
 
@@ -254,7 +209,7 @@ def _forms_in(context: Any) -> Iterator[forms.BaseForm]:
 
 def test_form_pages_never_offer_another_domain(client_b, world):
     checked = []
-    for name, _pattern, params in _all_patterns():
+    for name, _pattern, params in all_url_patterns():
         if not name or not name.endswith("-create"):
             continue
         if set(params) - {"domain"}:

@@ -23,7 +23,6 @@ from pfa.derived import search_grams, triggers
 from pfa.derived.alias_listed import ALIAS_LISTED
 from pfa.derived.search_grams import SEARCH_TABLES
 from tests.factories import make_alias, make_domain, make_mailbox
-from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -42,7 +41,7 @@ def _fresh_knowledge():
 
 
 @pytest.fixture
-def ddl(pfa_cleanup):  # noqa: F811
+def ddl(pfa_cleanup):
     """For tests that drop and create the tables: MySQL commits DDL, so no rollback undoes it;
     the rows are deleted (by DELETE, so the triggers follow) and the index is put back."""
     yield

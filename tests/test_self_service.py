@@ -30,7 +30,7 @@ from mailboxes.services import (
 from mailboxes.tokens import encode_uid, mailbox_reset_token
 from pfa.models import Log, Quota2
 from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
-from tests.mailtools import closed_port, mail_sent
+from tests.support.mailtools import closed_port, mail_sent
 
 NEW_PASSWORD = "Purple-Otter-Lantern-42"
 GENERIC_ERROR = "The e-mail address or the password is not correct."

@@ -26,7 +26,6 @@ from pfa.derived.sync import sync
 from pfa.derived.triggers import INSTALLED, OUTDATED, TriggerTable, fingerprint
 from pfa.schema import FRESH_MARK_TABLE, marked_fresh
 from tests.factories import make_alias, make_domain, make_mailbox
-from tests.test_limits import pfa_cleanup  # noqa: F401 (a fixture)
 
 mysql_only = pytest.mark.skipif(
     connection.vendor != "mysql",
@@ -98,7 +97,7 @@ def assert_rows_exact(structure: TriggerTable) -> None:
 
 
 @pytest.fixture
-def restored(pfa_cleanup) -> Iterator[None]:  # noqa: F811
+def restored(pfa_cleanup) -> Iterator[None]:
     """Committed rows (emptied afterwards) and every structure installed again at the end:
     MySQL commits DDL, so no rollback undoes what a test drops or creates."""
     yield

@@ -31,7 +31,7 @@ def database_busy(exc: BaseException | None) -> bool:
     sqlite_code = getattr(cause, "sqlite_errorcode", None)
     if isinstance(sqlite_code, int):
         return sqlite_code & 0xFF in BUSY_SQLITE_CODES
-    args = getattr(cause, "args", ())
+    args: tuple[object, ...] = getattr(cause, "args", ())
     return bool(args) and isinstance(args[0], int) and args[0] in BUSY_MYSQL_ERRORS
 
 

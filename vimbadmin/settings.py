@@ -7,6 +7,7 @@ SQLite in the checkout is the default database so that a newcomer can run the ap
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -176,7 +177,7 @@ def database_options(
     return {"transaction_mode": "IMMEDIATE", "timeout": lock_timeout or 20, **url_options}
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}" if FROM_CHECKOUT else "")
     if not url:
         raise ImproperlyConfigured(
@@ -345,7 +346,7 @@ VIMBADMIN_SETTINGS_SMTP = env_str("VIMBADMIN_SETTINGS_SMTP", "smtp.%d:587:STARTT
 VIMBADMIN_SETTINGS_WEBMAIL = env_str("VIMBADMIN_SETTINGS_WEBMAIL", "https://webmail.%d/")
 VIMBADMIN_LIST_PAGE_SIZE = env_int("VIMBADMIN_LIST_PAGE_SIZE", 50)
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +17,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.support.tools import require_tool
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = BASE_DIR / "test-artifacts" / "screenshots"
 AXE_DIR = BASE_DIR / ".cache" / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PACKAGE = "axe-core@4.14.1"
 NPM_FLAGS = ("--no-save", "--no-audit", "--no-fund")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,8 +40,7 @@ NARROW = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (never a browser download)")
+    chromium_path = require_tool("chromium")
     # Playwright's sync API keeps an event loop in this thread; Django's ORM would otherwise
     # refuse to run in the test body (the live server answers in its own thread either way).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -49,7 +48,7 @@ def browser() -> Iterator[Browser]:
     try:
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
             )
             yield chromium
             chromium.close()
@@ -63,9 +62,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("axe-core is missing and npm is not installed (apt-get install npm)")
+        npm = require_tool("npm")
         subprocess.run(
             [npm, "install", "--prefix", str(AXE_DIR), *NPM_FLAGS, AXE_PACKAGE],
             check=True,
@@ -75,35 +72,9 @@ def axe_source() -> str:
     return str(AXE_JS)
 
 
-def _empty_postfix_admin_tables() -> None:
-    # Django's flush after a transactional test skips unmanaged models, i.e. every Postfix Admin
-    # table; empty them here so that each browser test starts from nothing.
-    from accounts.models import Admin
-    from aliases.models import Alias
-    from domains.models import AliasDomain, Domain, DomainAdmin
-    from mailboxes.models import Mailbox
-    from pfa.models import Log, Quota2, Vacation, VacationNotification
-
-    for model in (
-        Log,
-        Quota2,
-        VacationNotification,
-        Vacation,
-        Alias,
-        Mailbox,
-        AliasDomain,
-        DomainAdmin,
-        Domain,
-        Admin,
-    ):
-        model._base_manager.all().delete()
-
-
 @pytest.fixture(autouse=True)
-def _clean_tables(transactional_db) -> Iterator[None]:
-    _empty_postfix_admin_tables()
-    yield
-    _empty_postfix_admin_tables()
+def _clean_tables(pfa_cleanup) -> None:
+    """Start each browser test from empty Postfix Admin tables (the live server commits)."""
 
 
 class UI:

@@ -9,8 +9,8 @@ Run per engine, in a pytest process of its own:
 
 pytest-django builds a uniquely named test database with the project's `migrate`; tests use
 committed transactions (`django_db(transaction=True)`) because Postfix and Dovecot read the
-rows from their own connections. Without PostgreSQL/MySQL the tests skip; on CI (CI=true) a
-missing Postfix/Dovecot fails them instead, so the suite cannot pass by not running.
+rows from their own connections. On SQLite the tests skip (Postfix and Dovecot cannot read it);
+a missing Postfix or Dovecot, or a part of them, fails them (tests/support/tools.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,15 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from accounts.models import Admin
-from tests.integration.mailstack import MailStack, missing_prerequisites, running_stack
+from tests.support.mailstack import (
+    REQUIRED_BINARIES,
+    MailStack,
+    missing_prerequisites,
+    running_stack,
+)
+from tests.support.tools import missing, require_tool
 
 _DRIVERS = {"postgresql": "pgsql", "mysql": "mysql"}
 
@@ -51,50 +56,21 @@ def mailstack(django_db_setup: Any) -> Iterator[MailStack]:
             "the mail stack needs PostgreSQL or MariaDB: set DATABASE_URL to a postgresql:// "
             "or mysql:// URL"
         )
+    for name in REQUIRED_BINARIES:
+        require_tool(name)
     problems = missing_prerequisites(driver)
     if problems:
-        message = "mail stack unavailable: " + "; ".join(problems)
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing("mailstack", "the mail stack cannot run here: " + "; ".join(problems))
     # After django_db_setup, settings name the test database, so the generated files do too.
     with running_stack() as stack:
         yield stack
 
 
-# Postfix Admin's tables are unmanaged, so a transactional test's flush leaves their rows
-# behind; they are emptied here (children first) so later tests in the session start clean.
-PFA_TABLES = (
-    "vacation_notification",
-    "vacation",
-    "fetchmail",
-    "quota",
-    "quota2",
-    "mailbox_app_password",
-    "alias_domain",
-    "alias",
-    "mailbox",
-    "domain_admins",
-    "admin",
-    "log",
-    "domain",
-)
-
-
-def _empty_pfa_tables() -> None:
-    existing = set(connection.introspection.table_names())
-    with connection.cursor() as cursor:
-        for table in PFA_TABLES:
-            if table in existing:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-
-
 @pytest.fixture
-def stack(mailstack: MailStack, transactional_db: Any, settings: Any) -> Iterator[MailStack]:
+def stack(mailstack: MailStack, pfa_cleanup: None, settings: Any) -> MailStack:
     """The running stack, with committed data and the project's default hash scheme."""
     settings.VIMBADMIN_PASSWORD_SCHEME = "ARGON2ID"
-    yield mailstack
-    _empty_pfa_tables()
+    return mailstack
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from accounts.models import Admin
 from aliases.services import alias_create
 from domains.services import domain_create
-from tests.integration.mailstack import MailStack
+from tests.support.mailstack import MailStack
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 

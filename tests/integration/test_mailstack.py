@@ -33,7 +33,7 @@ from mailboxes.services import (
     mailbox_set_active,
     mailbox_set_password,
 )
-from tests.integration.mailstack import MailStack
+from tests.support.mailstack import MailStack
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -34,6 +33,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from tests.support.tools import require_tool
 
 PFA_DIR = Path("/usr/share/postfixadmin")
 PFA_UPGRADE = PFA_DIR / "public" / "upgrade.php"
@@ -215,8 +216,8 @@ def _run_pfa_php(
     define_cli: bool,
 ) -> subprocess.CompletedProcess[str]:
     """Run a PFA PHP script with our config; raise PfaGenuineError on a non-zero exit."""
-    if shutil.which(PHP) is None:
-        raise PfaGenuineError(f"{PHP!r} not found: apt-get install php-cli")
+    require_tool(PHP)
+    require_tool("postfixadmin")
     if not script.is_file():
         raise PfaGenuineError(f"{script} missing: apt-get install postfixadmin")
     conf = _pfa_conf(engine, name, extra_conf)
@@ -1068,7 +1069,8 @@ def snapshot_database(engine: str, name: str) -> dict[str, Any]:
         conn.close()
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use: python tests/pfa_genuine.py ENGINE NAME
+# Manual use: python -m tests.support.pfa_genuine ENGINE NAME
+if __name__ == "__main__":  # pragma: no cover
     import sys
 
     _engine, _name = sys.argv[1], sys.argv[2]
