@@ -10,11 +10,15 @@ def main() -> None:
     if sys.argv[1:2] == ["runserver"]:
         # The development server serves web requests: same database timeouts as vimbadmin.wsgi.
         os.environ.setdefault("DATABASE_TIMEOUTS", "true")
+    from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db import DatabaseError
 
     try:
+        # Read the settings first: Django's own command runner would keep a settings error
+        # aside and fail later with an unrelated traceback.
+        settings.INSTALLED_APPS  # noqa: B018
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         sys.exit(f"Configuration error: {exc}")
