@@ -105,3 +105,32 @@ def send_password_reset_email(mailbox: Mailbox, *, recipient: str, link: str) ->
         about=mailbox.username,
     )
     send_in_background(mail)
+
+
+def _report_owner_change_failure(error: str) -> None:
+    report(_("The change was saved, but the confirmation e-mail could not be sent."))
+
+
+def send_owner_change_email(mailbox: Mailbox, *, what: str) -> None:
+    """Tell the mailbox, once committed, that its owner changed `what` (forwarding, vacation...).
+
+    A session taken over by someone else cannot redirect or answer the mail unnoticed.
+    """
+    subjects = {
+        "forwarding": _("The forwarding of %(address)s was changed"),
+        "vacation": _("The vacation auto-reply of %(address)s was changed"),
+        "email_other": _("The alternative address of %(address)s was changed"),
+    }
+    labels = {
+        "forwarding": _("forwarding"),
+        "vacation": _("vacation auto-reply"),
+        "email_other": _("alternative address"),
+    }
+    mail = compose(
+        "mailbox_changed",
+        subject=subjects[what] % {"address": mailbox.username},
+        recipients=[mailbox.username],
+        context={"address": mailbox.username, "mailbox": mailbox, "what": labels[what]},
+        about=mailbox.username,
+    )
+    send_after_commit(mail, on_failure=_report_owner_change_failure)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from selfservice import views
+from selfservice import mail_views, views
 
 app_name = "selfservice"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", views.MailboxLoginView.as_view(), name="login"),
     path("logout/", views.MailboxLogoutView.as_view(), name="logout"),
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
+    path("forwarding/", mail_views.OwnerForwardingView.as_view(), name="forwarding"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

@@ -1,0 +1,53 @@
+"""The owner's own mail settings under /me/: forwarding, vacation auto-reply, alternative address.
+
+Every page acts on the logged-in mailbox only (`MailboxLoginRequiredMixin` sets
+`self.mailbox`); no URL names a mailbox, so there is nothing to reach outside it. Writes go
+through the mailbox services with the owner's address as the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import FormView
+
+from accounts.owner_session import MailboxLoginRequiredMixin
+from aliases.tables import target_label
+from core.views import apply_service_error
+from mailboxes.forms import ForwardingForm
+from mailboxes.services import mailbox_forwarding, mailbox_set_forwarding
+
+
+class OwnerForwardingView(MailboxLoginRequiredMixin, FormView):
+    """Let the owner forward their mail, keeping a copy here or not."""
+
+    form_class = ForwardingForm
+    template_name = "selfservice/forwarding.html"
+
+    def get_initial(self) -> dict[str, Any]:
+        targets, keep = mailbox_forwarding(self.mailbox)
+        return {"targets": "\n".join(target_label(t) for t in targets), "keep_copy": keep}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["mailbox"] = self.mailbox
+        return context
+
+    def form_valid(self, form: ForwardingForm) -> HttpResponse:
+        try:
+            mailbox_set_forwarding(
+                actor=self.mailbox.username,
+                mailbox=self.mailbox,
+                targets=form.cleaned_data["targets"],
+                keep_copy=form.cleaned_data["keep_copy"],
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc, default_field="targets")
+            return self.form_invalid(form)
+        messages.success(self.request, _("Your forwarding was saved."))
+        return HttpResponseRedirect(reverse("selfservice:overview"))
