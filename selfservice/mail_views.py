@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -19,8 +20,13 @@ from django.views.generic import FormView
 from accounts.owner_session import MailboxLoginRequiredMixin
 from aliases.tables import target_label
 from core.views import apply_service_error
-from mailboxes.forms import ForwardingForm
+from mailboxes.forms import ForwardingForm, VacationForm, vacation_initial
 from mailboxes.services import mailbox_forwarding, mailbox_set_forwarding
+from mailboxes.vacation import vacation_available, vacation_get
+from mailboxes.vacation_views import save_vacation
+
+# The owner's time zone for dates, as last chosen on the vacation page.
+TIME_ZONE_SESSION_KEY = "vimb_owner_time_zone"
 
 
 class OwnerForwardingView(MailboxLoginRequiredMixin, FormView):
@@ -50,4 +56,39 @@ class OwnerForwardingView(MailboxLoginRequiredMixin, FormView):
             apply_service_error(form, exc, default_field="targets")
             return self.form_invalid(form)
         messages.success(self.request, _("Your forwarding was saved."))
+        return HttpResponseRedirect(reverse("selfservice:overview"))
+
+
+class OwnerVacationView(MailboxLoginRequiredMixin, FormView):
+    """Let the owner set an automatic reply for a time away, with a preview."""
+
+    form_class = VacationForm
+    template_name = "selfservice/vacation.html"
+
+    def zone_name(self) -> str:
+        return str(self.request.session.get(TIME_ZONE_SESSION_KEY) or settings.TIME_ZONE)
+
+    def get_initial(self) -> dict[str, Any]:
+        return vacation_initial(vacation_get(self.mailbox).row, self.zone_name())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            mailbox=self.mailbox,
+            vacation=vacation_get(self.mailbox),
+            available=vacation_available(),
+        )
+        return context
+
+    def form_valid(self, form: VacationForm) -> HttpResponse:
+        self.request.session[TIME_ZONE_SESSION_KEY] = form.cleaned_data["time_zone"]
+        preview = save_vacation(
+            self.request, form, actor=self.mailbox.username, mailbox=self.mailbox
+        )
+        if preview is not None or form.errors:
+            return self.render_to_response(self.get_context_data(form=form, preview=preview))
+        if form.cleaned_data["active"]:
+            messages.success(self.request, _("Your automatic reply was saved."))
+        else:
+            messages.success(self.request, _("Your automatic reply is off."))
         return HttpResponseRedirect(reverse("selfservice:overview"))

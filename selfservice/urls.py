@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", views.MailboxLogoutView.as_view(), name="logout"),
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
     path("forwarding/", mail_views.OwnerForwardingView.as_view(), name="forwarding"),
+    path("vacation/", mail_views.OwnerVacationView.as_view(), name="vacation"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

@@ -38,6 +38,7 @@ from mailboxes.services import (
     mailbox_set_password,
 )
 from mailboxes.tokens import decode_uid, mailbox_reset_token
+from mailboxes.vacation import vacation_get
 from selfservice.forms import (
     MailboxLoginForm,
     MailboxPasswordChangeForm,
@@ -146,6 +147,7 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
             alias_domain_addresses=mailbox_alias_domains(mailbox),
             forwards=forwards,
             keep_copy=keep_copy,
+            vacation=vacation_get(mailbox),
         )
         return context
 

@@ -1,0 +1,172 @@
+"""The vacation auto-responder: decide whether a message gets a reply, and write the reply.
+
+Postfix hands each message for `local#domain@<vacation domain>` to `manage.py vacation_deliver`
+(a `pipe` transport); the mailbox's own copy is delivered through the other destinations of
+the same alias, so nothing here can affect it. The rules are those of a careful vacation(1)
+and RFC 3834: at most one reply per sender and interval (`vacation_notification`), only while
+the vacation row is active and inside its window and the alias still routes to it, never to
+the null sender, mailer daemons, no-reply senders, the mailbox itself, mailing lists, bulk or
+automatic mail.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.utils import format_datetime, getaddresses, make_msgid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from aliases.models import Alias
+from mailboxes.models import Mailbox
+from pfa.goto import parse_goto
+from pfa.models import Vacation, VacationNotification
+
+# Local parts that belong to programs, not people (compared case-insensitively).
+_MACHINE_SENDER = re.compile(
+    r"^(mailer-daemon|postmaster|listserv|majordomo|mailman|owner-.*|.*-owner|.*-request"
+    r"|.*-bounces?(\+.*)?|bounces?(\+.*)?|no-?reply.*|do-?not-?reply.*|noreply.*)$"
+)
+_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+# Headers that only mailing lists and list-like senders add.
+_LIST_HEADERS = (
+    "list-id",
+    "list-post",
+    "list-unsubscribe",
+    "list-help",
+    "list-subscribe",
+    "list-owner",
+    "list-archive",
+    "mailing-list",
+    "x-mailing-list",
+    "x-list",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to reply, and why not (one word, for the log line)."""
+
+    reply: bool
+    reason: str = ""
+
+
+def mailbox_of_target(recipient: str) -> str:
+    """Return the mailbox address of a vacation target `local#domain@<vacation domain>`."""
+    local, at, _domain = recipient.strip().lower().rpartition("@")
+    user, hash_sign, domain = local.rpartition("#")
+    if not at or not hash_sign or not user or not domain:
+        return ""
+    return f"{user}@{domain}"
+
+
+def _header(message: Message, name: str) -> str:
+    value = message.get(name)
+    return str(value).strip() if value is not None else ""
+
+
+def message_problem(message: Message, *, sender: str, mailbox: str) -> str:
+    """Return why this message must not be answered, or '' when it may be."""
+    sender = sender.strip().lower()
+    if not sender or sender in ("<>", "mailer-daemon"):
+        return "null-sender"
+    local, at, _domain = sender.rpartition("@")
+    if not at or _MACHINE_SENDER.match(local):
+        return "machine-sender"
+    if sender == mailbox.lower():
+        return "own-address"
+    auto = _header(message, "Auto-Submitted").lower()
+    if auto and auto.split(";")[0].strip() != "no":
+        return "auto-submitted"
+    if _header(message, "Precedence").lower() in _BULK_PRECEDENCE:
+        return "bulk"
+    if any(message.get(name) is not None for name in _LIST_HEADERS):
+        return "list"
+    suppress = _header(message, "X-Auto-Response-Suppress").lower()
+    if any(word in suppress for word in ("all", "oof", "autoreply")):
+        return "suppressed"
+    return ""
+
+
+def addressed_to(message: Message, addresses: set[str]) -> bool:
+    """Tell whether one of `addresses` is in the To or Cc of the message."""
+    found = getaddresses([str(v) for v in (message.get_all("To", []) + message.get_all("Cc", []))])
+    return any(addr.strip().lower() in addresses for _name, addr in found)
+
+
+def vacation_in_force(mailbox: str, now: datetime.datetime) -> Vacation | None:
+    """Return the mailbox's vacation row when a reply may go out now, else None."""
+    row = Vacation.objects.filter(email=mailbox, active=True).first()
+    if row is None:
+        return None
+    if row.activefrom is not None and now < row.activefrom:
+        return None
+    if row.activeuntil is not None and now > row.activeuntil:
+        return None
+    owner = Mailbox.objects.filter(username=mailbox, active=True).first()
+    if owner is None:
+        return None
+    alias = Alias.objects.filter(address=mailbox, active=True).first()
+    # Switched off in the alias (e.g. by Postfix Admin): the row alone does not answer.
+    if alias is None or not parse_goto(mailbox, alias.goto).vacation:
+        return None
+    return row
+
+
+def claim_notification(row: Vacation, sender: str, now: datetime.datetime) -> bool:
+    """Record that `sender` is answered now; False when it was answered within the interval.
+
+    interval_time 0 means once for the whole absence, as in Postfix Admin.
+    """
+    key = {"on_vacation": row.email, "notified": sender[:255]}
+    with transaction.atomic():
+        seen = VacationNotification.objects.select_for_update().filter(**key).first()
+        if seen is not None:
+            if row.interval_time <= 0:
+                return False
+            if now - seen.notified_at < datetime.timedelta(seconds=row.interval_time):
+                return False
+            VacationNotification.objects.filter(**key).update(notified_at=now)
+            return True
+        try:
+            with transaction.atomic():
+                VacationNotification.objects.create(**key, notified_at=now)
+        except IntegrityError:
+            # Another delivery answered this sender a moment ago.
+            return False
+    return True
+
+
+def build_reply(
+    *,
+    mailbox: str,
+    name: str,
+    subject: str,
+    body: str,
+    to: str,
+    original: Message | None = None,
+    now: datetime.datetime | None = None,
+) -> EmailMessage:
+    """Write the RFC 3834 reply: from the mailbox, to the sender, marked auto-replied."""
+    reply = EmailMessage()
+    local, _at, domain = mailbox.partition("@")
+    reply["From"] = Address(display_name=name or "", username=local, domain=domain)
+    reply["To"] = to
+    reply["Subject"] = subject
+    reply["Date"] = format_datetime(now or timezone.now())
+    reply["Message-ID"] = make_msgid(domain=domain or None)
+    reply["Auto-Submitted"] = "auto-replied"
+    reply["X-Auto-Response-Suppress"] = "All"
+    reply["Precedence"] = "bulk"
+    if original is not None:
+        original_id = _header(original, "Message-ID")
+        if original_id and "\n" not in original_id:
+            reply["In-Reply-To"] = original_id
+            references = " ".join(_header(original, "References").split())
+            reply["References"] = f"{references} {original_id}".strip()[-4000:]
+    reply.set_content(body if body.endswith("\n") else body + "\n", charset="utf-8")
+    return reply
