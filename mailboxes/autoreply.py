@@ -12,19 +12,33 @@ automatic mail.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from dataclasses import dataclass
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, make_msgid
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.core.mail import EmailMessage as DjangoEmailMessage
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from aliases.models import Alias
 from mailboxes.models import Mailbox
 from pfa.goto import parse_goto
 from pfa.models import Vacation, VacationNotification
+
+logger = logging.getLogger("vimbadmin.vacation")
+
+# sysexits.h: Postfix keeps the message and tries again later.
+EX_TEMPFAIL = 75
+# Only the header is read for the decision; the rest is drained so Postfix sees it taken.
+HEADER_BYTES = 256 * 1024
 
 # Local parts that belong to programs, not people (compared case-insensitively).
 _MACHINE_SENDER = re.compile(
@@ -170,3 +184,96 @@ def build_reply(
             reply["References"] = f"{references} {original_id}".strip()[-4000:]
     reply.set_content(body if body.endswith("\n") else body + "\n", charset="utf-8")
     return reply
+
+
+def send_reply(reply: EmailMessage, *, to: str) -> None:
+    """Send the reply with the null envelope sender (RFC 3834), so it never bounces back.
+
+    With the SMTP backend the message goes to EMAIL_HOST as it is; other backends (console,
+    file, locmem in tests) get it as a Django message.
+    """
+    backend = get_connection()
+    if isinstance(backend, SMTPBackend):
+        backend.open()
+        assert backend.connection is not None  # open() raises when it cannot connect
+        try:
+            backend.connection.sendmail("", [to], reply.as_bytes(policy=policy.SMTP))
+        finally:
+            backend.close()
+        return
+    body = reply.get_body(("plain",))
+    message = DjangoEmailMessage(
+        subject=str(reply["Subject"]),
+        body=body.get_content() if body is not None else "",
+        from_email=str(reply["From"]),
+        to=[to],
+        headers={
+            name: str(reply[name])
+            for name in ("Auto-Submitted", "In-Reply-To", "References", "Message-ID", "Date")
+            if reply[name] is not None
+        },
+        connection=backend,
+    )
+    message.send()
+
+
+def deliver(data: bytes, *, sender: str, recipients: list[str]) -> int:
+    """Answer one message handed over by Postfix; return the exit status for Postfix.
+
+    0 also when nothing is sent (a list, an unknown target, a malformed message); EX_TEMPFAIL
+    when the database or the mail server cannot be reached, so Postfix retries.
+    """
+    try:
+        message = BytesHeaderParser(policy=policy.compat32).parsebytes(data[:HEADER_BYTES])
+    except Exception:  # any parser failure: never crash, never reply
+        logger.warning("vacation: unreadable message from %s, not answered", sender)
+        return 0
+    status = 0
+    for recipient in recipients:
+        try:
+            outcome = answer(message, sender=sender, recipient=recipient)
+        except DatabaseError as exc:
+            logger.error("vacation: database unavailable (%s); Postfix will retry", exc)
+            return EX_TEMPFAIL
+        except OSError as exc:
+            logger.error("vacation: could not send the reply (%s); Postfix will retry", exc)
+            status = EX_TEMPFAIL
+            continue
+        except Exception:
+            logger.exception("vacation: message from %s to %s not answered", sender, recipient)
+            continue
+        logger.info("vacation: %s -> %s: %s", sender or "<>", recipient, outcome)
+    return status
+
+
+def answer(message: Message, *, sender: str, recipient: str) -> str:
+    """Reply to one message for one vacation target if the rules allow; say what happened."""
+    mailbox = mailbox_of_target(recipient)
+    if not mailbox:
+        return "not a vacation address"
+    problem = message_problem(message, sender=sender, mailbox=mailbox)
+    if problem:
+        return f"not answered ({problem})"
+    only_direct = getattr(settings, "VIMBADMIN_VACATION_ONLY_DIRECT", False)
+    if only_direct and not addressed_to(message, {mailbox}):
+        return "not answered (not in To or Cc)"
+    now = timezone.now()
+    row = vacation_in_force(mailbox, now)
+    if row is None:
+        return "not answered (no vacation in force)"
+    owner = Mailbox.objects.get(username=mailbox)
+    with transaction.atomic():
+        # The claim commits only with a sent reply: a failed send is retried and answered.
+        if not claim_notification(row, sender.strip().lower(), now):
+            return "not answered (already answered within the interval)"
+        reply = build_reply(
+            mailbox=mailbox,
+            name=owner.name,
+            subject=row.subject,
+            body=row.body,
+            to=sender,
+            original=message,
+            now=now,
+        )
+        send_reply(reply, to=sender)
+    return "answered"
