@@ -15,15 +15,26 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 
+from accounts import throttle
+from accounts.models import AuthEvent
 from accounts.owner_session import MailboxLoginRequiredMixin
 from aliases.tables import target_label
+from core.context import request_client_address
 from core.views import apply_service_error
+from mail.names import address_to_unicode
+from mailboxes.alternative import (
+    alternative_address_confirm,
+    alternative_address_remove,
+    alternative_address_request,
+    alternative_link_target,
+)
 from mailboxes.forms import ForwardingForm, VacationForm, vacation_initial
 from mailboxes.services import mailbox_forwarding, mailbox_set_forwarding
 from mailboxes.vacation import vacation_available, vacation_get
 from mailboxes.vacation_views import save_vacation
+from selfservice.forms import EmailOtherForm
 
 # The owner's time zone for dates, as last chosen on the vacation page.
 TIME_ZONE_SESSION_KEY = "vimb_owner_time_zone"
@@ -92,3 +103,73 @@ class OwnerVacationView(MailboxLoginRequiredMixin, FormView):
         else:
             messages.success(self.request, _("Your automatic reply is off."))
         return HttpResponseRedirect(reverse("selfservice:overview"))
+
+
+class OwnerEmailOtherView(MailboxLoginRequiredMixin, FormView):
+    """Let the owner choose an alternative address (stored once confirmed) or remove it."""
+
+    form_class = EmailOtherForm
+    template_name = "selfservice/email_other.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["mailbox"] = self.mailbox
+        return context
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "remove" in request.POST and self.mailbox.email_other:
+            alternative_address_remove(actor=self.mailbox.username, mailbox=self.mailbox)
+            messages.success(request, _("Your alternative address was removed."))
+            return HttpResponseRedirect(reverse("selfservice:overview"))
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: EmailOtherForm) -> HttpResponse:
+        # Each link is a mail sent in the owner's name: counted like reset requests.
+        if not throttle.reset_allowed(
+            realm=AuthEvent.Realm.MAILBOX,
+            username=self.mailbox.username,
+            client_address=request_client_address(self.request),
+        ):
+            form.add_error(None, _("Too many requests; try again later."))
+            return self.form_invalid(form)
+        try:
+            address = alternative_address_request(
+                actor=self.mailbox.username,
+                mailbox=self.mailbox,
+                address=form.cleaned_data["address"],
+                request=self.request,
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc, default_field="address")
+            return self.form_invalid(form)
+        messages.info(
+            self.request,
+            _(
+                "A confirmation link was sent to %(address)s. The address is used once you "
+                "open that link."
+            )
+            % {"address": address_to_unicode(address)},
+        )
+        return HttpResponseRedirect(reverse("selfservice:overview"))
+
+
+class OwnerEmailOtherConfirmView(TemplateView):
+    """Show what a confirmation link would store (GET) and store it (POST); no login needed:
+    the link itself proves the mail arrived."""
+
+    template_name = "selfservice/email_other_confirm.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        target = alternative_link_target(self.kwargs["token"])
+        context["target"] = target
+        if target is not None:
+            context["mailbox"], context["email_other"] = target
+        return context
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            alternative_address_confirm(token=kwargs["token"])
+        except ValidationError:
+            return self.render_to_response(self.get_context_data(done=False))
+        return self.render_to_response({"done": True})

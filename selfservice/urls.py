@@ -12,6 +12,12 @@ urlpatterns = [
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
     path("forwarding/", mail_views.OwnerForwardingView.as_view(), name="forwarding"),
     path("vacation/", mail_views.OwnerVacationView.as_view(), name="vacation"),
+    path("alternative-address/", mail_views.OwnerEmailOtherView.as_view(), name="email-other"),
+    path(
+        "alternative-address/confirm/<str:token>/",
+        mail_views.OwnerEmailOtherConfirmView.as_view(),
+        name="email-other-confirm",
+    ),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",
