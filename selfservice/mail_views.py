@@ -87,6 +87,7 @@ class OwnerVacationView(MailboxLoginRequiredMixin, FormView):
         context.update(
             mailbox=self.mailbox,
             vacation=vacation_get(self.mailbox),
+            vacation_zone=self.zone_name(),
             available=vacation_available(),
         )
         return context

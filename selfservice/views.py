@@ -45,6 +45,7 @@ from selfservice.forms import (
     MailboxPasswordResetForm,
     MailboxSetPasswordForm,
 )
+from selfservice.mail_views import TIME_ZONE_SESSION_KEY
 
 REALM = AuthEvent.Realm.MAILBOX
 # Stands in for the token in the address bar once it is checked, so it cannot leak via Referer.
@@ -148,6 +149,7 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
             forwards=forwards,
             keep_copy=keep_copy,
             vacation=vacation_get(mailbox),
+            vacation_zone=self.request.session.get(TIME_ZONE_SESSION_KEY, ""),
         )
         return context
 
