@@ -94,6 +94,11 @@ class Options:
     gid: int = 5000
     mail_user: str = "vmail"
     proxy: bool = False
+    # The auto-responder: empty vacation_domain leaves it out of the generated files.
+    vacation_domain: str = ""
+    vacation_user: str = "vimbadmin"
+    vacation_command: tuple[str, ...] = ()
+    vacation_env_file: str = "/etc/vimbadmin/vimbadmin.env"
 
 
 def database_from_settings(
@@ -156,6 +161,19 @@ def _check_options(options: Options) -> None:
         raise ConfigError("uid and gid must not be negative.")
     if not re.fullmatch(r"[a-z_][a-z0-9_.-]*", options.mail_user):
         raise ConfigError("The mail user must be a plain system user name.")
+    if options.vacation_domain:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", options.vacation_domain):
+            raise ConfigError("The vacation domain must be a plain lower-case domain name.")
+        if not re.fullmatch(r"[a-z_][a-z0-9_.-]*", options.vacation_user):
+            raise ConfigError("The vacation user must be a plain system user name.")
+        if options.vacation_user == "root":
+            raise ConfigError("Postfix's pipe(8) refuses to run as root; name another user.")
+        for path in (*options.vacation_command, options.vacation_env_file):
+            if not path.startswith("/") or _UNSAFE_PATH.search(path):
+                raise ConfigError(
+                    "The vacation command and environment file must be absolute paths without "
+                    "spaces, quotes or commas."
+                )
 
 
 class _Dialect:
@@ -336,7 +354,50 @@ def postfix_files(options: Options) -> dict[str, str]:
         ]
         files[name] = "\n".join(lines) + "\n"
     files["main.cf.snippet"] = _postfix_main_cf(options)
+    if options.vacation_domain:
+        files[VACATION_LAUNCHER] = _vacation_launcher(options)
+        files["master.cf.vacation"] = _vacation_master_cf(options)
     return files
+
+
+VACATION_LAUNCHER = "vacation-deliver"
+
+
+def _vacation_launcher(options: Options) -> str:
+    """A script that loads the project's settings and hands the message to vacation_deliver.
+
+    pipe(8) runs commands with an almost empty environment; the settings (DATABASE_URL, SMTP)
+    come from the environment file, never from master.cf.
+    """
+    command = " ".join(options.vacation_command)
+    return "\n".join(
+        [
+            "#!/bin/sh",
+            f"# {GENERATED_BY}",
+            "# The vacation auto-responder, run by Postfix's pipe(8) as the vacation user.",
+            f"# Owner root, group {options.vacation_user}, mode 750.",
+            "set -a",
+            f". {options.vacation_env_file}",
+            "set +a",
+            f'exec {command} vacation_deliver "$@"',
+            "",
+        ]
+    )
+
+
+def _vacation_master_cf(options: Options) -> str:
+    launcher = _path(options.config_dir, VACATION_LAUNCHER)
+    return "\n".join(
+        [
+            f"# {GENERATED_BY}",
+            "# Append to master.cf: the vacation auto-responder (`manage.py vacation_deliver`).",
+            "# The sender and recipient stay single arguments; no shell is involved.",
+            "vacation  unix  -       n       n       -       -       pipe",
+            f"  flags=q user={options.vacation_user} argv={launcher} --sender=${{sender}}"
+            " -- ${recipient}",
+            "",
+        ]
+    )
 
 
 def _postfix_main_cf(options: Options) -> str:
@@ -372,7 +433,12 @@ def _postfix_main_cf(options: Options) -> str:
         "virtual_mailbox_maps = "
         + maps("virtual_mailbox_maps.cf", "virtual_alias_domain_mailbox_maps.cf"),
         f"relay_domains = {maps('relay_domains.cf')}",
-        f"transport_maps = {maps('transport_maps.cf')}",
+        (
+            f"transport_maps = inline:{{ {options.vacation_domain}=vacation: }},\n    "
+            + maps("transport_maps.cf")
+            if options.vacation_domain
+            else f"transport_maps = {maps('transport_maps.cf')}"
+        ),
         f"smtpd_sender_login_maps = {maps('sender_login_maps.cf')}",
         # Used by virtual(8) only; with LMTP delivery Dovecot decides the path (same maildir).
         f"virtual_mailbox_base = {options.mail_root}",
@@ -385,7 +451,40 @@ def _postfix_main_cf(options: Options) -> str:
         "#   smtpd_sasl_path = private/auth",
         "#   smtpd_sender_restrictions = reject_sender_login_mismatch",
     ]
+    if options.vacation_domain:
+        lines += [
+            f"# Auto-replies: goto targets local#domain@{options.vacation_domain} go to the",
+            "# vacation service of master.cf.vacation, one recipient per run.",
+            "vacation_destination_recipient_limit = 1",
+            *_vacation_grant_comment(db),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _vacation_grant_comment(db: Database) -> list[str]:
+    """The auto-responder reads vacation, alias, mailbox and writes vacation_notification."""
+    reads = ("vacation", "alias", "mailbox")
+    if db.driver == "pgsql":
+        lines = [
+            "CREATE ROLE vimbadmin_vacation LOGIN PASSWORD '...';",
+            f"GRANT CONNECT ON DATABASE {db.name} TO vimbadmin_vacation;",
+            f"GRANT SELECT ON {', '.join(reads)} TO vimbadmin_vacation;",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON vacation_notification TO vimbadmin_vacation;",
+        ]
+    else:
+        lines = ["CREATE USER 'vimbadmin_vacation'@'localhost' IDENTIFIED BY '...';"]
+        lines += [
+            f"GRANT SELECT ON {db.name}.{table} TO 'vimbadmin_vacation'@'localhost';"
+            for table in reads
+        ]
+        lines.append(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {db.name}.vacation_notification "
+            "TO 'vimbadmin_vacation'@'localhost';"
+        )
+    return [
+        "# The auto-responder's DATABASE_URL (in its environment file) needs no more than:",
+        *(f"#   {line}" for line in lines),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

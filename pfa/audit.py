@@ -29,6 +29,7 @@ ACTIONS = frozenset(
         "delete_mailbox",
         "edit_mailbox_state",
         "edit_password",
+        "edit_vacation",
     }
 )
 

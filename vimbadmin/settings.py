@@ -321,6 +321,12 @@ VIMBADMIN_BASE_URL = env_str("VIMBADMIN_BASE_URL")
 # Super admins recover through `manage.py setpassword`; mailed reset links are off for them
 # unless this is on, and then go only to an address outside every domain hosted here.
 VIMBADMIN_SUPERADMIN_MAIL_RESET = env_bool("VIMBADMIN_SUPERADMIN_MAIL_RESET", False)
+# Postfix Admin's $CONF['vacation_domain']: auto-replies go through goto targets
+# local#domain@<this domain>, which Postfix routes to the vacation transport. Empty: the
+# vacation pages say the feature is off (existing vacation targets are still kept intact).
+VIMBADMIN_VACATION_DOMAIN = env_str("VIMBADMIN_VACATION_DOMAIN").strip().lower()
+# Answer only mail that names the mailbox in To or Cc (not Bcc, not via other aliases).
+VIMBADMIN_VACATION_ONLY_DIRECT = env_bool("VIMBADMIN_VACATION_ONLY_DIRECT", False)
 # Bytes per quota unit (MB) as Postfix Admin's $CONF['quota_multiplier'].
 VIMBADMIN_QUOTA_MULTIPLIER = env_int("VIMBADMIN_QUOTA_MULTIPLIER", 1024000)
 VIMBADMIN_MAILDIR_TEMPLATE = env_str("VIMBADMIN_MAILDIR_TEMPLATE", "%d/%u/")

@@ -33,6 +33,8 @@ REQUIRED_BINARIES = ("postfix", "postconf", "dovecot", "doveconf")
 VMAIL_USER = "nobody"
 DELIVERY_TIMEOUT = 20.0
 START_TIMEOUT = 20.0
+# Goto targets local#domain@VACATION_DOMAIN go to `manage.py vacation_deliver` (pipe, as nobody).
+VACATION_DOMAIN = "autoreply.vimbadmin-it.invalid"
 
 
 def missing_prerequisites(driver: str) -> list[str]:
@@ -146,6 +148,10 @@ class MailStack:
         return self.root / "local-spool"
 
     @property
+    def vacation_env_file(self) -> Path:
+        return self.root / "vacation.env"
+
+    @property
     def postfix_log(self) -> Path:
         return self.root / "postfix.log"
 
@@ -165,7 +171,17 @@ class MailStack:
             "mail_user": VMAIL_USER,
             "stdout": StringIO(),
         }
-        call_command("mailconfig", "postfix", output=str(self.postfix_generated), **common)
+        call_command(
+            "mailconfig",
+            "postfix",
+            output=str(self.postfix_generated),
+            vacation_domain=VACATION_DOMAIN,
+            vacation_user=VMAIL_USER,
+            vacation_env_file=str(self.vacation_env_file),
+            vacation_python=_python_for(VMAIL_USER),
+            **common,
+        )
+        self._write_vacation_env()
         call_command("mailconfig", "dovecot", output=str(self.dovecot_generated), **common)
         # The ownership the files' own comments ask for: mode 640, group of the reading daemon.
         for directory, group in (
@@ -176,6 +192,32 @@ class MailStack:
             directory.chmod(0o755)
             for path in directory.iterdir():
                 os.chown(path, -1, gid)
+        # The auto-responder runs as the mail user, who is not in the postfix group.
+        (self.postfix_generated / "vacation-deliver").chmod(0o755)
+
+    def _write_vacation_env(self) -> None:
+        """The auto-responder's settings: this run's test database, SMTP back into Postfix."""
+        from urllib.parse import quote
+
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        scheme = "postgresql" if db["ENGINE"].endswith("postgresql") else "mysql"
+        password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        user = quote(str(db["USER"]), safe="")
+        url = f"{scheme}://{user}{password}@{db['HOST']}{port}/{db['NAME']}"
+        lines = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": uuid.uuid4().hex * 2,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp_port),
+            "VIMBADMIN_VACATION_DOMAIN": VACATION_DOMAIN,
+            "PYTHONPATH": os.pathsep.join(_site_packages()),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        self.vacation_env_file.write_text("".join(f"{k}='{v}'\n" for k, v in lines.items()))
+        self.vacation_env_file.chmod(0o644)
 
     def start(self) -> None:
         self.root.chmod(0o755)
@@ -308,7 +350,8 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
             "scache unix - - n - 1 scache",
             "postlog unix-dgram n - n - 1 postlogd",
         ]
-        (self.postfix_dir / "master.cf").write_text("\n".join(services) + "\n")
+        vacation = (self.postfix_generated / "master.cf.vacation").read_text()
+        (self.postfix_dir / "master.cf").write_text("\n".join(services) + "\n" + vacation)
         self._run(["postfix", "-c", str(self.postfix_dir), "check"], "postfix check")
         self._run(["postfix", "-c", str(self.postfix_dir), "start"], "postfix start")
         wait_for_port(self.smtp_port, START_TIMEOUT, "Postfix smtpd", self.logs)
@@ -425,6 +468,39 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.25)
+
+
+def _world_runnable(path: Path) -> bool:
+    """Tell whether any user may run `path`: every directory above it is world-searchable."""
+    path = path.resolve()
+    if not path.stat().st_mode & 0o001:
+        return False
+    return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+
+
+def _python_for(user: str) -> str:
+    """Return a Python of this version that `user` may run (this one, else the system's).
+
+    A Python under /root (pyenv) cannot be run by the mail user; Debian's python3 of the same
+    minor version loads this environment's packages through PYTHONPATH instead.
+    """
+    import sys
+
+    if _world_runnable(Path(sys.executable)):
+        return sys.executable
+    system = Path("/usr/bin") / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if system.exists() and _world_runnable(system):
+        return str(system)
+    raise RuntimeError(
+        f"no Python {sys.version_info.major}.{sys.version_info.minor} that {user} may run "
+        f"(install python{sys.version_info.major}.{sys.version_info.minor})"
+    )
+
+
+def _site_packages() -> list[str]:
+    import site
+
+    return [p for p in site.getsitepackages() if Path(p).is_dir()]
 
 
 @contextlib.contextmanager
