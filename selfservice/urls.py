@@ -3,6 +3,7 @@
 from django.urls import path
 
 from selfservice import views
+from twofactor.views import OwnerFactorView
 
 app_name = "selfservice"
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("login/", views.MailboxLoginView.as_view(), name="login"),
     path("logout/", views.MailboxLogoutView.as_view(), name="logout"),
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
+    path("two-factor/", OwnerFactorView.as_view(), name="twofactor"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

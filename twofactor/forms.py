@@ -1,0 +1,48 @@
+"""Forms of the second-factor pages; they validate and never write."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import StyledForm, password_field
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def code_field(label: StrOrPromise | None = None, *, recovery: bool = False) -> forms.CharField:
+    """Return the field for a 6-digit code (or, where allowed, a recovery code)."""
+    attrs = {
+        "autocomplete": "one-time-code",
+        "autofocus": True,
+        "inputmode": "text" if recovery else "numeric",
+        "spellcheck": "false",
+    }
+    return forms.CharField(
+        label=label or _("Code from your authenticator app"),
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+class CodeForm(StyledForm):
+    """Ask for the code of the second factor, or one of the recovery codes."""
+
+    code = code_field(_("Code from your authenticator app, or a recovery code"), recovery=True)
+
+
+class EnrolForm(StyledForm):
+    """Ask for a first code of the new secret, which proves the app has it."""
+
+    code = code_field()
+
+
+class DisableForm(StyledForm):
+    """Ask for the password and a current code before the second factor is removed."""
+
+    password = password_field(_("Your password"), autocomplete="current-password")
+    code = code_field(_("Code from your authenticator app, or a recovery code"), recovery=True)
