@@ -29,6 +29,10 @@ ACTIONS = frozenset(
         "delete_mailbox",
         "edit_mailbox_state",
         "edit_password",
+        # Postfix Admin 4: app passwords and TOTP exception addresses.
+        "add_app_password",
+        "add_totp_exception",
+        "delete_totp_exception",
     }
 )
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from selfservice import views
-from twofactor.views import OwnerFactorView
+from twofactor.views import OwnerAppPasswordsView, OwnerFactorView
 
 app_name = "selfservice"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", views.MailboxLogoutView.as_view(), name="logout"),
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
     path("two-factor/", OwnerFactorView.as_view(), name="twofactor"),
+    path("app-passwords/", OwnerAppPasswordsView.as_view(), name="app-passwords"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

@@ -41,6 +41,16 @@ class EnrolForm(StyledForm):
     code = code_field()
 
 
+class AppPasswordForm(StyledForm):
+    """Name a new app password (the password itself is generated)."""
+
+    description = forms.CharField(
+        label=_("App or device"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Phone mail app")}),
+    )
+
+
 class DisableForm(StyledForm):
     """Ask for the password and a current code before the second factor is removed."""
 

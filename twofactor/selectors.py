@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import connection
+import functools
+
+from django.db import connection, connections
 
 from accounts.models import Admin, AuthEvent
-from accounts.scoping import is_superadmin
+from accounts.scoping import is_superadmin, scoped
 from mailboxes.models import Mailbox
+from pfa.models import MailboxAppPassword
 from pfa.schema import has_column
 from twofactor.models import RecoveryCode, TwoFactorDomain, TwoFactorPolicy
 
@@ -62,3 +65,25 @@ def policy_requires(realm: str, account: Admin | Mailbox) -> bool:
         policy = twofactor_policy()
         return policy.superadmins if is_superadmin(account) else policy.domain_admins
     return TwoFactorDomain.objects.filter(domain=account.domain_id).exists()
+
+
+def app_passwords_of(mailbox: Mailbox) -> list[MailboxAppPassword]:
+    """Return the app passwords of one mailbox (the caller reached the mailbox through scope)."""
+    return list(MailboxAppPassword.objects.filter(username=mailbox.username).order_by("id"))
+
+
+def app_password_in_scope(user: object, pk: int) -> MailboxAppPassword | None:
+    """Return an app password of a mailbox the admin may see, or None (missing or out of scope)."""
+    mailboxes = scoped(user, Mailbox).values("username")
+    return MailboxAppPassword.objects.filter(pk=pk, username__in=mailboxes).first()
+
+
+@functools.cache
+def _tables(alias: str) -> frozenset[str]:
+    with connections[alias].cursor() as cursor:
+        return frozenset(connections[alias].introspection.table_names(cursor))
+
+
+def app_passwords_available(using: str = "default") -> bool:
+    """Tell whether the database has Postfix Admin 4's app-password table (cached per process)."""
+    return "mailbox_app_password" in _tables(using)

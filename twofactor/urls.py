@@ -10,6 +10,11 @@ urlpatterns = [
     path("cancel/", views.CancelView.as_view(), name="cancel"),
     path("enrol/", views.ForcedEnrolView.as_view(), name="enrol"),
     path("", views.AdminFactorView.as_view(), name="admin"),
+    path(
+        "app-passwords/<str:pk>/revoke/",
+        views.AppPasswordRevokeView.as_view(),
+        name="app-password-revoke",
+    ),
     path("reset/admin/<str:username>/", views.AdminResetView.as_view(), name="reset-admin"),
     path("reset/mailbox/<str:username>/", views.MailboxResetView.as_view(), name="reset-mailbox"),
 ]

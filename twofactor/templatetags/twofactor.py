@@ -29,3 +29,15 @@ def twofactor_reset(context: dict[str, Any], account: Admin | Mailbox) -> dict[s
         "next": request.get_full_path() if request is not None else "",
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("twofactor/_app_passwords.html", takes_context=True)
+def app_passwords(context: dict[str, Any], mailbox: Mailbox) -> dict[str, Any]:
+    """List a mailbox's app passwords with revoke buttons (the page reached it through scope)."""
+    request = context.get("request")
+    return {
+        "available": selectors.app_passwords_available(),
+        "app_passwords": selectors.app_passwords_of(mailbox),
+        "next": request.get_full_path() if request is not None else "",
+        "csrf_token": context.get("csrf_token"),
+    }
