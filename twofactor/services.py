@@ -19,7 +19,7 @@ from accounts.models import Admin, AuthEvent
 from accounts.scoping import require_superadmin
 from core.context import client_address, report
 from mail.email import compose, send_after_commit
-from mail.passwords import generate_password
+from mail.passwords import app_password_hash, generate_password
 from mailboxes.models import Mailbox
 from pfa.audit import log_action
 from pfa.models import MailboxAppPassword
@@ -188,15 +188,6 @@ def _report_failure(error: str) -> None:
 # App passwords (Postfix Admin 4's mailbox_app_password)
 
 APP_PASSWORD_LENGTH = 24
-# Generated app passwords carry about 140 bits, so an unsalted SHA-512 cannot be reversed by
-# trying; being deterministic, it lets Dovecot's SQL passdb find the matching row among many
-# (Postfix Admin's documented query compares hashes the same way, issue #802).
-APP_PASSWORD_SCHEME = "{SHA512.HEX}"  # noqa: S105 (a scheme name)
-
-
-def app_password_hash(raw: str) -> str:
-    """Return the stored form of an app password, the one Dovecot's passdb query recomputes."""
-    return APP_PASSWORD_SCHEME + hashlib.sha512(raw.encode("utf-8")).hexdigest()
 
 
 @transaction.atomic

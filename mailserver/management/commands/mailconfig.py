@@ -66,6 +66,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Wrap Postfix maps in proxy: so proxymap shares database connections.",
         )
+        parser.add_argument(
+            "--second-factor",
+            action="store_true",
+            help="Postfix Admin 4 databases: Dovecot accepts app passwords, and takes the main "
+            "password of a mailbox with a TOTP secret only from its TOTP exception addresses.",
+        )
         parser.add_argument("--database", default="default", help="Django database alias.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -89,6 +95,7 @@ class Command(BaseCommand):
                 gid=options["gid"],
                 mail_user=options["mail_user"],
                 proxy=options["proxy"],
+                second_factor=options["second_factor"],
             )
             files = postfix_files(opts) if target == "postfix" else dovecot_files(opts)
         except ConfigError as exc:
