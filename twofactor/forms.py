@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import StyledForm, password_field
+from mail.names import normalize_domain
+from twofactor.selectors import scoped_domain_names_of
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -56,3 +59,31 @@ class DisableForm(StyledForm):
 
     password = password_field(_("Your password"), autocomplete="current-password")
     code = code_field(_("Code from your authenticator app, or a recovery code"), recovery=True)
+
+
+class PolicyForm(StyledForm):
+    """Who must log in with a second factor; domains typed one per line (any number of them)."""
+
+    superadmins = forms.BooleanField(label=_("Super admins"), required=False)
+    domain_admins = forms.BooleanField(label=_("Domain admins"), required=False)
+    domains = forms.CharField(
+        label=_("Mailbox owners of these domains (one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+    )
+
+    def clean_domains(self) -> list[str]:
+        names = []
+        for line in self.cleaned_data["domains"].split():
+            try:
+                names.append(normalize_domain(line))
+            except ValidationError as exc:
+                raise ValidationError(_("%(name)s is not a domain name.") % {"name": line}) from exc
+        unknown = sorted(set(names) - set(scoped_domain_names_of(self.user, names)))
+        if unknown:
+            raise ValidationError(_("No such domain: %(names)s") % {"names": ", ".join(unknown)})
+        return sorted(set(names))
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.db import connection, connections
 
 from accounts.models import Admin, AuthEvent
 from accounts.scoping import is_superadmin, scoped
+from domains.models import Domain
 from mailboxes.models import Mailbox
 from pfa.models import MailboxAppPassword
 from pfa.schema import has_column
@@ -87,3 +88,8 @@ def _tables(alias: str) -> frozenset[str]:
 def app_passwords_available(using: str = "default") -> bool:
     """Tell whether the database has Postfix Admin 4's app-password table (cached per process)."""
     return "mailbox_app_password" in _tables(using)
+
+
+def scoped_domain_names_of(user: object, names: list[str]) -> list[str]:
+    """Return those of the names that are domains the user may see."""
+    return list(scoped(user, Domain).filter(domain__in=names).values_list("domain", flat=True))

@@ -24,7 +24,7 @@ from mailboxes.models import Mailbox
 from pfa.audit import log_action
 from pfa.models import MailboxAppPassword
 from twofactor import selectors, totp
-from twofactor.models import LastCodeStep, RecoveryCode
+from twofactor.models import LastCodeStep, RecoveryCode, TwoFactorDomain, TwoFactorPolicy
 
 Realm = AuthEvent.Realm
 RECOVERY_CODES = 10
@@ -222,3 +222,51 @@ def app_password_revoke(*, actor: object, app_password: MailboxAppPassword) -> N
         action="edit_mailbox",
         data=f"{username}: app password {app_password.description or ''} revoked",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Policy
+
+
+@transaction.atomic
+def twofactor_policy_set(
+    *, actor: Admin | None, superadmins: bool, domain_admins: bool, domains: list[str]
+) -> None:
+    """Set who must have a second factor: super admins only; each change is logged."""
+    require_superadmin(actor, _("Only super admins set the second-factor policy."))
+    policy = TwoFactorPolicy.objects.select_for_update().order_by("pk").first()
+    if policy is None:
+        policy = TwoFactorPolicy()
+    for field, value, who in (
+        ("superadmins", superadmins, "super admins"),
+        ("domain_admins", domain_admins, "domain admins"),
+    ):
+        if getattr(policy, field) != value:
+            state = "must" if value else "need not"
+            log_action(
+                actor=actor,
+                domain="",
+                action="edit_admin",
+                data=f"second-factor policy: {who} {state} use a second factor",
+            )
+        setattr(policy, field, value)
+    policy.modified = timezone.now()
+    policy.save()
+    wanted = set(domains)
+    current = set(TwoFactorDomain.objects.values_list("domain", flat=True))
+    for name in sorted(wanted - current):
+        TwoFactorDomain.objects.create(domain=name)
+        log_action(
+            actor=actor,
+            domain=name,
+            action="edit_domain",
+            data=f"{name}: mailbox owners must use a second factor",
+        )
+    for name in sorted(current - wanted):
+        TwoFactorDomain.objects.filter(domain=name).delete()
+        log_action(
+            actor=actor,
+            domain=name,
+            action="edit_domain",
+            data=f"{name}: mailbox owners need not use a second factor",
+        )

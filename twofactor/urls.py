@@ -15,6 +15,7 @@ urlpatterns = [
         views.AppPasswordRevokeView.as_view(),
         name="app-password-revoke",
     ),
+    path("policy/", views.PolicyView.as_view(), name="policy"),
     path("reset/admin/<str:username>/", views.AdminResetView.as_view(), name="reset-admin"),
     path("reset/mailbox/<str:username>/", views.MailboxResetView.as_view(), name="reset-mailbox"),
 ]

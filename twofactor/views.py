@@ -20,7 +20,7 @@ from django.views.generic import FormView
 from accounts import flows as login_flows
 from accounts.models import Admin, AuthEvent
 from accounts.owner_session import MailboxLoginRequiredMixin
-from accounts.scoping import get_scoped_or_404
+from accounts.scoping import get_scoped_or_404, is_superadmin
 from core.http import AuthedRequest
 from core.views import (
     AdminRequiredMixin,
@@ -31,7 +31,7 @@ from core.views import (
 from mailboxes.models import Mailbox
 from pfa.models import MailboxAppPassword
 from twofactor import flows, selectors, services, totp
-from twofactor.forms import AppPasswordForm, CodeForm, DisableForm, EnrolForm
+from twofactor.forms import AppPasswordForm, CodeForm, DisableForm, EnrolForm, PolicyForm
 
 Realm = AuthEvent.Realm
 NEW_SECRET_KEY = "vimb_2fa_new_secret"  # noqa: S105 (a session key name)
@@ -190,6 +190,7 @@ class _OwnFactorView(_OwnFactorMixin, View):
             "enrol_form": forms.get("enrol_form") or EnrolForm(),
             "disable_form": forms.get("disable_form") or DisableForm(),
             "realm": self.realm,
+            "may_set_policy": self.realm == Realm.ADMIN and is_superadmin(account),
         }
         if not enabled and context["available"]:
             context.update(self.enrol_context())
@@ -423,3 +424,47 @@ class AppPasswordRevokeView(AdminRequiredMixin, View):
         services.app_password_revoke(actor=self.request.user, app_password=row)
         messages.success(request, _("The app password is revoked."))
         return redirect(safe_next(request, reverse("mailboxes:mailbox-list")))
+
+
+# --------------------------------------------------------------------------------------------
+# Policy
+
+
+class PolicyView(SuperAdminRequiredMixin, FormView):
+    """Super admins choose who must log in with a second factor."""
+
+    form_class = PolicyForm
+    template_name = "twofactor/policy.html"
+    request: AuthedRequest
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_initial(self) -> dict[str, Any]:
+        policy = selectors.twofactor_policy()
+        return {
+            "superadmins": policy.superadmins,
+            "domain_admins": policy.domain_admins,
+            "domains": "\n".join(selectors.policy_domains()),
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["available"] = selectors.totp_available(Realm.ADMIN)
+        return context
+
+    def form_valid(self, form: PolicyForm) -> HttpResponse:
+        try:
+            services.twofactor_policy_set(
+                actor=self.request.user,
+                superadmins=form.cleaned_data["superadmins"],
+                domain_admins=form.cleaned_data["domain_admins"],
+                domains=form.cleaned_data["domains"],
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved. It applies from each user's next login."))
+        return redirect(reverse("twofactor:policy"))
