@@ -3,7 +3,7 @@
 from django.urls import path
 
 from selfservice import views
-from twofactor.views import OwnerAppPasswordsView, OwnerFactorView
+from twofactor.views import OwnerAppPasswordsView, OwnerExceptionsView, OwnerFactorView
 
 app_name = "selfservice"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
     path("two-factor/", OwnerFactorView.as_view(), name="twofactor"),
     path("app-passwords/", OwnerAppPasswordsView.as_view(), name="app-passwords"),
+    path("totp-exceptions/", OwnerExceptionsView.as_view(), name="totp-exceptions"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

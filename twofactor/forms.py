@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import StyledForm, password_field
-from mail.names import normalize_domain
+from mail.names import normalize_address, normalize_domain
 from twofactor.selectors import scoped_domain_names_of
 
 if TYPE_CHECKING:
@@ -87,3 +88,60 @@ class PolicyForm(StyledForm):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
+
+
+def _ip_or_network(value: str) -> str:
+    text = value.strip()
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=False))
+        return str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        raise ValidationError(
+            _("Enter an IP address (or a network such as 192.0.2.0/24).")
+        ) from exc
+
+
+class OwnerExceptionForm(StyledForm):
+    """An address from which the owner's main password works despite the second factor."""
+
+    ip = forms.CharField(
+        label=_("IP address"),
+        max_length=46,
+        help_text=_("Mail apps connecting from here may use your main password."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=255)
+
+    def clean_ip(self) -> str:
+        return _ip_or_network(self.cleaned_data["ip"])
+
+
+class ExceptionForm(OwnerExceptionForm):
+    """An exception for one mailbox, a whole domain, or (super admins) everyone."""
+
+    target = forms.CharField(
+        label=_("Mailbox address or domain"),
+        max_length=255,
+        required=False,
+        help_text=_("Empty with “everyone” ticked: every mailbox."),
+    )
+    everyone = forms.BooleanField(label=_("Everyone"), required=False)
+
+    field_order = ["ip", "target", "everyone", "description"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        target = (cleaned.get("target") or "").strip().lower()
+        if cleaned.get("everyone"):
+            cleaned["username"] = None
+        elif not target:
+            self.add_error("target", _("Enter a mailbox address or a domain."))
+        else:
+            try:
+                if "@" in target:
+                    cleaned["username"] = normalize_address(target)
+                else:
+                    cleaned["username"] = normalize_domain(target)
+            except ValidationError:
+                self.add_error("target", _("Enter a mailbox address or a domain."))
+        return cleaned

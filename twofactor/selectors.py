@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 
 from django.db import connection, connections
+from django.db.models import Q
 
 from accounts.models import Admin, AuthEvent
 from accounts.scoping import is_superadmin, scoped
 from domains.models import Domain
 from mailboxes.models import Mailbox
-from pfa.models import MailboxAppPassword
+from pfa.models import MailboxAppPassword, TotpExceptionAddress
 from pfa.schema import has_column
 from twofactor.models import RecoveryCode, TwoFactorDomain, TwoFactorPolicy
 
@@ -93,3 +94,27 @@ def app_passwords_available(using: str = "default") -> bool:
 def scoped_domain_names_of(user: object, names: list[str]) -> list[str]:
     """Return those of the names that are domains the user may see."""
     return list(scoped(user, Domain).filter(domain__in=names).values_list("domain", flat=True))
+
+
+def totp_exceptions_for_admin(user: object) -> list[TotpExceptionAddress]:
+    """Return the exceptions an admin sees: for domains and mailboxes in scope, and global ones."""
+    rows = TotpExceptionAddress.objects.order_by("username", "ip")
+    if is_superadmin(user):
+        return list(rows)
+    # A handful of rows (Postfix Admin's own page lists them all): the domain part of each is
+    # checked against the scope in one query.
+    candidates = list(rows.filter(username__isnull=False))
+    parts = {(row.username or "").rpartition("@")[2] for row in candidates}
+    mine = set(scoped(user, Domain).filter(domain__in=parts).values_list("domain", flat=True))
+    return [row for row in candidates if (row.username or "").rpartition("@")[2] in mine] + list(
+        rows.filter(username__isnull=True)
+    )
+
+
+def totp_exceptions_for_owner(mailbox: Mailbox) -> list[TotpExceptionAddress]:
+    """Return the exceptions that apply to a mailbox: its own, its domain's and global ones."""
+    return list(
+        TotpExceptionAddress.objects.filter(
+            Q(username=mailbox.username) | Q(username=mailbox.domain_id) | Q(username__isnull=True)
+        ).order_by("username", "ip")
+    )

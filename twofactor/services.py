@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 
 from accounts import throttle
 from accounts.models import Admin, AuthEvent
-from accounts.scoping import require_superadmin
+from accounts.scoping import can_manage_domain, require_superadmin
 from core.context import client_address, report
 from mail.email import compose, send_after_commit
 from mail.passwords import app_password_hash, generate_password
 from mailboxes.models import Mailbox
 from pfa.audit import log_action
-from pfa.models import MailboxAppPassword
+from pfa.models import MailboxAppPassword, TotpExceptionAddress
 from twofactor import selectors, totp
 from twofactor.models import LastCodeStep, RecoveryCode, TwoFactorDomain, TwoFactorPolicy
 
@@ -270,3 +270,63 @@ def twofactor_policy_set(
             action="edit_domain",
             data=f"{name}: mailbox owners need not use a second factor",
         )
+
+
+# --------------------------------------------------------------------------------------------
+# TOTP exception addresses (Postfix Admin 4's totp_exception_address)
+
+
+def _exception_domain(username: str | None) -> str:
+    return "" if username is None else username.rpartition("@")[2]
+
+
+def _check_exception_scope(actor: object, username: str | None) -> None:
+    """Owners: their own address only; domain admins: their domains; super admins: also everyone."""
+    if isinstance(actor, Admin):
+        if username is None:
+            require_superadmin(actor, _("Only super admins add exceptions for everyone."))
+        elif not can_manage_domain(actor, _exception_domain(username)):
+            raise PermissionDenied(_("That address or domain is not one you manage."))
+    elif actor is not None and username != actor:
+        raise PermissionDenied(_("You can add exceptions for your own mailbox only."))
+
+
+@transaction.atomic
+def totp_exception_add(
+    *, actor: object, ip: str, username: str | None, description: str
+) -> TotpExceptionAddress:
+    """Let the main password of a mailbox with a second factor in from one address or network.
+
+    `username` is a mailbox address, a domain name (its whole domain) or None (everyone), as
+    Postfix Admin 4 stores it; a row for the same address and target replaces the old one.
+    """
+    _check_exception_scope(actor, username)
+    description = description.strip()
+    if not description:
+        raise ValidationError({"description": _("Say what the address is (e.g. office).")})
+    TotpExceptionAddress.objects.filter(ip=ip, username=username).delete()
+    if username is None:
+        TotpExceptionAddress.objects.filter(ip=ip, username__isnull=True).delete()
+    row = TotpExceptionAddress.objects.create(
+        ip=ip, username=username, description=description[:255]
+    )
+    log_action(
+        actor=actor,
+        domain=_exception_domain(username),
+        action="add_totp_exception",
+        data=f"{username or '*'}: {ip}",
+    )
+    return row
+
+
+@transaction.atomic
+def totp_exception_delete(*, actor: object, exception: TotpExceptionAddress) -> None:
+    """Remove an exception address, within the same limits as adding one."""
+    _check_exception_scope(actor, exception.username)
+    exception.delete()
+    log_action(
+        actor=actor,
+        domain=_exception_domain(exception.username),
+        action="delete_totp_exception",
+        data=f"{exception.username or '*'}: {exception.ip}",
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
         name="app-password-revoke",
     ),
     path("policy/", views.PolicyView.as_view(), name="policy"),
+    path("exceptions/", views.AdminExceptionsView.as_view(), name="exceptions"),
     path("reset/admin/<str:username>/", views.AdminResetView.as_view(), name="reset-admin"),
     path("reset/mailbox/<str:username>/", views.MailboxResetView.as_view(), name="reset-mailbox"),
 ]
