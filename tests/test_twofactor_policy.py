@@ -10,9 +10,11 @@ import struct
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from pfa.models import Log
+from pfa.schema import forget_columns
 from tests.factories import PASSWORD, make_mailbox
 from twofactor.models import TwoFactorDomain, TwoFactorPolicy
 
@@ -114,3 +116,22 @@ def test_owner_policy_follows_the_chosen_domains(domain_a, listed):
     else:
         assert response["Location"] == "/me/"
         assert client.session.get("vimb_mailbox") == mailbox.pk
+
+
+@pytest.mark.skipif(
+    "connection.vendor == 'mysql'",
+    reason="MySQL commits DDL at once; dropping a column would outlive the test's transaction.",
+)
+def test_a_postfix_admin_3_database_keeps_password_logins_and_says_why(admin_a):
+    """Postfix Admin 3.3 has no admin.totp_secret: no second factor, even under a policy."""
+    TwoFactorPolicy.objects.create(domain_admins=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE admin DROP COLUMN totp_secret")
+    forget_columns()
+    client = Client()
+    response = client.post("/accounts/login/", {"username": admin_a.pk, "password": PASSWORD})
+    assert response["Location"] == "/domains/"
+    assert client.session.get("_auth_user_id") == admin_a.pk
+    page = client.get("/2fa/").content.decode()
+    assert "needs Postfix Admin 4" in page
+    assert 'name="code"' not in page
