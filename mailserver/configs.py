@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mail.passwords import APP_PASSWORD_SCHEME
+
 __all__ = [
     "DOVECOT_FILES",
     "POSTFIX_FILES",
@@ -61,6 +63,8 @@ DOVECOT_FILES: tuple[str, ...] = (
     "10-mail-vimbadmin.conf",
     "90-quota-vimbadmin.conf",
 )
+# Added with Options.second_factor (Postfix Admin 4 databases): the app-password passdb.
+DOVECOT_APP_PASSWORDS_FILE = "dovecot-sql-app-passwords.conf.ext"
 
 
 class ConfigError(ValueError):
@@ -99,6 +103,9 @@ class Options:
     vacation_user: str = "vimbadmin"
     vacation_command: tuple[str, ...] = ()
     vacation_env_file: str = "/etc/vimbadmin/vimbadmin.env"
+    # Postfix Admin 4's app passwords and TOTP: Dovecot accepts app passwords, and takes the
+    # main password of a mailbox with a TOTP secret only from its exception addresses.
+    second_factor: bool = False
 
 
 def database_from_settings(
@@ -536,7 +543,7 @@ def _dovecot_sql(options: Options) -> str:
         "default_pass_scheme = CRYPT",
         "",
         "# An inactive mailbox or an inactive domain cannot log in.",
-        _continued("password_query", ["SELECT m.username AS user, m.password", *active_mailbox]),
+        *_main_password_query(options, active_mailbox),
         "",
         "# home is the maildir Postfix Admin computed at creation, under the mail root.",
         "# quota 0 (or the -1 of a disabled quota) returns NULL: no quota_rule, no limit.",
@@ -557,6 +564,64 @@ def _dovecot_sql(options: Options) -> str:
                 "FROM mailbox m",
                 "JOIN domain d ON d.domain = m.domain",
                 f"WHERE m.active = {t} AND d.active = {t}",
+            ],
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _main_password_query(options: Options, active_mailbox: list[str]) -> list[str]:
+    select = ["SELECT m.username AS user, m.password", *active_mailbox]
+    if not options.second_factor:
+        return [_continued("password_query", select)]
+    # Postfix Admin 4's documented semantics: with a TOTP secret the main password counts only
+    # from an exception address for the mailbox, its domain, or everyone (username NULL).
+    return [
+        "# A mailbox with a second factor (Postfix Admin 4's totp_secret) logs in with its main",
+        "# password only from a TOTP exception address (for the mailbox, its domain or everyone);",
+        "# anywhere else it uses app passwords (dovecot-sql-app-passwords.conf.ext).",
+        _continued(
+            "password_query",
+            [
+                *select,
+                "AND (m.totp_secret IS NULL OR m.totp_secret = ''",
+                "OR EXISTS (SELECT 1 FROM totp_exception_address e WHERE e.ip = '%r'",
+                "AND (e.username IS NULL OR e.username = m.username OR e.username = m.domain)))",
+            ],
+        ),
+    ]
+
+
+def _dovecot_app_passwords_sql(options: Options) -> str:
+    db = options.database
+    sql = _Dialect(db.driver)
+    t = sql.true
+    if db.driver == "pgsql":
+        typed = "encode(sha512(convert_to('%w', 'UTF8')), 'hex')"
+    else:
+        typed = "SHA2('%w', 512)"
+    lines = [
+        f"# {GENERATED_BY}",
+        "# Dovecot 2.3 passdb for Postfix Admin 4's app passwords (mailbox_app_password).",
+        "# Readable by root only (chmod 600): it holds the database password.",
+        "",
+        f"driver = {db.driver}",
+        f"connect = {_dovecot_connect(db)}",
+        "",
+        "# App passwords are generated with about 140 bits and stored as an unsalted",
+        f"# {APP_PASSWORD_SCHEME} hash, so the row is found by hashing the typed password (%w).",
+        "# Salted hashes (an app password Postfix Admin itself made with a salted scheme) cannot",
+        "# be found this way (Postfix Admin issue #802): make those again in ViMbAdmin.",
+        _continued(
+            "password_query",
+            [
+                "SELECT m.username AS user, a.password_hash AS password",
+                "FROM mailbox m",
+                "JOIN domain d ON d.domain = m.domain",
+                "JOIN mailbox_app_password a ON a.username = m.username",
+                f"WHERE m.username = '%u' AND m.active = {t} AND d.active = {t}",
+                f"AND a.password_hash = {sql.concat(repr(APP_PASSWORD_SCHEME), typed)}",
+                "LIMIT 1",
             ],
         ),
     ]
@@ -592,6 +657,17 @@ def _dovecot_auth(options: Options) -> str:
         f"# {GENERATED_BY}",
         "# Include from dovecot.conf (or drop into conf.d/ instead of auth-system.conf.ext).",
         "# Both blocks name the same file, so Dovecot shares one connection pool.",
+        *(
+            [
+                "# App passwords first: a miss (no row) goes on to the main password below.",
+                "passdb {",
+                "  driver = sql",
+                f"  args = {_path(options.config_dir, DOVECOT_APP_PASSWORDS_FILE)}",
+                "}",
+            ]
+            if options.second_factor
+            else []
+        ),
         "passdb {",
         "  driver = sql",
         f"  args = {sql_conf}",
@@ -655,4 +731,9 @@ def dovecot_files(options: Options) -> dict[str, str]:
         "10-auth-sql.conf": _dovecot_auth(options),
         "10-mail-vimbadmin.conf": _dovecot_mail(options),
         "90-quota-vimbadmin.conf": _dovecot_quota(options),
+        **(
+            {DOVECOT_APP_PASSWORDS_FILE: _dovecot_app_passwords_sql(options)}
+            if options.second_factor
+            else {}
+        ),
     }

@@ -30,6 +30,10 @@ ACTIONS = frozenset(
         "edit_mailbox_state",
         "edit_password",
         "edit_vacation",
+        # Postfix Admin 4: app passwords and TOTP exception addresses.
+        "add_app_password",
+        "add_totp_exception",
+        "delete_totp_exception",
     }
 )
 

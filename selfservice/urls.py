@@ -3,6 +3,7 @@
 from django.urls import path
 
 from selfservice import mail_views, views
+from twofactor.views import OwnerAppPasswordsView, OwnerExceptionsView, OwnerFactorView
 
 app_name = "selfservice"
 urlpatterns = [
@@ -18,6 +19,9 @@ urlpatterns = [
         mail_views.OwnerEmailOtherConfirmView.as_view(),
         name="email-other-confirm",
     ),
+    path("two-factor/", OwnerFactorView.as_view(), name="twofactor"),
+    path("app-passwords/", OwnerAppPasswordsView.as_view(), name="app-passwords"),
+    path("totp-exceptions/", OwnerExceptionsView.as_view(), name="totp-exceptions"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "core",
     "selfservice",
     "auditlog",
+    "twofactor",
     "vimbadmin",
 ]
 
@@ -315,6 +316,8 @@ VIMBADMIN_LOGIN_KNOWN_ADDRESS_DAYS = env_int("VIMBADMIN_LOGIN_KNOWN_ADDRESS_DAYS
 # prune_auth_events deletes auth events older than this.
 VIMBADMIN_AUTH_EVENT_RETENTION_DAYS = env_int("VIMBADMIN_AUTH_EVENT_RETENTION_DAYS", 90)
 VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = env_bool("VIMBADMIN_SELF_SERVICE_PASSWORD_RESET", True)
+# The name authenticator apps show beside the account of a second factor (twofactor/).
+VIMBADMIN_TOTP_ISSUER = env_str("VIMBADMIN_TOTP_ISSUER", "ViMbAdmin")
 # The address the admin is reached at: links in e-mails are built from it, never from the Host
 # header. Unset: no reset link is mailed (and `check --deploy` fails), unless DEBUG is on.
 VIMBADMIN_BASE_URL = env_str("VIMBADMIN_BASE_URL")

@@ -114,6 +114,19 @@ def _wait_gone(pid: int | None, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+class _IMAP4From(imaplib.IMAP4):
+    """An IMAP client connecting from a chosen local address (any of 127.0.0.0/8)."""
+
+    def __init__(self, source: str, host: str, port: int, timeout: float) -> None:
+        self._source = source
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return socket.create_connection(
+            (self.host, self.port), timeout, source_address=(self._source, 0)
+        )
+
+
 @dataclass
 class MailStack:
     """Running Postfix and Dovecot; helpers speak SMTP and IMAP to them like a client would."""
@@ -182,7 +195,13 @@ class MailStack:
             **common,
         )
         self._write_vacation_env()
-        call_command("mailconfig", "dovecot", output=str(self.dovecot_generated), **common)
+        call_command(
+            "mailconfig",
+            "dovecot",
+            output=str(self.dovecot_generated),
+            second_factor=True,
+            **common,
+        )
         # The ownership the files' own comments ask for: mode 640, group of the reading daemon.
         for directory, group in (
             (self.postfix_generated, "postfix"),
@@ -253,6 +272,12 @@ service anvil {{
     mode = 0
   }}
 }}
+# Postfix's SMTP AUTH asks Dovecot (smtpd_sasl_type = dovecot), as on a real site.
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
+  }}
+}}
 log_path = {self.dovecot_log}
 default_internal_user = dovecot
 default_login_user = dovenull
@@ -311,6 +336,9 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = reject_unauth_destination
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = {self.dovecot_dir / "run" / "auth-postfix"}
 smtpd_recipient_restrictions = reject_unlisted_recipient
 smtputf8_enable = no
 biff = no
@@ -434,14 +462,26 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
                 return text.count(f"Subject: {subject}")
             time.sleep(0.25)
 
-    def can_login(self, username: str, password: str) -> bool:
-        """Try an IMAP LOGIN and report whether it succeeded."""
-        with imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=30) as imap:
+    def can_login(self, username: str, password: str, *, source: str = "127.0.0.1") -> bool:
+        """Try an IMAP LOGIN (from the given loopback address) and report whether it succeeded."""
+        with _IMAP4From(source, "127.0.0.1", self.imap_port, timeout=30) as imap:
             try:
                 imap.login(username, password)
             except imaplib.IMAP4.error:
                 return False
             imap.logout()
+            return True
+
+    def can_smtp_auth(self, username: str, password: str, *, source: str = "127.0.0.1") -> bool:
+        """Try SMTP AUTH at Postfix (which asks Dovecot) and report whether it succeeded."""
+        with smtplib.SMTP(
+            "127.0.0.1", self.smtp_port, timeout=30, source_address=(source, 0)
+        ) as smtp:
+            smtp.ehlo("client.sender.test")
+            try:
+                smtp.login(username, password)
+            except smtplib.SMTPAuthenticationError:
+                return False
             return True
 
     def inbox_subjects(self, username: str, password: str) -> list[str]:

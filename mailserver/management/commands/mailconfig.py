@@ -68,6 +68,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Wrap Postfix maps in proxy: so proxymap shares database connections.",
         )
+        parser.add_argument(
+            "--second-factor",
+            action="store_true",
+            help="Postfix Admin 4 databases: Dovecot accepts app passwords, and takes the main "
+            "password of a mailbox with a TOTP secret only from its TOTP exception addresses.",
+        )
         parser.add_argument("--database", default="default", help="Django database alias.")
         parser.add_argument(
             "--vacation-domain",
@@ -126,6 +132,7 @@ class Command(BaseCommand):
                 vacation_user=options["vacation_user"],
                 vacation_command=_manage_command(options["vacation_python"]),
                 vacation_env_file=options["vacation_env_file"],
+                second_factor=options["second_factor"],
             )
             files = postfix_files(opts) if target == "postfix" else dovecot_files(opts)
         except ConfigError as exc:
