@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "core",
     "selfservice",
     "auditlog",
+    "vimbadmin3",
     "vimbadmin",
 ]
 

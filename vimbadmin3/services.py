@@ -1,0 +1,196 @@
+"""Writes of a ViMbAdmin 3 import: Postfix Admin's rows exactly as the project's services write
+them (each through those services where they take what ViMbAdmin stored), one transaction per
+domain, log rows with Postfix Admin's action keys. Only what the plan marks new is written.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Admin
+from accounts.services import admin_set_superadmin
+from aliases.models import Alias
+from aliases.services import alias_create
+from domains import counters
+from domains.guards import lock_domain, require_domain_scope
+from domains.models import AliasDomain, Domain, DomainAdmin
+from domains.services import alias_domain_create, domain_create
+from mail.names import normalize_address, normalize_local_part, one_line_text
+from mailboxes.models import Mailbox
+from mailboxes.services import password_expiry_for
+from pfa.audit import log_action
+from vimbadmin3.models import KeptRow, MailboxLocation
+from vimbadmin3.plan import NEW, AdminRow, AliasDomainRow, DomainPlan, MailboxRow, aware
+
+
+class ImportRefused(Exception):
+    """A domain (or the whole run) was not imported; the text is one line saying why."""
+
+
+@transaction.atomic
+def vimbadmin_domain_import(*, actor: Admin | None, plan: DomainPlan) -> int:
+    """Import one domain with its mailboxes and aliases, all or nothing; return rows written."""
+    if plan.problems:
+        raise ImportRefused(plan.problems[0])
+    written = 0
+    vd = plan.source
+    if plan.state == NEW:
+        v = plan.values
+        domain = domain_create(
+            actor=actor,
+            domain=vd.domain,
+            description=str(v["description"]),
+            aliases=int(v["aliases"]),
+            mailboxes=int(v["mailboxes"]),
+            maxquota=int(v["maxquota"]),
+            quota=int(v["quota"]),
+            default_mailbox_quota=int(v["default_mailbox_quota"]),
+            transport=str(v["transport"]),
+            backupmx=bool(v["backupmx"]),
+            active=bool(v["active"]),
+            create_default_aliases=False,
+        )
+        # ViMbAdmin's own dates, as an adopted Postfix Admin domain keeps its own.
+        Domain.objects.filter(pk=domain.pk).update(
+            created=aware(vd.created), modified=aware(vd.modified or vd.created)
+        )
+        written += 1
+    else:
+        domain = Domain.objects.get(pk=vd.domain)
+    for row in plan.mailboxes:
+        if row.state == NEW:
+            vimbadmin_mailbox_import(actor=actor, domain=domain, row=row)
+            written += 1
+    for alias in plan.aliases:
+        if alias.state != NEW:
+            continue
+        created = alias_create(
+            actor=actor,
+            domain=domain,
+            local_part=alias.local_part,
+            targets=alias.targets,
+            active=alias.source.active,
+            override_limits=True,
+        )
+        Alias.objects.filter(pk=created.pk).update(
+            created=aware(alias.source.created),
+            modified=aware(alias.source.modified or alias.source.created),
+        )
+        written += 1
+    return written
+
+
+@transaction.atomic
+def vimbadmin_mailbox_import(*, actor: Admin | None, domain: Domain, row: MailboxRow) -> Mailbox:
+    """Create a mailbox with the hash ViMbAdmin stored, its own alias row and its mail location.
+
+    The rows are mailbox_create's, except that the password is the stored hash (re-hashed on
+    the owner's next login), the maildir points at the mail where it already is, quota and
+    dates are ViMbAdmin's, and the limits are not applied: the import copies what exists.
+    """
+    require_domain_scope(actor, domain)
+    vm = row.source
+    domain = lock_domain(domain)
+    counts = counters.lock(domain)
+    local = normalize_local_part(row.local_part, domain.domain)
+    username = f"{local}@{domain.domain}"
+    if Mailbox.objects.filter(username=username).exists():
+        raise ValidationError(f"A mailbox {username} exists already.")
+    if Alias.objects.filter(address=username).exists():
+        raise ValidationError(f"An alias {username} exists already.")
+    created = aware(vm.created)
+    modified = aware(vm.modified or vm.created)
+    mailbox = Mailbox.objects.create(
+        username=username,
+        password=row.password,
+        name=one_line_text(vm.name, field="name"),
+        maildir=row.location.maildir,
+        quota=vm.quota,
+        local_part=local,
+        domain=domain,
+        created=created,
+        modified=modified,
+        active=vm.active,
+        email_other=normalize_address(vm.alt_email) if vm.alt_email else "",
+        password_expiry=password_expiry_for(domain),
+    )
+    goto = ([username] if row.keep_copy else []) + row.forward
+    Alias.objects.create(
+        address=username,
+        goto=",".join(goto),
+        domain=domain,
+        created=created,
+        modified=modified,
+        active=vm.active,
+    )
+    if row.own_location:
+        MailboxLocation.objects.update_or_create(
+            username=username, defaults={"home": row.location.home, "mail": row.location.mail}
+        )
+    counters.add(counts, mailboxes=1, alias_rows=1, quota=counters.positive(vm.quota))
+    log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
+    return mailbox
+
+
+@transaction.atomic
+def vimbadmin_alias_domain_import(*, actor: Admin | None, row: AliasDomainRow) -> AliasDomain:
+    """Turn ViMbAdmin's `@a -> @b` alias into Postfix Admin's alias_domain row."""
+    source = Domain.objects.filter(pk=row.alias_domain).first()
+    target = Domain.objects.filter(pk=row.target_domain).first()
+    if source is None or target is None:
+        missing = row.alias_domain if source is None else row.target_domain
+        raise ImportRefused(
+            f"alias domain @{row.alias_domain} -> @{row.target_domain}: the domain {missing} "
+            "was not imported; import it too (or leave out --domains) and run again."
+        )
+    created = alias_domain_create(
+        actor=actor, alias_domain=source, target_domain=target, active=row.source.active
+    )
+    AliasDomain.objects.filter(pk=created.pk).update(
+        created=aware(row.source.created), modified=aware(row.source.modified or row.source.created)
+    )
+    return created
+
+
+@transaction.atomic
+def vimbadmin_admin_import(*, actor: Admin | None, row: AdminRow) -> Admin:
+    """Create an admin with ViMbAdmin's bcrypt hash, super flag (both Postfix Admin
+    representations, through admin_set_superadmin) and domain assignments."""
+    va = row.source
+    username = normalize_address(va.username)
+    if Admin.objects.filter(username=username).exists():
+        raise ImportRefused(f"admin {username} exists already.")
+    admin = Admin(
+        username=username,
+        password=row.password,
+        active=va.active,
+        created=aware(va.created),
+        modified=aware(va.modified or va.created),
+    )
+    admin.save(force_insert=True)
+    log_action(actor=actor, domain="", action="create_admin", data=username)
+    if va.super:
+        admin_set_superadmin(actor=actor, admin=admin, superadmin=True)
+    for name in row.domains:
+        if Domain.objects.filter(pk=name).exists():
+            DomainAdmin.objects.create(username_id=admin.pk, domain_id=name, active=True)
+    return admin
+
+
+def vimbadmin_keep_rows(*, rows: list[tuple[str, int, str, dict[str, str | None]]]) -> int:
+    """Keep preference and archive rows Postfix Admin has no place for; return how many new."""
+    have = set(
+        KeptRow.objects.filter(source_table__in={r[0] for r in rows}).values_list(
+            "source_table", "source_id"
+        )
+    )
+    fresh = [
+        KeptRow(source_table=t, source_id=i, owner=o, data=json.dumps(v, sort_keys=True))
+        for t, i, o, v in rows
+        if (t, i) not in have
+    ]
+    KeptRow.objects.bulk_create(fresh, batch_size=1000)
+    return len(fresh)
