@@ -19,6 +19,7 @@ from aliases.models import Alias
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, DomainSettings
 from mail import passwords
 from mailboxes.models import Mailbox
+from mailserver.configs import ConfigError, Database, Options, dovecot_files
 from pfa.models import Log
 from tests.factories import make_alias, make_domain
 from tests.support import vimbadmin3 as v3
@@ -448,3 +449,19 @@ def test_dovecot_verifies_every_translated_hash(scheme, prefix):
             check=False,
         )
         assert ("(verified)" in result.stdout) is verified, (result.stdout, result.stderr)
+
+
+@pytest.mark.django_db
+def test_dry_run_prints_the_mailconfig_command_that_finds_the_mail(source):
+    out = _run("--source", source)
+    assert (
+        "manage.py mailconfig dovecot --mail-root /srv/vmail "
+        "--mail-location maildir:~/mail:LAYOUT=fs --mailbox-locations"
+    ) in out
+
+
+def test_mailconfig_refuses_a_mail_location_it_cannot_write():
+    database = Database(driver="pgsql", host="db.internal", port=5432, name="mail", user="u")
+    options = Options(database=database, config_dir="/etc/dovecot", mail_location="maildir:~/ x")
+    with pytest.raises(ConfigError, match="The mail location must look like"):
+        dovecot_files(options)

@@ -176,6 +176,18 @@ class Plan:
     templates: Counter[str]
     problems: list[str]
 
+    def mailconfig_arguments(self) -> list[str]:
+        """Return the `mailconfig dovecot` options that find every imported mailbox's mail."""
+        rows = [row for d in self.domains for row in d.mailboxes]
+        if not rows:
+            return []
+        args = []
+        if self.template is not None:
+            args += ["--mail-root", self.template[0], "--mail-location", self.template[1]]
+        if any(row.own_location for row in rows):
+            args.append("--mailbox-locations")
+        return args
+
     def counts(self) -> dict[str, Counter[str]]:
         """Return per kind how many items are new, identical, different or in conflict."""
         out: dict[str, Counter[str]] = {}

@@ -3,12 +3,34 @@
 from django.db import migrations, models
 
 
+def match_username_collation(apps, schema_editor):
+    """Give the location table's key the character set and collation of mailbox.username.
+
+    Dovecot's user query joins the two; on MySQL/MariaDB two utf8mb4 columns of different
+    collations (Postfix Admin's, the server default's) refuse to compare.
+    """
+    connection = schema_editor.connection
+    if connection.vendor != "mysql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE"
+            " TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'mailbox' AND COLUMN_NAME = 'username'"
+        )
+        found = cursor.fetchone()
+        if found and all(found):
+            charset, collation = found
+            cursor.execute(
+                "ALTER TABLE vimbadmin_mailbox_location MODIFY username varchar(255)"
+                f" CHARACTER SET {charset} COLLATE {collation} NOT NULL"
+            )
+
+
 class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = [("mailboxes", "0001_initial")]
 
     operations = [
         migrations.CreateModel(
@@ -37,4 +59,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('source_table', 'source_id'), name='vimbadmin_v3_kept_source')],
             },
         ),
+        migrations.RunPython(match_username_collation, migrations.RunPython.noop),
     ]

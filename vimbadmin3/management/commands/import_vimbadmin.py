@@ -201,6 +201,10 @@ class Command(BaseCommand):
         out("Mail locations found (mail root + location relative to the home):")
         for name, count in sorted(plan.templates.items()):
             out(f"  {name}: {count}")
+        command = plan.mailconfig_arguments()
+        if command:
+            out("Mail stays where it is once Dovecot reads this database with:")
+            out(f"  manage.py mailconfig dovecot {' '.join(command)}")
 
     def _summary(self, plan: planning.Plan, written: Counter[str]) -> None:
         counts = plan.counts()
