@@ -4,6 +4,8 @@ write nothing; bad input is one line, nothing written, a non-zero exit."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import subprocess
 from io import StringIO
@@ -102,9 +104,10 @@ def source(request):
     name = _name(engine)
     conn = v3.create_database(engine, name)
     try:
-        v3.fill(
+        ids = v3.fill(
             conn, engine, _domains(), _admins(), alias_domains=[("alias.example", "alpha.example")]
         )
+        v3.add_archive(conn, engine, ids["alpha.example"], "gone@alpha.example")
     finally:
         conn.close()
     yield v3.source_url(engine, name)
@@ -465,3 +468,46 @@ def test_mailconfig_refuses_a_mail_location_it_cannot_write():
     options = Options(database=database, config_dir="/etc/dovecot", mail_location="maildir:~/ x")
     with pytest.raises(ConfigError, match="The mail location must look like"):
         dovecot_files(options)
+
+
+@pytest.mark.django_db
+def test_log_rows_come_over_with_postfix_admin_keys_and_nothing_is_dropped(source):
+    dry = _run("--source", source)
+    assert "Log rows to import: 6" in dry
+    assert "  mailbox_pref: 6 (xpiInfo.ext_no: 6)" in dry
+    assert "  admin_pref: 3 (auth.last_login_at: 3)" in dry
+    assert "  archive: 1 (ARCHIVED: 1)" in dry
+    _run("--source", source, "--apply")
+    imported = Log.objects.filter(username__endswith="(ViMbAdmin 3)")
+    rows = {(r.action, r.domain, r.username, r.data) for r in imported}
+    assert (
+        "create_domain",
+        "alpha.example",
+        "unknown (ViMbAdmin 3)",
+        "DOMAIN_ADD: admin added domain alpha.example",
+    ) in rows
+    assert (
+        "edit_admin",
+        "beta.example",
+        "both@admins.example (ViMbAdmin 3)",
+        "ADMIN_TO_DOMAIN_ADD: both@admins.example added to beta.example",
+    ) in rows
+    assert len(rows) == 6
+    assert {r.timestamp for r in imported} == {v3.STAMP.replace(tzinfo=datetime.UTC)}
+    # The log page shows them to the super admin, as any other row.
+    client = Client()
+    client.force_login(Admin.objects.get(pk="boss@admins.example"))
+    assert (
+        "ADMIN_TO_DOMAIN_ADD: both@admins.example added to beta.example"
+        in client.get("/log/").content.decode()
+    )
+    kept = {(k.source_table, k.owner) for k in KeptRow.objects.exclude(source_table="log")}
+    assert ("mailbox_pref", "anna@alpha.example") in kept
+    assert ("admin_pref", "boss@admins.example") in kept
+    archive = KeptRow.objects.get(source_table="archive")
+    assert archive.owner == "gone@alpha.example"
+    assert json.loads(archive.data)["maildir_file"] == "/srv/archives/maildir-1.tar.bz2"
+    # A second run brings none of them twice.
+    again = _run("--source", source, "--apply")
+    assert "Log rows to import: 0" in again
+    assert Log.objects.filter(username__endswith="(ViMbAdmin 3)").count() == 6

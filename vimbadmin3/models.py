@@ -22,7 +22,8 @@ class MailboxLocation(models.Model):
 
 class KeptRow(models.Model):
     """A ViMbAdmin 3 preference or archive row that Postfix Admin has no place for, kept whole
-    (JSON of its columns) so nothing is dropped silently."""
+    (JSON of its columns) so nothing is dropped silently; a `log` entry (no data) marks a log
+    row already imported into Postfix Admin's log."""
 
     source_table = models.CharField(max_length=32)
     source_id = models.BigIntegerField()

@@ -30,7 +30,8 @@ from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin, Domain
 from mail import passwords
 from mail.quota import multiplier
 from mailboxes.models import Mailbox
-from vimbadmin3.source import Source, VAdmin, VAlias, VDomain, VMailbox
+from vimbadmin3.models import KeptRow as KeptModel
+from vimbadmin3.source import Source, VAdmin, VAlias, VDomain, VLog, VMailbox
 
 NEW, IDENTICAL, DIFFERENT, CONFLICT = "new", "identical", "different", "conflict"
 
@@ -164,6 +165,80 @@ class AdminRow:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class LogRow:
+    """A ViMbAdmin log row in Postfix Admin's terms."""
+
+    source_id: int
+    timestamp: datetime.datetime
+    username: str
+    domain: str
+    action: str
+    data: str
+
+
+@dataclass(frozen=True)
+class KeptRow:
+    """A preference or archive row to keep whole, with the name of what it belonged to."""
+
+    table: str
+    source_id: int
+    owner: str
+    values: dict[str, str | None]
+
+
+# ViMbAdmin's log actions (Entities/Log.php) as Postfix Admin's action keys.
+LOG_ACTIONS = {
+    "DOMAIN_ADD": "create_domain",
+    "DOMAIN_EDIT": "edit_domain",
+    "DOMAIN_ACTIVATE": "edit_domain",
+    "DOMAIN_DEACTIVATE": "edit_domain",
+    "MAILBOX_ADD": "create_mailbox",
+    "MAILBOX_EDIT": "edit_mailbox",
+    "MAILBOX_ACTIVATE": "edit_mailbox_state",
+    "MAILBOX_DEACTIVATE": "edit_mailbox_state",
+    "MAILBOX_PURGE": "delete_mailbox",
+    "MAILBOX_PW_CHANGE": "edit_password",
+    "ALIAS_ADD": "create_alias",
+    "ALIAS_EDIT": "edit_alias",
+    "ALIAS_ACTIVATE": "edit_alias_state",
+    "ALIAS_DEACTIVATE": "edit_alias_state",
+    "ALIAS_DELETE": "delete_alias",
+    "ADMIN_ADD": "create_admin",
+    "ADMIN_ACTIVE": "edit_admin",
+    "ADMIN_DEACTIVE": "edit_admin",
+    "ADMIN_SUPER": "edit_admin",
+    "ADMIN_NORMAL": "edit_admin",
+    "ADMIN_PURGE": "delete_admin",
+    "ADMIN_PW_CHANGE": "edit_password",
+    "ADMIN_TO_DOMAIN_ADD": "edit_admin",
+    "ADMIN_TO_DOMAIN_REMOVE": "edit_admin",
+    # Archiving purges the mailbox at once; cancelling the request re-creates it.
+    "ARCHIVE_REQUEST": "delete_mailbox",
+    "ARCHIVE_REQUEST_CANCEL": "create_mailbox",
+    "ARCHIVE_RESTORE_CANCEL": "edit_mailbox",
+    "ARCHIVE_DELETE_CANCEL": "edit_mailbox",
+}
+# Who wrote an imported log row, in Postfix Admin's "<login> (<client address>)" layout: ViMbAdmin
+# kept no address.
+IMPORTED_FROM = "ViMbAdmin 3"
+
+
+def log_row(v: VLog, *, admins: dict[int, str], domains: dict[int, str]) -> LogRow:
+    """Map a ViMbAdmin log row: action key, admin and domain names; the original text in data."""
+    domain = domains.get(v.domain_id, "") if v.domain_id is not None else ""
+    admin = admins.get(v.admin_id, "") if v.admin_id is not None else ""
+    action = LOG_ACTIONS.get(v.action.upper()) or ("edit_domain" if domain else "edit_admin")
+    return LogRow(
+        v.id,
+        aware(v.timestamp),
+        f"{admin or 'unknown'} ({IMPORTED_FROM})",
+        domain,
+        action,
+        f"{v.action}: {v.data}",
+    )
+
+
 @dataclass
 class Plan:
     source: Source
@@ -175,6 +250,10 @@ class Plan:
     schemes: Counter[str]
     templates: Counter[str]
     problems: list[str]
+    # Log rows and kept rows (preferences, archive) not imported yet, with their domain ("" for
+    # none) so that a domain that fails keeps its own for the next run.
+    logs: list[tuple[str, LogRow]] = field(default_factory=list)
+    kept: list[tuple[str, KeptRow]] = field(default_factory=list)
 
     def mailconfig_arguments(self) -> list[str]:
         """Return the `mailconfig dovecot` options that find every imported mailbox's mail."""
@@ -275,9 +354,41 @@ def build(
     _compare_alias_domains(alias_domains)
     admins = _admin_rows(source, names)
     problems = [p for d in plans for p in d.problems]
-    return Plan(
+    plan = Plan(
         source, scheme, plans, alias_domains, admins, template, schemes, templates, problems
     )
+    _history(plan, source, names, wanted, whole=only is None)
+    return plan
+
+
+def _history(
+    plan: Plan, source: Source, names: dict[int, str], wanted: set[str], *, whole: bool
+) -> None:
+    """Add the log rows and the preference and archive rows not imported by an earlier run."""
+    done = set(KeptModel.objects.values_list("source_table", "source_id"))
+    admins = {a.id: a.username for a in source.admins}
+    for v in source.logs:
+        row = log_row(v, admins=admins, domains=names)
+        if ("log", v.id) not in done and (row.domain in wanted or (whole and not row.domain)):
+            plan.logs.append((row.domain, row))
+    mailboxes = {m.id: (m.username, names.get(m.domain_id or 0, "")) for m in source.mailboxes}
+    aliases = {a.id: (a.address, names.get(a.domain_id or 0, "")) for a in source.aliases}
+    for k in source.kept:
+        if (k.table, k.id) in done:
+            continue
+        owner_id = k.owner_id or 0
+        if k.table == "admin_pref":
+            owner, domain = admins.get(owner_id, ""), ""
+        elif k.table == "mailbox_pref":
+            owner, domain = mailboxes.get(owner_id, ("", ""))
+        elif k.table == "alias_pref":
+            owner, domain = aliases.get(owner_id, ("", ""))
+        elif k.table == "archive":
+            owner, domain = str(k.values.get("username") or ""), names.get(owner_id, "")
+        else:
+            owner = domain = names.get(owner_id, "")
+        if domain in wanted or (whole and not domain):
+            plan.kept.append((domain, KeptRow(k.table, k.id, owner, k.values)))
 
 
 def _domain_values(vd: VDomain) -> tuple[dict[str, Any], list[str]]:

@@ -22,8 +22,18 @@ from mail.names import normalize_address, normalize_local_part, one_line_text
 from mailboxes.models import Mailbox
 from mailboxes.services import password_expiry_for
 from pfa.audit import log_action
+from pfa.models import Log
 from vimbadmin3.models import KeptRow, MailboxLocation
-from vimbadmin3.plan import NEW, AdminRow, AliasDomainRow, DomainPlan, MailboxRow, aware
+from vimbadmin3.plan import (
+    NEW,
+    AdminRow,
+    AliasDomainRow,
+    DomainPlan,
+    LogRow,
+    MailboxRow,
+    aware,
+)
+from vimbadmin3.plan import KeptRow as PlannedKeptRow
 
 
 class ImportRefused(Exception):
@@ -180,17 +190,34 @@ def vimbadmin_admin_import(*, actor: Admin | None, row: AdminRow) -> Admin:
     return admin
 
 
-def vimbadmin_keep_rows(*, rows: list[tuple[str, int, str, dict[str, str | None]]]) -> int:
-    """Keep preference and archive rows Postfix Admin has no place for; return how many new."""
-    have = set(
-        KeptRow.objects.filter(source_table__in={r[0] for r in rows}).values_list(
-            "source_table", "source_id"
-        )
+@transaction.atomic
+def vimbadmin_history_import(*, logs: list[LogRow], kept: list[PlannedKeptRow]) -> int:
+    """Write ViMbAdmin's log rows (Postfix Admin's action keys, original dates) and keep its
+    preference and archive rows; each source row once, whatever the number of runs."""
+    Log.objects.bulk_create(
+        [
+            Log(
+                timestamp=row.timestamp,
+                username=row.username[:255],
+                domain=row.domain[:255],
+                action=row.action,
+                data=row.data,
+            )
+            for row in logs
+        ],
+        batch_size=1000,
     )
-    fresh = [
-        KeptRow(source_table=t, source_id=i, owner=o, data=json.dumps(v, sort_keys=True))
-        for t, i, o, v in rows
-        if (t, i) not in have
+    markers = [
+        KeptRow(source_table="log", source_id=row.source_id, owner=row.domain, data="")
+        for row in logs
+    ] + [
+        KeptRow(
+            source_table=row.table,
+            source_id=row.source_id,
+            owner=row.owner,
+            data=json.dumps(row.values, sort_keys=True),
+        )
+        for row in kept
     ]
-    KeptRow.objects.bulk_create(fresh, batch_size=1000)
-    return len(fresh)
+    KeptRow.objects.bulk_create(markers, batch_size=1000)
+    return len(logs) + len(kept)

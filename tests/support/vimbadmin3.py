@@ -525,6 +525,28 @@ def fill(
     return ids
 
 
+def add_archive(conn: Any, engine: str, domain_id: int, username: str) -> None:
+    """Write an archived mailbox's row as ViMbAdmin's archive cron leaves it."""
+    _insert(
+        conn.cursor(),
+        engine,
+        "archive",
+        {
+            "username": username,
+            "status": "ARCHIVED",
+            "archived_at": STAMP,
+            "status_changed_at": STAMP,
+            "maildir_server": "1",
+            "maildir_file": "/srv/archives/maildir-1.tar.bz2",
+            "maildir_size": 4096,
+            "data": 'a:1:{s:7:"mailbox";s:3:"...";}',
+            "Domain_id": domain_id,
+        },
+    )
+    if engine == "mysql":
+        conn.commit()
+
+
 def snapshot(engine: str, name: str, tables: Iterable[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Return every row of the named tables, sorted, to compare before and after a run."""
     conn = connect(engine, name)

@@ -18,6 +18,7 @@ from vimbadmin3.services import (
     vimbadmin_admin_import,
     vimbadmin_alias_domain_import,
     vimbadmin_domain_import,
+    vimbadmin_history_import,
 )
 from vimbadmin3.source import SourceError, read
 
@@ -169,6 +170,12 @@ class Command(BaseCommand):
                 written["rows"] += 1
 
             attempt(f"admin {admin.source.username}", one_admin)
+        failed = {d.name for d in plan.domains if d.problems} | {
+            f.partition(":")[0] for f in failures
+        }
+        logs = [row for domain, row in plan.logs if domain not in failed]
+        kept = [row for domain, row in plan.kept if domain not in failed]
+        written["history"] += vimbadmin_history_import(logs=logs, kept=kept)
         progress.done()
         return written, failures
 
@@ -201,6 +208,16 @@ class Command(BaseCommand):
         out("Mail locations found (mail root + location relative to the home):")
         for name, count in sorted(plan.templates.items()):
             out(f"  {name}: {count}")
+        out(f"Log rows to import: {len(plan.logs)} (ViMbAdmin's actions as Postfix Admin's keys).")
+        kept: dict[str, Counter[str]] = {}
+        for _domain, row in plan.kept:
+            label = str(row.values.get("attribute") or row.values.get("status") or "")
+            kept.setdefault(row.table, Counter())[label] += 1
+        if kept:
+            out("Rows Postfix Admin has no place for, kept in vimbadmin_v3_kept:")
+            for table, labels in sorted(kept.items()):
+                detail = ", ".join(f"{name or '-'}: {n}" for name, n in sorted(labels.items()))
+                out(f"  {table}: {sum(labels.values())} ({detail})")
         command = plan.mailconfig_arguments()
         if command:
             out("Mail stays where it is once Dovecot reads this database with:")
@@ -216,7 +233,10 @@ class Command(BaseCommand):
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             self.stdout.write("  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)))
-        self.stdout.write(f"Imported: {written['rows']} rows written.")
+        self.stdout.write(
+            f"Imported: {written['rows']} rows written; {written['history']} log, preference "
+            "and archive rows."
+        )
 
 
 class _Progress:
