@@ -21,7 +21,7 @@ from domains.services import alias_domain_create, domain_create
 from mail.names import normalize_address, normalize_local_part, one_line_text
 from mailboxes.models import Mailbox
 from mailboxes.services import password_expiry_for
-from pfa.audit import log_action
+from pfa.audit import log_action, log_actions
 from pfa.models import Log
 from vimbadmin3.models import KeptRow, MailboxLocation
 from vimbadmin3.plan import (
@@ -70,10 +70,9 @@ def vimbadmin_domain_import(*, actor: Admin | None, plan: DomainPlan) -> int:
         written += 1
     else:
         domain = Domain.objects.get(pk=vd.domain)
-    for row in plan.mailboxes:
-        if row.state == NEW:
-            vimbadmin_mailbox_import(actor=actor, domain=domain, row=row)
-            written += 1
+    fresh = [row for row in plan.mailboxes if row.state == NEW]
+    if fresh:
+        written += len(vimbadmin_mailboxes_import(actor=actor, domain=domain, rows=fresh))
     for alias in plan.aliases:
         if alias.state != NEW:
             continue
@@ -93,56 +92,87 @@ def vimbadmin_domain_import(*, actor: Admin | None, plan: DomainPlan) -> int:
     return written
 
 
-@transaction.atomic
-def vimbadmin_mailbox_import(*, actor: Admin | None, domain: Domain, row: MailboxRow) -> Mailbox:
-    """Create a mailbox with the hash ViMbAdmin stored, its own alias row and its mail location.
+# Addresses per IN list when checking what exists already.
+CHUNK = 1000
 
-    The rows are mailbox_create's, except that the password is the stored hash (re-hashed on
-    the owner's next login), the maildir points at the mail where it already is, quota and
-    dates are ViMbAdmin's, and the limits are not applied: the import copies what exists.
+
+@transaction.atomic
+def vimbadmin_mailboxes_import(
+    *, actor: Admin | None, domain: Domain, rows: list[MailboxRow]
+) -> list[Mailbox]:
+    """Create mailboxes with the hashes ViMbAdmin stored, their own alias rows and locations.
+
+    The rows are mailbox_create's, written in bulk under one domain lock: the password is the
+    stored hash (re-hashed on the owner's next login), the maildir points at the mail where it
+    already is, quota and dates are ViMbAdmin's, and the limits are not applied (the import
+    copies what exists). An address that exists already refuses the whole batch.
     """
     require_domain_scope(actor, domain)
-    vm = row.source
     domain = lock_domain(domain)
     counts = counters.lock(domain)
-    local = normalize_local_part(row.local_part, domain.domain)
-    username = f"{local}@{domain.domain}"
-    if Mailbox.objects.filter(username=username).exists():
-        raise ValidationError(f"A mailbox {username} exists already.")
-    if Alias.objects.filter(address=username).exists():
-        raise ValidationError(f"An alias {username} exists already.")
-    created = aware(vm.created)
-    modified = aware(vm.modified or vm.created)
-    mailbox = Mailbox.objects.create(
-        username=username,
-        password=row.password,
-        name=one_line_text(vm.name, field="name"),
-        maildir=row.location.maildir,
-        quota=vm.quota,
-        local_part=local,
-        domain=domain,
-        created=created,
-        modified=modified,
-        active=vm.active,
-        email_other=normalize_address(vm.alt_email) if vm.alt_email else "",
-        password_expiry=password_expiry_for(domain),
-    )
-    goto = ([username] if row.keep_copy else []) + row.forward
-    Alias.objects.create(
-        address=username,
-        goto=",".join(goto),
-        domain=domain,
-        created=created,
-        modified=modified,
-        active=vm.active,
-    )
-    if row.own_location:
-        MailboxLocation.objects.update_or_create(
-            username=username, defaults={"home": row.location.home, "mail": row.location.mail}
+    mailboxes: list[Mailbox] = []
+    aliases: list[Alias] = []
+    locations: list[MailboxLocation] = []
+    for row in rows:
+        vm = row.source
+        local = normalize_local_part(row.local_part, domain.domain)
+        username = f"{local}@{domain.domain}"
+        created = aware(vm.created)
+        modified = aware(vm.modified or vm.created)
+        mailboxes.append(
+            Mailbox(
+                username=username,
+                password=row.password,
+                name=one_line_text(vm.name, field="name"),
+                maildir=row.location.maildir,
+                quota=vm.quota,
+                local_part=local,
+                domain=domain,
+                created=created,
+                modified=modified,
+                active=vm.active,
+                email_other=normalize_address(vm.alt_email) if vm.alt_email else "",
+                password_expiry=password_expiry_for(domain),
+            )
         )
-    counters.add(counts, mailboxes=1, alias_rows=1, quota=counters.positive(vm.quota))
-    log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
-    return mailbox
+        goto = ([username] if row.keep_copy else []) + row.forward
+        aliases.append(
+            Alias(
+                address=username,
+                goto=",".join(goto),
+                domain=domain,
+                created=created,
+                modified=modified,
+                active=vm.active,
+            )
+        )
+        if row.own_location:
+            locations.append(
+                MailboxLocation(username=username, home=row.location.home, mail=row.location.mail)
+            )
+    names = [m.username for m in mailboxes]
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start : start + CHUNK]
+        mailbox_names = Mailbox.objects.filter(username__in=chunk).order_by()
+        alias_names = Alias.objects.filter(address__in=chunk).order_by()
+        taken = mailbox_names.values_list("username", flat=True).union(
+            alias_names.values_list("address", flat=True)
+        )
+        first = next(iter(taken), None)
+        if first is not None:
+            raise ValidationError(f"The address {first} exists already.")
+    Mailbox.objects.bulk_create(mailboxes, batch_size=CHUNK)
+    Alias.objects.bulk_create(aliases, batch_size=CHUNK)
+    MailboxLocation.objects.filter(username__in=[loc.username for loc in locations]).delete()
+    MailboxLocation.objects.bulk_create(locations, batch_size=CHUNK)
+    counters.add(
+        counts,
+        mailboxes=len(mailboxes),
+        alias_rows=len(aliases),
+        quota=sum(counters.positive(m.quota) for m in mailboxes),
+    )
+    log_actions(actor=actor, domain=domain.domain, action="create_mailbox", data=names)
+    return mailboxes
 
 
 @transaction.atomic
