@@ -459,7 +459,7 @@ def test_dry_run_prints_the_mailconfig_command_that_finds_the_mail(source):
     out = _run("--source", source)
     assert (
         "manage.py mailconfig dovecot --mail-root /srv/vmail "
-        "--mail-location maildir:~/mail:LAYOUT=fs --mailbox-locations"
+        "--mail-location maildir:~/mail:LAYOUT=fs --uid 2000 --gid 2000 --mailbox-locations"
     ) in out
 
 

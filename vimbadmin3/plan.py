@@ -263,6 +263,10 @@ class Plan:
         args = []
         if self.template is not None:
             args += ["--mail-root", self.template[0], "--mail-location", self.template[1]]
+        owners = Counter((r.source.uid, r.source.gid) for r in rows if r.source.uid is not None)
+        if owners:
+            (uid, gid), _count = owners.most_common(1)[0]
+            args += ["--uid", str(uid), "--gid", str(gid if gid is not None else uid)]
         if any(row.own_location for row in rows):
             args.append("--mailbox-locations")
         return args

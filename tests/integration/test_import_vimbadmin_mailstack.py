@@ -140,9 +140,13 @@ def test_imported_mailboxes_keep_their_passwords_and_mail(pfa_cleanup, settings)
         assert options == {
             "mail_root": str(old_root),
             "mail_location": "maildir:~/mail:LAYOUT=fs",
+            "uid": "2000",
+            "gid": "2000",
             "mailbox_locations": True,
         }
         mail_root = Path(str(options.pop("mail_root")))
+        # The stack's mail belongs to its own unprivileged user (the old maildirs were chowned).
+        del options["uid"], options["gid"]
         with running_stack(mailconfig=options, own_mail_root=mail_root) as stack:
             for local, (password, _scheme) in plan.items():
                 address = f"{local}@{domain}"
