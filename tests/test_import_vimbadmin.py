@@ -511,3 +511,12 @@ def test_log_rows_come_over_with_postfix_admin_keys_and_nothing_is_dropped(sourc
     again = _run("--source", source, "--apply")
     assert "Log rows to import: 0" in again
     assert Log.objects.filter(username__endswith="(ViMbAdmin 3)").count() == 6
+
+
+@pytest.mark.django_db
+def test_dates_are_read_in_the_source_time_zone(source):
+    _run("--source", source, "--apply", "--source-time-zone", "Europe/Berlin")
+    created = Mailbox.objects.get(pk="anna@alpha.example").created
+    # 03:02:01 in Berlin (summer time) is 01:02:01 UTC.
+    assert created == datetime.datetime(2019, 5, 4, 1, 2, 1, tzinfo=datetime.UTC)
+    assert "Unknown time zone" in _refused("--source", source, "--source-time-zone", "Mars/Base")

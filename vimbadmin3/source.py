@@ -7,6 +7,7 @@ SourceError whose text is one line telling the operator what to do.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 from dataclasses import dataclass, field
 from typing import Any
@@ -239,12 +240,27 @@ def _text(value: Any) -> str:
 
 def _rows(cur: Any, sql: str) -> list[tuple[Any, ...]]:
     cur.execute(sql)
-    return list(cur.fetchall())
+    zone = _ZONE.get()
+    # ViMbAdmin's DATETIMEs are naive, in the time zone of its PHP (date.timezone).
+    return [
+        tuple(
+            v.replace(tzinfo=zone) if isinstance(v, datetime.datetime) and v.tzinfo is None else v
+            for v in row
+        )
+        for row in cur.fetchall()
+    ]
 
 
-def read(url: str) -> Source:
-    """Read every row the import needs from a ViMbAdmin 3 database."""
+_ZONE: contextvars.ContextVar[datetime.tzinfo] = contextvars.ContextVar(
+    "vimbadmin3_source_zone", default=datetime.UTC
+)
+
+
+def read(url: str, *, time_zone: datetime.tzinfo = datetime.UTC) -> Source:
+    """Read every row the import needs from a ViMbAdmin 3 database; naive dates are in
+    `time_zone` (ViMbAdmin's PHP date.timezone)."""
     conn, engine, label = connect(url)
+    token = _ZONE.set(time_zone)
     try:
         cur = conn.cursor()
         version = _check_schema(cur, engine, label)
@@ -337,6 +353,7 @@ def read(url: str) -> Source:
             source.kept.extend(_kept(cur, engine, "archive", "Domain_id"))
         return source
     finally:
+        _ZONE.reset(token)
         conn.close()
 
 

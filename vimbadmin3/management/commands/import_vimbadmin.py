@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zoneinfo
 from collections import Counter
 from typing import Any
 
@@ -68,6 +69,13 @@ class Command(BaseCommand):
             "separated (e.g. dovecot:BLF-CRYPT,md5,plain).",
         )
         parser.add_argument(
+            "--source-time-zone",
+            default="UTC",
+            metavar="ZONE",
+            help="The time zone of ViMbAdmin's stored dates: its PHP date.timezone "
+            "(default: %(default)s).",
+        )
+        parser.add_argument(
             "--password-salt",
             metavar="SALT",
             help="ViMbAdmin's defaults.mailbox.password_salt, for md5-salted and sha1-salted.",
@@ -86,7 +94,14 @@ class Command(BaseCommand):
         if options["domains"]:
             only = {d.strip().lower() for d in options["domains"].split(",") if d.strip()}
         try:
-            source = read(url)
+            zone = zoneinfo.ZoneInfo(options["source_time_zone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise CommandError(
+                f"Unknown time zone {options['source_time_zone']!r}; use a name such as "
+                "Europe/Dublin (ViMbAdmin's PHP date.timezone)."
+            ) from None
+        try:
+            source = read(url, time_zone=zone)
         except SourceError as exc:
             raise CommandError(str(exc)) from None
         if only is not None:
