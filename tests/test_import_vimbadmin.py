@@ -520,3 +520,32 @@ def test_dates_are_read_in_the_source_time_zone(source):
     # 03:02:01 in Berlin (summer time) is 01:02:01 UTC.
     assert created == datetime.datetime(2019, 5, 4, 1, 2, 1, tzinfo=datetime.UTC)
     assert "Unknown time zone" in _refused("--source", source, "--source-time-zone", "Mars/Base")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_internationalised_domain_comes_over_as_punycode_once(engine):
+    name = _name(engine)
+    conn = v3.create_database(engine, name)
+    try:
+        v3.fill(
+            conn,
+            engine,
+            [v3.VDomain("bücher.example", mailboxes=[v3.VMailbox("jan", "jan-Secret-9")])],
+        )
+    finally:
+        conn.close()
+    url = v3.source_url(engine, name)
+    try:
+        _run("--source", url, "--apply")
+        assert Mailbox.objects.get(pk="jan@xn--bcher-kva.example").domain_id == (
+            "xn--bcher-kva.example"
+        )
+        before = _target()
+        again = _run("--source", url, "--apply")
+        assert (
+            "xn--bcher-kva.example: domain identical; mailboxes and aliases: 1 identical" in again
+        )
+        assert _target() == before
+    finally:
+        drop_database(engine, name)

@@ -34,6 +34,8 @@ from vimbadmin3.models import KeptRow as KeptModel
 from vimbadmin3.source import Source, VAdmin, VAlias, VDomain, VLog, VMailbox
 
 NEW, IDENTICAL, DIFFERENT, CONFLICT = "new", "identical", "different", "conflict"
+# Addresses per IN list (SQLite takes at most 32,766 parameters).
+CHUNK = 1000
 
 
 def bytes_to_mb(value: int, *, up: bool) -> tuple[int, bool]:
@@ -328,8 +330,11 @@ def build(
     source_addresses = {m.username for d in wanted for m in by_domain.get(d, [])} | {
         a.address for d in wanted for a in aliases_by_domain.get(d, [])
     }
+    addresses = sorted(source_addresses)
     existing_aliases = {
-        a.address: a for a in Alias.objects.filter(address__in=sorted(source_addresses))
+        a.address: a
+        for start in range(0, len(addresses), CHUNK)
+        for a in Alias.objects.filter(address__in=addresses[start : start + CHUNK])
     }
     all_domain_names = {d.domain for d in source.domains}
 

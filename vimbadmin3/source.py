@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ValidationError
+
+from mail.names import normalize_domain
 
 # ViMbAdmin_Version::DBVERSION values whose schema this reader knows ("Venus", 3.0 to 3.4).
 KNOWN_DB_VERSIONS = frozenset({1})
@@ -234,6 +237,21 @@ def _check_schema(cur: Any, engine: str, label: str) -> int:
     return version
 
 
+def _domain(value: Any) -> str:
+    """Return a domain name as the project stores it (punycode), or as found if it is none."""
+    text = _text(value).strip().lower()
+    try:
+        return normalize_domain(text)
+    except ValidationError:
+        return text
+
+
+def _address(value: Any) -> str:
+    """Return an address (or `@domain`) with its domain as the project stores it."""
+    local, at, domain = _text(value).strip().lower().rpartition("@")
+    return f"{local}@{_domain(domain)}" if at else domain
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -273,7 +291,7 @@ def read(url: str, *, time_zone: datetime.tzinfo = datetime.UTC) -> Source:
             source.domains.append(
                 VDomain(
                     int(r[0]),
-                    _text(r[1]).strip().lower(),
+                    _domain(r[1]),
                     _text(r[2]),
                     int(r[3] or 0),
                     int(r[4] or 0),
@@ -295,7 +313,7 @@ def read(url: str, *, time_zone: datetime.tzinfo = datetime.UTC) -> Source:
                 VMailbox(
                     int(r[0]),
                     r[1],
-                    _text(r[2]).strip().lower(),
+                    _address(r[2]),
                     _text(r[3]),
                     _text(r[4]),
                     _text(r[5]).strip(),
@@ -318,7 +336,7 @@ def read(url: str, *, time_zone: datetime.tzinfo = datetime.UTC) -> Source:
                 VAlias(
                     int(r[0]),
                     r[1],
-                    _text(r[2]).strip().lower(),
+                    _address(r[2]),
                     _text(r[3]),
                     bool(r[4]),
                     r[5],
@@ -331,7 +349,7 @@ def read(url: str, *, time_zone: datetime.tzinfo = datetime.UTC) -> Source:
             source.admins.append(
                 VAdmin(
                     int(r[0]),
-                    _text(r[1]).strip().lower(),
+                    _address(r[1]),
                     _text(r[2]),
                     bool(r[3]),
                     bool(r[4]),
