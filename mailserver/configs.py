@@ -43,6 +43,7 @@ _DRIVERS = {"postgresql": "pgsql", "mysql": "mysql"}
 # on spaces and knows no quoting, and config parsers treat quotes, `#`, `$` and `%` specially.
 _UNSAFE_VALUE = re.compile(r"[\s'\"\\#$%`]")
 _UNSAFE_PATH = re.compile(r"[\s'\"\\#$%`,]")
+_MAIL_LOCATION = re.compile(r"[a-z]+:[^\s'\"\\#$%`,]*")
 
 POSTFIX_MAPS: tuple[str, ...] = (
     "virtual_mailbox_domains.cf",
@@ -106,6 +107,11 @@ class Options:
     # Postfix Admin 4's app passwords and TOTP: Dovecot accepts app passwords, and takes the
     # main password of a mailbox with a TOTP secret only from its exception addresses.
     second_factor: bool = False
+    # Dovecot's mail_location, relative to the home the userdb returns (root + maildir).
+    mail_location: str = "maildir:~/"
+    # Let the user query return a home and location of a mailbox's own where the project keeps
+    # one (vimbadmin_mailbox_location, filled by import_vimbadmin): their mail stays there.
+    mailbox_locations: bool = False
 
 
 def database_from_settings(
@@ -164,6 +170,11 @@ def _check_options(options: Options) -> None:
             raise ConfigError(
                 f"The {label} must be an absolute path without spaces, quotes or commas."
             )
+    if not _MAIL_LOCATION.fullmatch(options.mail_location):
+        raise ConfigError(
+            "The mail location must look like maildir:~/ or maildir:~/mail:LAYOUT=fs "
+            "(no spaces, quotes, commas or one of # $ %)."
+        )
     if options.uid < 0 or options.gid < 0:
         raise ConfigError("uid and gid must not be negative.")
     if not re.fullmatch(r"[a-z_][a-z0-9_.-]*", options.mail_user):
@@ -528,6 +539,13 @@ def _dovecot_sql(options: Options) -> str:
         f"WHERE m.username = '%u' AND m.active = {t} AND d.active = {t}",
     ]
     home = sql.concat(f"'{options.mail_root.rstrip('/')}/'", "m.maildir")
+    own_location: list[str] = []
+    if options.mailbox_locations:
+        # NULL fields are left out by Dovecot: without a row of its own, the defaults apply.
+        home = f"COALESCE(l.home, {home})"
+        own_location = [
+            "LEFT JOIN vimbadmin_mailbox_location l ON l.username = m.username",
+        ]
     quota_rule = sql.concat("'*:bytes='", "m.quota")
     lines = [
         f"# {GENERATED_BY}",
@@ -552,8 +570,11 @@ def _dovecot_sql(options: Options) -> str:
             [
                 f"SELECT {home} AS home,",
                 f"{options.uid} AS uid, {options.gid} AS gid,",
+                *(["NULLIF(l.mail, '') AS mail,"] if own_location else []),
                 f"CASE WHEN m.quota > 0 THEN {quota_rule} END AS quota_rule",
-                *active_mailbox,
+                *active_mailbox[:2],
+                *own_location,
+                active_mailbox[2],
             ],
         ),
         "",
@@ -685,7 +706,7 @@ def _dovecot_mail(options: Options) -> str:
         f"# {GENERATED_BY}",
         "# The userdb returns home = mail root + maildir: the directory Postfix's virtual(8)",
         "# and Postfix Admin use, so existing mail stays where it is.",
-        "mail_location = maildir:~/",
+        f"mail_location = {options.mail_location}",
         "# Mail processes only ever run as the vmail owner.",
         f"first_valid_uid = {options.uid}",
         f"last_valid_uid = {options.uid}",

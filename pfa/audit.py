@@ -49,3 +49,15 @@ def log_action(*, actor: Any, domain: str, action: str, data: str) -> Log:
         action=action,
         data=data,
     )
+
+
+def log_actions(*, actor: Any, domain: str, action: str, data: list[str]) -> None:
+    """Write one log row per item of `data`, as log_action does, in one round trip per 1,000."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown log action {action!r}")
+    login = str(actor) if actor is not None else "cli"
+    username = f"{login} ({client_address.get()})"[:255]
+    Log.objects.bulk_create(
+        [Log(username=username, domain=domain[:255], action=action, data=item) for item in data],
+        batch_size=1000,
+    )

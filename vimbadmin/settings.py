@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "selfservice",
     "auditlog",
     "twofactor",
+    "vimbadmin3",
     "vimbadmin",
 ]
 

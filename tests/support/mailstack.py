@@ -132,6 +132,10 @@ class MailStack:
     """Running Postfix and Dovecot; helpers speak SMTP and IMAP to them like a client would."""
 
     root: Path
+    # Extra `mailconfig` options (mail_location, mailbox_locations) and a mail root of the
+    # test's own (mail written before the stack starts, as an imported installation's).
+    mailconfig: dict[str, object] = field(default_factory=dict)
+    own_mail_root: Path | None = None
     smtp_port: int = field(default_factory=free_port)
     imap_port: int = field(default_factory=free_port)
     lmtp_port: int = field(default_factory=free_port)
@@ -154,7 +158,7 @@ class MailStack:
 
     @property
     def mail_root(self) -> Path:
-        return self.root / "vmail"
+        return self.own_mail_root or self.root / "vmail"
 
     @property
     def local_spool(self) -> Path:
@@ -183,6 +187,7 @@ class MailStack:
             "gid": vmail.pw_gid,
             "mail_user": VMAIL_USER,
             "stdout": StringIO(),
+            **self.mailconfig,
         }
         call_command(
             "mailconfig",
@@ -240,7 +245,7 @@ class MailStack:
 
     def start(self) -> None:
         self.root.chmod(0o755)
-        self.mail_root.mkdir()
+        self.mail_root.mkdir(exist_ok=True)
         vmail = pwd.getpwnam(VMAIL_USER)
         os.chown(self.mail_root, vmail.pw_uid, vmail.pw_gid)
         self.generate()
@@ -544,13 +549,15 @@ def _site_packages() -> list[str]:
 
 
 @contextlib.contextmanager
-def running_stack() -> Iterator[MailStack]:
+def running_stack(
+    mailconfig: dict[str, object] | None = None, own_mail_root: Path | None = None
+) -> Iterator[MailStack]:
     """Start a stack in a fresh temporary directory; stop it and remove the directory after."""
     # /tmp rather than pytest's deep tmp paths: Unix socket paths must stay under 108 bytes.
     root = Path(tempfile.mkdtemp(prefix="vimb-it-", dir="/tmp"))
     (root / "postfix").mkdir()
     (root / "dovecot").mkdir()
-    stack = MailStack(root=root)
+    stack = MailStack(root=root, mailconfig=mailconfig or {}, own_mail_root=own_mail_root)
     try:
         stack.start()
         yield stack

@@ -45,6 +45,19 @@ class Command(BaseCommand):
             "--output directory, else /etc/postfix/sql or /etc/dovecot.",
         )
         parser.add_argument("--mail-root", default="/var/vmail", metavar="DIR")
+        parser.add_argument(
+            "--mail-location",
+            default="maildir:~/",
+            metavar="LOC",
+            help="Dovecot's mail_location relative to each home (default: %(default)s); "
+            "import_vimbadmin prints the one its mailboxes use.",
+        )
+        parser.add_argument(
+            "--mailbox-locations",
+            action="store_true",
+            help="Return the home and mail location a mailbox keeps of its own (imported from "
+            "ViMbAdmin 3 off the common template) from Dovecot's user query.",
+        )
         parser.add_argument("--uid", type=int, default=5000)
         parser.add_argument("--gid", type=int, default=5000)
         parser.add_argument(
@@ -133,6 +146,8 @@ class Command(BaseCommand):
                 vacation_command=_manage_command(options["vacation_python"]),
                 vacation_env_file=options["vacation_env_file"],
                 second_factor=options["second_factor"],
+                mail_location=options["mail_location"],
+                mailbox_locations=options["mailbox_locations"],
             )
             files = postfix_files(opts) if target == "postfix" else dovecot_files(opts)
         except ConfigError as exc:
