@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from itertools import count
 
+from django.test import Client
+from django.urls import reverse
+
 from accounts.models import Admin
 from accounts.services import admin_assign_domain, admin_create
 from aliases.models import Alias
@@ -65,3 +68,13 @@ def make_alias(
         local_part=f"alias{next(_seq)}" if local_part is None else local_part,
         targets=targets or ["someone@elsewhere.example"],
     )
+
+
+def owner_client_for(mailbox: Mailbox, password: str = PASSWORD) -> Client:
+    """A client logged in as the mailbox's owner through the owner login page, as a user is."""
+    client = Client()
+    response = client.post(
+        reverse("selfservice:login"), {"address": mailbox.username, "password": password}
+    )
+    assert response.status_code == 302, "the owner login succeeds"
+    return client

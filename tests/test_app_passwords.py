@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from pfa.models import Log, MailboxAppPassword
-from tests.factories import PASSWORD, make_mailbox
+from tests.factories import make_mailbox, owner_client_for
 
 PAGE = "/me/app-passwords/"
 
@@ -21,9 +21,7 @@ def owner(domain_a):
 
 @pytest.fixture
 def owner_client(owner) -> Client:
-    client = Client()
-    client.post("/me/login/", {"address": owner.pk, "password": PASSWORD})
-    return client
+    return owner_client_for(owner)
 
 
 def create(client: Client, description: str) -> str:

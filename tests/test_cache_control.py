@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import path, reverse
 
-from tests.factories import PASSWORD, make_mailbox
+from tests.factories import make_mailbox, owner_client_for
 from tests.support.urlwalk import all_url_patterns
 from vimbadmin.urls import urlpatterns as app_urlpatterns
 
@@ -55,13 +55,7 @@ def _no_store(response) -> bool:
 
 @pytest.fixture
 def owner_client(domain_a) -> Client:
-    owner = make_mailbox(domain_a, "owner")
-    client = Client()
-    response = client.post(
-        reverse("selfservice:login"), {"address": owner.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
+    return owner_client_for(make_mailbox(domain_a, "owner"))
 
 
 @pytest.mark.django_db

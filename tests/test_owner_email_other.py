@@ -7,11 +7,10 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import reverse
 
 from mailboxes.models import Mailbox
 from pfa.models import Log
-from tests.factories import PASSWORD, make_mailbox
+from tests.factories import make_mailbox, owner_client_for
 from tests.support.mailtools import mail_sent
 
 URL = "/me/alternative-address/"
@@ -26,15 +25,6 @@ def _base_url(settings):
 @pytest.fixture
 def owner(domain_a) -> Mailbox:
     return make_mailbox(domain_a, "owner", email_other="old@elsewhere.example")
-
-
-def login(mailbox: Mailbox) -> Client:
-    client = Client()
-    response = client.post(
-        reverse("selfservice:login"), {"address": mailbox.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
 
 
 def reload(mailbox: Mailbox) -> Mailbox:
@@ -54,7 +44,7 @@ def request_link(client: Client, address: str) -> str:
 
 
 def test_new_address_is_used_only_after_the_link(owner):
-    client = login(owner)
+    client = owner_client_for(owner)
     assert URL in client.get("/me/").text
     path = request_link(client, "New@Elsewhere.example")
     # Nothing changes until the link is followed.
@@ -80,7 +70,7 @@ def test_new_address_is_used_only_after_the_link(owner):
 
 
 def test_an_older_link_cannot_undo_a_later_change(owner):
-    client = login(owner)
+    client = owner_client_for(owner)
     first = request_link(client, "first@elsewhere.example")
     second = request_link(client, "second@elsewhere.example")
     Client().post(second)
@@ -90,7 +80,7 @@ def test_an_older_link_cannot_undo_a_later_change(owner):
 
 
 def test_tampered_or_expired_links_do_nothing(owner, settings):
-    client = login(owner)
+    client = owner_client_for(owner)
     path = request_link(client, "new@elsewhere.example")
     tampered = path.replace("confirm/", "confirm/x")
     assert "invalid" in Client().post(tampered).text
@@ -107,7 +97,7 @@ def test_tampered_or_expired_links_do_nothing(owner, settings):
     [("owner@alpha.example", "other than this mailbox"), ("not-an-address", "not a valid")],
 )
 def test_bad_addresses_are_field_errors(owner, address, message):
-    client = login(owner)
+    client = owner_client_for(owner)
     response = client.post(URL, {"address": address})
     assert response.status_code == 200
     assert message in response.text
@@ -115,14 +105,14 @@ def test_bad_addresses_are_field_errors(owner, address, message):
 
 
 def test_owner_removes_the_address_without_a_link(owner):
-    client = login(owner)
+    client = owner_client_for(owner)
     with mail_sent():
         client.post(URL, {"remove": "1"})
     assert reload(owner).email_other == ""
 
 
 def test_requests_are_throttled(owner, settings):
-    client = login(owner)
+    client = owner_client_for(owner)
     for _ in range(30):
         response = client.post(URL, {"address": "new@elsewhere.example"})
         if response.status_code == 200:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import reverse
 
 from aliases.models import Alias
 from domains.services import alias_domain_create
 from mailboxes.models import Mailbox
 from pfa.goto import parse_goto, vacation_target, with_destinations, with_vacation
 from pfa.models import Log
-from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
+from tests.factories import make_alias, make_domain, make_mailbox, owner_client_for
 from tests.support.mailtools import mail_sent
 
 VACATION = "owner#alpha.example@autoreply.example.org"
@@ -23,15 +22,6 @@ FORWARDING_URL = "/me/forwarding/"
 @pytest.fixture
 def owner(domain_a) -> Mailbox:
     return make_mailbox(domain_a, "owner", name="Olive Owner")
-
-
-def owner_client_for(mailbox: Mailbox) -> Client:
-    client = Client()
-    response = client.post(
-        reverse("selfservice:login"), {"address": mailbox.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture

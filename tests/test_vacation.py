@@ -11,13 +11,12 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
-from django.urls import reverse
 
 from aliases.models import Alias
 from mailboxes.models import Mailbox
 from pfa.models import Log, Vacation, VacationNotification
 from pfa.schema import has_column
-from tests.factories import PASSWORD, make_mailbox
+from tests.factories import make_mailbox, owner_client_for
 from tests.support.mailtools import mail_sent
 
 URL = "/me/vacation/"
@@ -35,18 +34,9 @@ def owner(domain_a) -> Mailbox:
     return make_mailbox(domain_a, "owner", name="Olive Owner")
 
 
-def login(mailbox: Mailbox) -> Client:
-    client = Client()
-    response = client.post(
-        reverse("selfservice:login"), {"address": mailbox.username, "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
-
-
 @pytest.fixture
 def owner_client(owner) -> Client:
-    return login(owner)
+    return owner_client_for(owner)
 
 
 def form_data(**overrides: str) -> dict[str, str]:
@@ -249,7 +239,7 @@ def test_domain_admin_sets_a_vacation_in_scope_only(client_a, client_b, owner):
 def test_each_owner_sees_and_changes_only_their_own_vacation(owner, domain_b):
     write_pfa_vacation(owner.username, "alpha.example", vacation_domain="autoreply.example.org")
     other = make_mailbox(domain_b, "other")
-    client = login(other)
+    client = owner_client_for(other)
     page = client.get(URL)
     assert "Ferien" not in page.text
     client.post(URL, {**form_data(), "email": owner.username})
