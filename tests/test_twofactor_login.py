@@ -9,11 +9,7 @@ own test vectors first.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import logging
-import struct
-import time
 
 import pytest
 from django.db import connection
@@ -23,6 +19,7 @@ from django.urls import reverse
 from accounts.models import AuthEvent
 from pfa.models import Log
 from tests.factories import PASSWORD, make_mailbox
+from tests.support.totp import fresh_period, rfc6238
 from tests.support.urlwalk import all_url_patterns
 
 # RFC 6238 appendix B: the SHA-1 seed "12345678901234567890", as Postfix Admin stores it.
@@ -30,23 +27,6 @@ RFC_SECRET = base64.b32encode(b"12345678901234567890").decode().rstrip("=")
 ADMIN_LOGIN = "/accounts/login/"
 OWNER_LOGIN = "/me/login/"
 CODE_URL = "/2fa/code/"
-
-
-def rfc6238(secret: str, at: float, *, offset: int = 0) -> str:
-    """Return the 6-digit TOTP code at a time (independent of the code under test)."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    counter = int(at // 30) + offset
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    start = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[start : start + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
-
-
-def fresh_period() -> float:
-    """Wait out the last seconds of a period, so a code computed now is checked in the same one."""
-    if time.time() % 30 > 27:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    return time.time()
 
 
 def set_secret_as_postfixadmin(table: str, username: str, secret: str | None) -> None:

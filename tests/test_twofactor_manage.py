@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import struct
-import time
 
 import pytest
 from django.core import mail
@@ -17,6 +12,7 @@ from django.test import Client
 from accounts.models import AuthEvent
 from pfa.models import Log
 from tests.factories import PASSWORD, make_mailbox
+from tests.support.totp import fresh_period, rfc6238
 from twofactor.models import RecoveryCode
 
 ADMIN_LOGIN = "/accounts/login/"
@@ -24,20 +20,6 @@ OWNER_LOGIN = "/me/login/"
 CODE_URL = "/2fa/code/"
 ADMIN_PAGE = "/2fa/"
 OWNER_PAGE = "/me/two-factor/"
-
-
-def rfc6238(secret: str, at: float, *, offset: int = 0) -> str:
-    """Return the 6-digit TOTP code with Postfix Admin's parameters (SHA-1, 6 digits, 30 s)."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(at // 30) + offset), hashlib.sha1).digest()
-    start = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[start : start + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
-
-
-def fresh_period() -> float:
-    if time.time() % 30 > 27:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    return time.time()
 
 
 def stored_secret(table: str, username: str) -> str | None:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import struct
-import time
 
 import pytest
 from django.db import connection
@@ -16,23 +11,11 @@ from django.test import Client
 from pfa.models import Log
 from pfa.schema import forget_columns
 from tests.factories import PASSWORD, make_mailbox
+from tests.support.totp import fresh_period, rfc6238
 from twofactor.models import TwoFactorDomain, TwoFactorPolicy
 
 POLICY = "/2fa/policy/"
 ENROL = "/2fa/enrol/"
-
-
-def rfc6238(secret: str, at: float, *, offset: int = 0) -> str:
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(at // 30) + offset), hashlib.sha1).digest()
-    start = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[start : start + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
-
-
-def fresh_period() -> float:
-    if time.time() % 30 > 27:
-        time.sleep(30 - time.time() % 30 + 0.1)
-    return time.time()
 
 
 def shown_secret(html: str) -> str:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import struct
 import time
 
 import pytest
@@ -13,19 +9,13 @@ from django.db import connection
 
 from tests.factories import make_admin
 from tests.support.race import needs_row_locks, race
+from tests.support.totp import rfc6238
 from twofactor import services
 from twofactor.models import RecoveryCode
 
 SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 pytestmark = [needs_row_locks, pytest.mark.django_db(transaction=True)]
-
-
-def rfc6238(secret: str, at: float) -> str:
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
-    start = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[start : start + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 @pytest.fixture

@@ -8,4 +8,5 @@
 - `pfa_genuine`: databases built by Postfix Admin's own PHP.
 - `vimbadmin3`: genuine ViMbAdmin 3 databases, filled as ViMbAdmin writes them.
 - `urlwalk`: every routed URL, for the walks over all pages.
+- `totp`: TOTP codes as an authenticator app computes them (RFC 6238).
 """
