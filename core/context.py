@@ -11,6 +11,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 
 client_address: ContextVar[str] = ContextVar("client_address", default="cli")
+# How the current request's admin acts when not through a session (an API token's label), for
+# audit rows; "" for the pages and the shell.
+acting_through: ContextVar[str] = ContextVar("acting_through", default="")
 _notices: ContextVar[list[str] | None] = ContextVar("notices", default=None)
 _memo: ContextVar[dict[Any, Any] | None] = ContextVar("memo", default=None)
 

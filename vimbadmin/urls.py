@@ -11,6 +11,7 @@ urlpatterns = [
     path("aliases/", include("aliases.urls")),
     path("log/", include("auditlog.urls")),
     path("me/", include("selfservice.urls")),
+    path("api/", include("api.urls")),
 ]
 
 # A database lock or statement timeout gets a "busy" page (503) instead of the plain 500.

@@ -1,0 +1,29 @@
+"""Reads of API tokens: an admin's own list, and the token a request's key names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.scoping import is_admin
+from api.keys import key_prefix, matches
+from api.models import ApiToken
+
+
+def api_token_list(user: Any) -> QuerySet[ApiToken]:
+    """Return the user's own tokens, newest first (nobody sees another admin's tokens here)."""
+    if not is_admin(user):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(admin_id=user.pk).order_by("-created", "-id")
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """Return the token whose key this is, with its admin, or None (whatever its state)."""
+    prefix = key_prefix(key)
+    if prefix is None:
+        return None
+    token = ApiToken.objects.select_related("admin").filter(prefix=prefix).first()
+    if token is None or not matches(key, token.key_hash):
+        return None
+    return token

@@ -1,0 +1,22 @@
+"""/api/: the REST API (v1), its OpenAPI document and docs, and the admin's token pages."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from api import docs, endpoints, views
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("domains", endpoints.DomainViewSet, basename="domain")
+router.register("mailboxes", endpoints.MailboxViewSet, basename="mailbox")
+router.register("aliases", endpoints.AliasViewSet, basename="alias")
+router.register("alias-domains", endpoints.AliasDomainViewSet, basename="aliasdomain")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", docs.docs_view, name="docs"),
+    path("tokens/", views.TokenListView.as_view(), name="token-list"),
+    path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+]
