@@ -102,11 +102,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 @contextmanager
-def errors_on(field: str) -> Iterator[None]:
-    """Put a service's errors that name no field on `field`, as the pages' forms do."""
+def errors_on(field: str, renamed: dict[str, str] | None = None) -> Iterator[None]:
+    """Put a service's errors that name no field on `field`, as the pages' forms do; fields the
+    API names otherwise (`renamed`: service's name to the API's) under the API's name."""
     try:
         yield
     except DjangoValidationError as exc:
-        if hasattr(exc, "error_dict"):
+        if not hasattr(exc, "error_dict"):
+            raise DjangoValidationError({field: exc.error_list}) from None
+        if not renamed:
             raise
-        raise DjangoValidationError({field: exc.error_list}) from None
+        raise DjangoValidationError(
+            {renamed.get(name, name): errors for name, errors in exc.error_dict.items()}
+        ) from None

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from accounts.models import Admin
 from accounts.scoping import is_admin
 from api.keys import key_prefix, matches
 from api.models import ApiToken
@@ -23,7 +24,13 @@ def api_token_for_key(key: str) -> ApiToken | None:
     prefix = key_prefix(key)
     if prefix is None:
         return None
-    token = ApiToken.objects.select_related("admin").filter(prefix=prefix).first()
+    token = ApiToken.objects.filter(prefix=prefix).first()
     if token is None or not matches(key, token.key_hash):
         return None
+    # Read apart rather than joined: on MariaDB the admin table's collation (Postfix Admin's)
+    # may differ from this table's, and such columns refuse to be compared.
+    admin = Admin.objects.filter(pk=token.admin_id).first()
+    if admin is None:
+        return None
+    token.admin = admin
     return token

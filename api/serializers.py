@@ -160,3 +160,44 @@ class AliasDomainCreateSerializer(serializers.Serializer):
 
 class AliasDomainUpdateSerializer(serializers.Serializer):
     active = serializers.BooleanField()
+
+
+class AdminSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    superadmin = serializers.BooleanField(read_only=True, source="is_super")
+    active = serializers.BooleanField(read_only=True)
+    email_other = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True)
+    domain_count = serializers.IntegerField(read_only=True)
+    created = serializers.DateTimeField(read_only=True)
+    modified = serializers.DateTimeField(read_only=True)
+
+
+class AdminCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=255)
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+    superadmin = serializers.BooleanField(required=False, default=False)
+    active = serializers.BooleanField(required=False, default=True)
+    email_other = serializers.CharField(required=False, allow_blank=True, default="")
+    domains = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class AdminUpdateSerializer(serializers.Serializer):
+    email_other = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+    superadmin = serializers.BooleanField(required=False)
+    password = serializers.CharField(required=False, write_only=True, trim_whitespace=False)
+
+
+class AssignmentSerializer(serializers.Serializer):
+    domain = serializers.CharField(max_length=255)
+
+
+class LogSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    timestamp = serializers.DateTimeField(read_only=True)
+    username = serializers.CharField(read_only=True, help_text=_("Who, from where, how."))
+    domain = serializers.CharField(read_only=True)
+    action = serializers.CharField(read_only=True, help_text=_("Postfix Admin's action key."))
+    data = serializers.CharField(read_only=True)

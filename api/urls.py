@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import docs, endpoints, views
+from api import docs, endpoints, endpoints_admins, views
 
 app_name = "api"
 
@@ -12,6 +12,8 @@ router.register("domains", endpoints.DomainViewSet, basename="domain")
 router.register("mailboxes", endpoints.MailboxViewSet, basename="mailbox")
 router.register("aliases", endpoints.AliasViewSet, basename="alias")
 router.register("alias-domains", endpoints.AliasDomainViewSet, basename="aliasdomain")
+router.register("admins", endpoints_admins.AdminViewSet, basename="admin")
+router.register("log", endpoints_admins.LogViewSet, basename="log")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -465,3 +465,55 @@ def test_a_list_costs_the_same_queries_for_more_rows(
     with CaptureQueriesContext(connection) as more:
         api.get("/api/v1/mailboxes/")
     assert len(more) == len(few)
+
+
+def test_a_quota_refusal_names_the_apis_field(admin_a, domain_a):
+    Domain.objects.filter(pk="alpha.example").update(maxquota=10)
+    api = api_for(admin_a)
+    response = api.post(
+        "/api/v1/mailboxes/",
+        {
+            "domain": "alpha.example",
+            "local_part": "big",
+            "password": NEW_PASSWORD,
+            "quota_bytes": 50 * 1024**2,
+        },
+    )
+    assert response.status_code == 400
+    assert list(_error(response)["fields"]) == ["quota_bytes"]
+
+
+# --- admins and the log ---------------------------------------------------------------------
+
+
+def test_only_a_super_admin_sees_and_changes_admins(superadmin, admin_a, admin_b, domain_b):
+    assert api_for(admin_a).get("/api/v1/admins/").json()["results"] == []
+    assert api_for(admin_a).get(f"/api/v1/admins/{admin_b.pk}/").status_code == 404
+    limited = api_for(superadmin, domains=["beta.example"])
+    assert limited.get("/api/v1/admins/").json()["results"] == []
+    api = api_for(superadmin)
+    names = [row["username"] for row in api.get("/api/v1/admins/").json()["results"]]
+    assert names == [admin_a.pk, admin_b.pk, superadmin.pk]
+    assert api.get(f"/api/v1/admins/{superadmin.pk}/").json()["superadmin"] is True
+    response = api.post(f"/api/v1/admins/{admin_a.pk}/domains/", {"domain": "beta.example"})
+    assert response.status_code == 201
+    assignments = api.get(f"/api/v1/admins/{admin_a.pk}/domains/").json()
+    assert {row["domain"] for row in assignments} == {"alpha.example", "beta.example"}
+    # The admin's own token reaches the new domain at once.
+    assert api_for(admin_a).get("/api/v1/domains/beta.example/").status_code == 200
+    assert api.delete(f"/api/v1/admins/{admin_a.pk}/domains/beta.example/").status_code == 204
+    assert api_for(admin_a).get("/api/v1/domains/beta.example/").status_code == 404
+    response = api.patch(f"/api/v1/admins/{admin_a.pk}/", {"active": False})
+    assert response.json()["active"] is False
+
+
+def test_the_log_shows_the_tokens_domains_only(superadmin, admin_a, objects):
+    rows = api_for(admin_a).get("/api/v1/log/").json()["results"]
+    assert rows and {row["domain"] for row in rows} == {"alpha.example"}
+    ids = [row["id"] for row in rows]
+    assert ids == sorted(ids, reverse=True)
+    limited = api_for(superadmin, domains=["beta.example"]).get("/api/v1/log/").json()
+    assert {row["domain"] for row in limited["results"]} == {"beta.example"}
+    everything = api_for(superadmin).get("/api/v1/log/", {"limit": "2"}).json()
+    assert len(everything["results"]) == 2 and everything["next_cursor"]
+    assert api_for(admin_a).post("/api/v1/log/", {}).status_code == 405
