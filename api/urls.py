@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import docs, endpoints, endpoints_admins, views
+from api import docs, endpoints, endpoints_admins, export, views
 
 app_name = "api"
 
@@ -21,4 +21,14 @@ urlpatterns = [
     path("docs/", docs.docs_view, name="docs"),
     path("tokens/", views.TokenListView.as_view(), name="token-list"),
     path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
+    # CSV exports of the lists (session, as the pages): the list's query string applies.
+    path("export/domains.csv", export.DomainExportView.as_view(), name="export-domains"),
+    path("export/mailboxes.csv", export.MailboxExportView.as_view(), name="export-mailboxes"),
+    path("export/aliases.csv", export.AliasExportView.as_view(), name="export-aliases"),
+    path(
+        "export/alias-domains.csv",
+        export.AliasDomainExportView.as_view(),
+        name="export-aliasdomains",
+    ),
+    path("export/log.csv", export.LogExportView.as_view(), name="export-log"),
 ]
