@@ -27,7 +27,6 @@ from api import serializers as s
 from api.access import narrowed, token_domains, token_get_or_404
 from api.errors import errors_on
 from api.pagination import KeysetPagination
-from core.context import acting_through
 from domains.models import AliasDomain, Domain, DomainSettings
 from domains.selectors import alias_domain_list, domain_list, with_live_figures
 from domains.services import (
@@ -78,20 +77,13 @@ def filters_of(request: Request, *names: str) -> dict[str, Any]:
 
 
 class ApiViewSet(viewsets.GenericViewSet):
-    """A resource of /api/v1/: keyset pages; the token named by every log row of the request."""
+    """A resource of /api/v1/: keyset pages (the request's log rows name its token: the token's
+    label lives in core.context for the request, see api.authentication)."""
 
     pagination_class = KeysetPagination
     lookup_value_regex = "[^/]+"
     page_key = "pk"
     page_descending = False
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # The token's label is set by the authentication; it ends with the request.
-        reset = acting_through.set("")
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        finally:
-            acting_through.reset(reset)
 
     def paged(self, queryset: QuerySet, serializer: type[Any]) -> Response:
         rows = self.paginate_queryset(queryset)

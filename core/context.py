@@ -48,6 +48,8 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         address_token = client_address.set(request_client_address(request))
+        # Set by an API token's authentication within the request, and only for it.
+        through_token = acting_through.set("")
         notices: list[str] = []
         notices_token = _notices.set(notices)
         memo_token = _memo.set({})
@@ -58,5 +60,6 @@ class RequestContextMiddleware:
             return response
         finally:
             client_address.reset(address_token)
+            acting_through.reset(through_token)
             _notices.reset(notices_token)
             _memo.reset(memo_token)

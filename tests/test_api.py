@@ -517,3 +517,16 @@ def test_the_log_shows_the_tokens_domains_only(superadmin, admin_a, objects):
     everything = api_for(superadmin).get("/api/v1/log/", {"limit": "2"}).json()
     assert len(everything["results"]) == 2 and everything["next_cursor"]
     assert api_for(admin_a).post("/api/v1/log/", {}).status_code == 405
+
+
+def test_a_tokens_name_stays_with_its_own_request(client_a, admin_a, domain_a):
+    api = api_for(admin_a, name="first")
+    assert api.get("/api/schema/").status_code == 200
+    assert api.get("/api/v1/domains/").status_code == 200
+    # The next request in the same thread, by the page, is logged without a token.
+    client_a.post(
+        "/aliases/new/",
+        {"domain": "alpha.example", "local_part": "x", "targets": "y@elsewhere.example"},
+    )
+    row = Log.objects.filter(action="create_alias").latest("id")
+    assert "API token" not in row.username
