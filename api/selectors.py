@@ -11,9 +11,17 @@ from accounts.scoping import is_admin
 from api.keys import key_prefix, matches
 from api.models import ApiToken
 
+# How many of an admin's tokens, newest first, the token page shows (live ones are at most
+# api.services.MAX_TOKENS_PER_ADMIN).
+TOKEN_PAGE_ROWS = 200
+
 
 def api_token_list(user: Any) -> QuerySet[ApiToken]:
-    """Return the user's own tokens, newest first (nobody sees another admin's tokens here)."""
+    """Return the user's own tokens, newest first (nobody sees another admin's tokens here).
+
+    Revoked tokens stay (their use is history); the token page shows the newest
+    TOKEN_PAGE_ROWS.
+    """
     if not is_admin(user):
         return ApiToken.objects.none()
     return ApiToken.objects.filter(admin_id=user.pk).order_by("-created", "-id")

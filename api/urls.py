@@ -19,7 +19,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.docs_view, name="docs"),
-    path("tokens/", views.TokenListView.as_view(), name="token-list"),
+    path("tokens/", views.TokenListView.as_view(), name="tokens"),
     path("tokens/<int:pk>/revoke/", views.TokenRevokeView.as_view(), name="token-revoke"),
     # CSV exports of the lists (session, as the pages): the list's query string applies.
     path("export/domains.csv", export.DomainExportView.as_view(), name="export-domains"),

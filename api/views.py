@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from api.forms import ApiTokenForm
-from api.selectors import api_token_list
+from api.selectors import TOKEN_PAGE_ROWS, api_token_list
 from api.services import api_token_create, api_token_revoke
 from core.http import AuthedRequest
 from core.views import AdminRequiredMixin, apply_service_error
@@ -28,7 +28,7 @@ class TokenListView(AdminRequiredMixin, View):
     def render(self, form: ApiTokenForm, **extra: Any) -> HttpResponse:
         context = {
             "form": form,
-            "tokens": api_token_list(self.request.user),
+            "tokens": api_token_list(self.request.user)[:TOKEN_PAGE_ROWS],
             "docs_url": reverse("api:docs"),
             "api_url": self.request.build_absolute_uri("/api/v1/"),
             **extra,
@@ -66,4 +66,4 @@ class TokenRevokeView(AdminRequiredMixin, View):
         token = get_object_or_404(api_token_list(self.request.user), pk=pk)
         api_token_revoke(actor=self.request.user, token=token)
         messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
-        return HttpResponseRedirect(reverse("api:token-list"))
+        return HttpResponseRedirect(reverse("api:tokens"))
