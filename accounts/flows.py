@@ -13,6 +13,8 @@ from typing import Any
 from django.contrib.auth import login as django_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -27,6 +29,7 @@ from mail.names import normalize_address
 from mailboxes.models import Mailbox
 from mailboxes.selectors import mailbox_for_login
 from mailboxes.services import mailbox_rehash_password
+from twofactor import flows as second_factor
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Outcome:
 
     account: Admin | Mailbox | None = None
     error: str = ""
+    # What the login still needs before any page opens (twofactor.flows.CODE or ENROL), or "".
+    second_step: str = ""
 
 
 def login_error() -> str:
@@ -105,9 +110,28 @@ def log_in(request: HttpRequest, realm: Realm, *, address: str, password: str) -
     if account is not None and account.pk.lower() != key:
         account = None
     outcome = _check(request, realm, key, account, password, allowed=realm.may_log_in)
-    if outcome.account is not None:
+    if outcome.second_step and outcome.account is not None:
+        # No session yet: the account is only held until its code (or enrolment) finishes it.
+        second_factor.hold(request, realm.name, outcome.account, outcome.second_step)
+    elif outcome.account is not None:
         realm.start_session(request, outcome.account)
     return outcome
+
+
+REALMS = {ADMIN.name: ADMIN, MAILBOX.name: MAILBOX}
+
+
+def second_step_url(request: HttpRequest, step: str) -> str:
+    """Return the page that finishes a held login, carrying the page asked for."""
+    url = reverse("twofactor:code" if step == second_factor.CODE else "twofactor:enrol")
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return f"{url}?{urlencode({'next': target})}" if target else url
+
+
+def finish_login(request: HttpRequest, realm_name: str, account: Admin | Mailbox) -> None:
+    """Start the session of a held login whose second factor has just been proved."""
+    second_factor.release(request)
+    REALMS[realm_name].start_session(request, account)
 
 
 def check_current_password(
@@ -152,5 +176,10 @@ def _check(
     # Only at login: a re-hash changes the session fingerprint, which an open session would lose.
     if login and passwords.needs_rehash(account.password):
         realm.rehash(account, password)
-    throttle.succeed(attempt, login=login)
-    return Outcome(account=account)
+    step = second_factor.second_step(realm.name, account) if login else ""
+    if step:
+        # The login is recorded, and the address becomes a known one, only after the code.
+        throttle.give_back(attempt)
+    else:
+        throttle.succeed(attempt, login=login)
+    return Outcome(account=account, second_step=step)

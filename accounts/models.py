@@ -84,6 +84,12 @@ class AuthEvent(models.Model):
         RESET_REQUESTED = "reset_requested", _("password reset requested")
         RESET_DONE = "reset_done", _("password reset")
         LOCKED_OUT = "locked_out", _("locked out")
+        # Second factors (twofactor/): a wrong code counts and is logged like a wrong password.
+        CODE_FAILED = "code_failed", _("wrong second-factor code")
+        RECOVERY_USED = "recovery_used", _("recovery code used")
+        TOTP_ENROLLED = "totp_enrolled", _("second factor set up")
+        TOTP_DISABLED = "totp_disabled", _("second factor removed")
+        TOTP_RESET = "totp_reset", _("second factor reset by a super admin")
 
     class Realm(models.TextChoices):
         ADMIN = "admin", _("admin")

@@ -87,12 +87,41 @@ def _domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().lower()
 
 
-def _routing_domains(domain: str) -> set[str]:
-    # Mail to an alias domain goes through the target domain's aliases and mailboxes too.
-    targets = AliasDomain.objects.filter(alias_domain_id=domain).values_list(
-        "target_domain_id", flat=True
+@dataclass(frozen=True)
+class _Routing:
+    """Who can change where mail to an address goes, read in the same queries for any address."""
+
+    hosted: bool
+    superadmins: frozenset[str]
+    # Active domain admins (super admins included) of the address's domain, or of the domain an
+    # alias domain points at: mail to an alias domain goes through that domain's aliases too.
+    managers: frozenset[str]
+    # Active domain admins of the mailbox's own domain (mailbox links only).
+    own_managers: frozenset[str] = frozenset()
+
+    def less_privileged(self, names: frozenset[str]) -> set[str]:
+        return set(names - self.superadmins)
+
+
+def _routing(address: str, *, own_domain: str = "") -> _Routing:
+    # Every query runs whatever the answers are, so an unknown account costs the same reads as
+    # a known one (see the requests below).
+    domain = _domain_of(address)
+    targets = list(
+        AliasDomain.objects.filter(alias_domain_id=domain).values_list(
+            "target_domain_id", flat=True
+        )
     )
-    return {domain, *targets}
+    listed = Domain.objects.filter(domain=domain).exclude(domain=ALL_DOMAINS).exists()
+    superadmins = _superadmin_names()
+    managers = _active_domain_admins({domain, *targets})
+    own = _active_domain_admins({own_domain}) if own_domain else frozenset()
+    return _Routing(
+        hosted=listed or bool(targets),
+        superadmins=frozenset(superadmins),
+        managers=managers,
+        own_managers=own,
+    )
 
 
 def _superadmin_names() -> set[str]:
@@ -103,20 +132,13 @@ def _superadmin_names() -> set[str]:
     return {*flagged, *via_all}
 
 
-def _domain_admins(domains: set[str]) -> set[str]:
+def _active_domain_admins(domains: set[str]) -> frozenset[str]:
     rows = (
         DomainAdmin.objects.filter(domain_id__in=domains, active=True)
         .exclude(domain_id=ALL_DOMAINS)
         .values_list("username_id", flat=True)
     )
-    return set(rows) - _superadmin_names()
-
-
-def _is_hosted(domain: str) -> bool:
-    return (
-        Domain.objects.filter(domain=domain).exclude(domain=ALL_DOMAINS).exists()
-        or AliasDomain.objects.filter(alias_domain_id=domain).exists()
-    )
+    return frozenset(rows)
 
 
 def stored_superadmin(admin: Admin) -> bool:
@@ -135,24 +157,27 @@ def admin_reset_address(*, username: str, email_other: str) -> str:
     return (email_other or username).strip().lower()
 
 
-def admin_address_problem(address: str, *, username: str, superadmin: bool) -> str:
-    """Say why `address` may not receive the admin's reset links ("" when it may)."""
-    domain = _domain_of(address)
+def _admin_problem(address: str, facts: _Routing, *, username: str, superadmin: bool) -> str:
     shown = address_to_unicode(address)
     if superadmin:
-        if _is_hosted(domain):
+        if facts.hosted:
             return _(
                 "%(address)s is in a domain hosted here, whose mail other admins can redirect; "
                 "a super admin's reset link only goes to an address outside every hosted domain."
             ) % {"address": shown}
         return ""
-    others = sorted(_domain_admins(_routing_domains(domain)) - {username})
+    others = sorted(facts.less_privileged(facts.managers) - {username})
     if others:
         return _(
             "%(address)s is in a domain that other domain admins manage (%(admins)s): they "
             "could redirect its mail and take over this admin."
         ) % {"address": shown, "admins": ", ".join(others)}
     return ""
+
+
+def admin_address_problem(address: str, *, username: str, superadmin: bool) -> str:
+    """Say why `address` may not receive the admin's reset links ("" when it may)."""
+    return _admin_problem(address, _routing(address), username=username, superadmin=superadmin)
 
 
 def _superadmin_off(username: str) -> str:
@@ -162,14 +187,18 @@ def _superadmin_off(username: str) -> str:
     ) % {"admin": username}
 
 
+def _admin_route(admin: Admin, facts: _Routing, address: str) -> ResetRoute:
+    superadmin = admin.superadmin or admin.pk in facts.superadmins
+    if superadmin and not settings.VIMBADMIN_SUPERADMIN_MAIL_RESET:
+        return ResetRoute(address, _superadmin_off(admin.username), off=True)
+    problem = _admin_problem(address, facts, username=admin.username, superadmin=superadmin)
+    return ResetRoute(address, problem)
+
+
 def admin_reset_route(admin: Admin) -> ResetRoute:
     """Return where the admin's reset link would go now, and whether it may."""
     address = admin_reset_address(username=admin.username, email_other=admin.email_other)
-    superadmin = stored_superadmin(admin)
-    if superadmin and not settings.VIMBADMIN_SUPERADMIN_MAIL_RESET:
-        return ResetRoute(address, _superadmin_off(admin.username), off=True)
-    problem = admin_address_problem(address, username=admin.username, superadmin=superadmin)
-    return ResetRoute(address, problem)
+    return _admin_route(admin, _routing(address), address)
 
 
 def admins_without_mailed_reset() -> list[tuple[Admin, ResetRoute]]:
@@ -191,13 +220,13 @@ def admins_with_reset_in(domain: str) -> QuerySet[Admin]:
     return _with_reset_address().filter(query).order_by("username")
 
 
-def mailbox_reset_route(mailbox: Mailbox) -> ResetRoute:
-    """Return where the owner's reset link would go now, and whether it may."""
-    address = (mailbox.email_other or "").strip().lower()
+def _mailbox_route(mailbox: Mailbox, facts: _Routing, address: str) -> ResetRoute:
     if not address:
         return ResetRoute("", _("The mailbox has no alternative e-mail address."))
-    controllers = _domain_admins(_routing_domains(_domain_of(address)))
-    outsiders = sorted(controllers - _domain_admins({mailbox.domain_id}))
+    # The mailbox's own domain admins can set its password anyway, so they gain nothing.
+    outsiders = sorted(
+        facts.less_privileged(facts.managers) - facts.less_privileged(facts.own_managers)
+    )
     if outsiders:
         return ResetRoute(
             address,
@@ -213,6 +242,14 @@ def mailbox_reset_route(mailbox: Mailbox) -> ResetRoute:
             },
         )
     return ResetRoute(address)
+
+
+def mailbox_reset_route(mailbox: Mailbox) -> ResetRoute:
+    """Return where the owner's reset link would go now, and whether it may."""
+    address = (mailbox.email_other or "").strip().lower()
+    if not address:
+        return _mailbox_route(mailbox, _Routing(False, frozenset(), frozenset()), address)
+    return _mailbox_route(mailbox, _routing(address, own_domain=mailbox.domain_id), address)
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,15 +329,23 @@ def _admin_link_context(admin: Admin, link: str) -> dict[str, Any]:
 
 
 def admin_reset_request(*, address: str, request: HttpRequest | None = None) -> None:
-    """Queue a reset link for an active admin if the policy allows; nothing tells whether."""
+    """Queue a reset link for an active admin if the policy allows; nothing tells whether.
+
+    An unknown or inactive account, or one the policy refuses, goes through the same reads,
+    token, rendering and hand-over to the background sender as a link that is sent, with a
+    stand-in admin; the sender then drops it. So neither the answer nor its timing (nor the
+    number of queries) says whether the account exists.
+    """
     try:
+        typed = address.strip().lower()
         admin = Admin.objects.filter(username__iexact=address, active=True).first()
+        known = admin is not None
         if admin is None:
-            return
-        route = admin_reset_route(admin)
-        if not route.allowed:
+            admin = Admin(username=typed, email_other="", superadmin=False, active=False)
+        reset_to = admin_reset_address(username=admin.username, email_other=admin.email_other)
+        route = _admin_route(admin, _routing(reset_to), reset_to)
+        if known and not route.allowed:
             logger.warning("password reset link for admin %s not sent: %s", admin.pk, route.problem)
-            return
         uid = urlsafe_base64_encode(force_bytes(admin.pk))
         token = admin_reset_token.make_token(admin)
         path = reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
@@ -309,34 +354,51 @@ def admin_reset_request(*, address: str, request: HttpRequest | None = None) -> 
             return
         context = {**_admin_link_context(admin, link), "uid": uid, "token": token}
         subject = render_to_string("emails/admin_password_reset_subject.txt", context)
-        send_in_background(
-            compose(
-                "admin_password_reset",
-                subject=subject,
-                recipients=[route.address],
-                context=context,
-                about=admin.username,
-            )
+        mail = compose(
+            "admin_password_reset",
+            subject=subject,
+            recipients=[route.address],
+            context=context,
+            about=admin.username,
         )
+        send_in_background(mail, deliver=known and route.allowed)
     except Exception:
         # Whatever went wrong, the answer must stay the one an unknown address gets.
         logger.exception("password reset link for %s not sent", address)
 
 
+def _standin_mailbox(address: str) -> Mailbox:
+    local, _at, domain = address.rpartition("@")
+    # In memory only: templates that read mailbox.domain find it without a query.
+    return Mailbox(
+        username=address,
+        local_part=local,
+        domain=Domain(domain=domain, active=False),
+        email_other="",
+        active=False,
+    )
+
+
 def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -> None:
-    """Queue a reset link for an active mailbox if the policy allows; nothing tells whether."""
+    """Queue a reset link for an active mailbox if the policy allows; nothing tells whether.
+
+    As for admins, every other case (unknown, inactive, no alternative address, refused by the
+    policy) does the same work with a stand-in mailbox, and the background sender drops it.
+    """
     try:
+        typed = address.strip().lower()
         mailbox = mailbox_for_login(address)
-        if mailbox is None or not mailbox.active or not mailbox.domain.active:
-            return
-        if not mailbox.email_other:
-            return
-        route = mailbox_reset_route(mailbox)
-        if not route.allowed:
+        known = mailbox is not None and mailbox.active and mailbox.domain.active
+        if mailbox is None:
+            mailbox = _standin_mailbox(typed)
+        reset_to = (mailbox.email_other or "").strip().lower()
+        # Without an alternative address the reads are made for the typed one, never mailed.
+        facts = _routing(reset_to or typed, own_domain=mailbox.domain_id)
+        route = _mailbox_route(mailbox, facts, reset_to)
+        if known and reset_to and not route.allowed:
             logger.warning(
                 "password reset link for mailbox %s not sent: %s", mailbox.pk, route.problem
             )
-            return
         token = mailbox_reset_token.make_token(mailbox)
         path = reverse(
             "selfservice:password-reset-confirm",
@@ -345,6 +407,11 @@ def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -
         link = absolute_url(path, request)
         if link is None:
             return
-        send_password_reset_email(mailbox, recipient=route.address, link=link)
+        send_password_reset_email(
+            mailbox,
+            recipient=route.address or typed,
+            link=link,
+            deliver=known and route.allowed,
+        )
     except Exception:
         logger.exception("password reset link for %s not sent", address)

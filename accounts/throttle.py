@@ -83,9 +83,31 @@ def begin(*, realm: str, username: str, client_address: str, action: str = Actio
     return attempt
 
 
-def fail(attempt: Attempt) -> None:
-    """Record a wrong password for a counted try (it stays counted), with its fail2ban line."""
-    _remember(attempt.realm, AuthEvent.Kind.LOGIN_FAILED, attempt.username, attempt.client_address)
+def fail(attempt: Attempt, *, kind: str = AuthEvent.Kind.LOGIN_FAILED) -> None:
+    """Record a wrong password or code (the try stays counted), with its fail2ban line."""
+    _remember(attempt.realm, kind, attempt.username, attempt.client_address)
+
+
+def give_back(attempt: Attempt) -> None:
+    """Uncount a try whose password was right while its second factor is still to come.
+
+    Unlike succeed() the address does not become a known one and no login is recorded: that
+    waits for the code, whose tries are counted like passwords.
+    """
+    now = timezone.now()
+    counters = ThrottleCounter.objects.filter(
+        realm=attempt.realm, action=attempt.action, failures__gt=0
+    )
+    counters.filter(scope=Scope.ADDRESS, username="", client_address=attempt.client_address).update(
+        failures=F("failures") - 1, updated=now
+    )
+    counters.filter(
+        scope=Scope.PAIR, username=attempt.username, client_address=attempt.client_address
+    ).update(failures=F("failures") - 1, updated=now)
+    if attempt.counted_for_account:
+        counters.filter(scope=Scope.ACCOUNT, username=attempt.username, client_address="").update(
+            failures=F("failures") - 1, updated=now
+        )
 
 
 def succeed(attempt: Attempt, *, login: bool = True) -> None:
@@ -345,7 +367,7 @@ def _add_event(realm: str, kind: str, user: str, client: str) -> None:
 def _log(realm: str, kind: str, user: str, client: str) -> None:
     # Control characters are dropped so a crafted login cannot forge a second log line.
     shown = "".join(ch for ch in user if ch.isprintable()).replace(" ", "_") or "-"
-    if kind == AuthEvent.Kind.LOGIN_FAILED:
+    if kind in (AuthEvent.Kind.LOGIN_FAILED, AuthEvent.Kind.CODE_FAILED):
         logger.warning("vimbadmin auth failure: realm=%s user=%s client=%s", realm, shown, client)
     elif kind == AuthEvent.Kind.LOCKED_OUT:
         logger.warning("vimbadmin auth locked: realm=%s user=%s client=%s", realm, shown, client)

@@ -111,6 +111,8 @@ class LoginView(FormView):
         if outcome.error:
             form.add_error(None, outcome.error)
             return self.form_invalid(form)
+        if outcome.second_step:
+            return HttpResponseRedirect(flows.second_step_url(self.request, outcome.second_step))
         return HttpResponseRedirect(self.get_success_url())
 
 

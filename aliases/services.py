@@ -17,6 +17,7 @@ from domains.models import Domain
 from mail.names import normalize_local_part, normalize_target
 from mailboxes.models import Mailbox
 from pfa.audit import log_action
+from pfa.goto import is_vacation_target, split_goto
 
 
 def clean_targets(targets: list[str], *, address: str) -> list[str]:
@@ -109,7 +110,14 @@ def alias_update(*, actor: Admin | None, alias: Alias, targets: list[str]) -> Al
     if _is_mailbox_alias(alias):
         raise PermissionDenied(_("A mailbox's own alias is edited as the mailbox's forwarding."))
     check_rerouting(actor, alias.address, field="targets")
-    alias.goto = ",".join(clean_targets(targets, address=alias.address))
+    cleaned = clean_targets(targets, address=alias.address)
+    # A vacation target is not the admin's to drop: it stays whatever was typed.
+    kept = [
+        t
+        for t in split_goto(alias.goto)
+        if is_vacation_target(t, alias.address) and t not in cleaned
+    ]
+    alias.goto = ",".join([*cleaned, *kept])
     alias.modified = timezone.now()
     alias.save(update_fields=["goto", "modified"])
     log_action(

@@ -31,6 +31,7 @@ from core.views import (
 from domains.models import Domain
 from mail.names import domain_filter_value, normalize_local_part
 from mailboxes.models import Mailbox
+from pfa.goto import is_vacation_target
 
 
 def list_url() -> str:
@@ -140,7 +141,13 @@ class AliasUpdateView(AliasObjectMixin, FormView):
     template_name = "aliases/alias_edit.html"
 
     def get_initial(self) -> dict[str, Any]:
-        return {"targets": "\n".join(target_label(t) for t in self.object.targets)}
+        # Vacation targets are kept by the service and not offered for editing.
+        address = self.object.address
+        return {
+            "targets": "\n".join(
+                target_label(t) for t in self.object.targets if not is_vacation_target(t, address)
+            )
+        }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -48,6 +48,8 @@ class OutgoingMail:
     recipients: list[str]
     context: dict[str, Any]
     message: EmailMultiAlternatives | None = None
+    # False for a stand-in: prepared and queued like a real mail, then dropped by the sender.
+    deliver: bool = True
 
     def render(self) -> EmailMultiAlternatives:
         """Build the message once (an operator's broken template raises here)."""
@@ -117,10 +119,15 @@ def send_after_commit(
     transaction.on_commit(deliver)
 
 
-def send_in_background(mail: OutgoingMail) -> None:
-    """Render the mail now and queue it for the sender thread once the transaction commits."""
+def send_in_background(mail: OutgoingMail, *, deliver: bool = True) -> None:
+    """Render the mail now and queue it for the sender thread once the transaction commits.
+
+    With `deliver=False` the mail goes the same way and the sender thread drops it: a request
+    for an unknown account does the same work as one whose link goes out.
+    """
     # Rendered here, where the request's models and language are; the thread only sends. The
     # connection is made now too, so it uses this request's settings (tests change them).
+    mail.deliver = deliver
     mail.render().connection = get_connection()
     transaction.on_commit(lambda: _sender.put(mail))
 
@@ -144,6 +151,8 @@ class _Sender:
         try:
             self._queue.put_nowait(mail)
         except queue.Full:
+            if not mail.deliver:
+                return
             logger.error(
                 "mail queue full (%d waiting): %s e-mail for %s dropped",
                 QUEUE_LIMIT,
@@ -169,7 +178,11 @@ class _Sender:
         while True:
             mail = work.get()
             try:
-                send_now(mail)
+                if mail.deliver:
+                    send_now(mail)
+                else:
+                    # Never the address: it may be one that has no account here.
+                    logger.debug("stand-in %s e-mail dropped", mail.kind)
             finally:
                 work.task_done()
 

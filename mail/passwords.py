@@ -48,10 +48,12 @@ __all__ = [
     "SHA_CRYPT_ROUNDS",
     "WRITABLE_SCHEMES",
     "check_scheme",
+    "check_vimbadmin_scheme",
     "generate_password",
     "hash_password",
     "needs_rehash",
     "verify_password",
+    "vimbadmin_mailbox_hash",
 ]
 
 DEFAULT_SCHEME = "ARGON2ID"
@@ -519,3 +521,136 @@ def _below_cost(fmt: pfa_encrypt.WriteFormat, crypt_string: str) -> bool:
         handler = _sha512_crypt_any_salt if sha512 else _sha256_crypt_any_salt
         return bool(handler.from_string(crypt_string).rounds < (fmt.cost or SHA_CRYPT_ROUNDS))
     return False
+
+
+# App passwords (Postfix Admin 4's mailbox_app_password) are generated with about 140 bits, so an
+# unsalted SHA-512 cannot be reversed by trying; being deterministic, it lets Dovecot's SQL
+# passdb find the matching row by hashing the typed password (mailserver/configs.py), the
+# comparison Postfix Admin's documented query makes (its issue #802 for salted schemes).
+APP_PASSWORD_SCHEME = "{SHA512.HEX}"  # noqa: S105 (a scheme name)
+
+
+def app_password_hash(raw: str) -> str:
+    """Return the stored form of a generated app password, the one Dovecot's query recomputes."""
+    return APP_PASSWORD_SCHEME + hashlib.sha512(raw.encode("utf-8")).hexdigest()
+
+
+# ViMbAdmin 3 stores mailbox hashes without their {SCHEME} prefix, in the one scheme its
+# `defaults.mailbox.password_scheme` names; an import gives each hash back the prefix that
+# Dovecot and verify_password() read. Salted hex digests with ViMbAdmin's global salt are
+# re-encoded as Dovecot's salted schemes (digest followed by the salt), which is the same hash.
+
+VIMBADMIN_SCHEMES: tuple[str, ...] = (
+    "plain",
+    "plaintext",
+    "md5",
+    "md5-salted",
+    "md5.salted",
+    "sha1",
+    "sha1-salted",
+    "sha1.salted",
+    "crypt:md5",
+    "crypt:blowfish",
+    "crypt:sha256",
+    "crypt:sha512",
+    "dovecot:<SCHEME>",
+)
+_VIMBADMIN_CRYPT_SHAPES = (
+    ("$1$", "MD5-CRYPT"),
+    ("$2a$", "BLF-CRYPT"),
+    ("$2b$", "BLF-CRYPT"),
+    ("$2y$", "BLF-CRYPT"),
+    ("$5$", "SHA256-CRYPT"),
+    ("$6$", "SHA512-CRYPT"),
+    ("$argon2id$", "ARGON2ID"),
+    ("$argon2i$", "ARGON2I"),
+)
+_HEX_SHA1_RE = re.compile(r"[0-9a-fA-F]{40}")
+_DOVECOT_SCHEME_RE = re.compile(r"[A-Z0-9][A-Z0-9_-]*(?:\.(?:B64|BASE64|HEX))?")
+
+
+def check_vimbadmin_scheme(scheme: str, salt: str | None) -> tuple[str, ...]:
+    """Return ViMbAdmin password_scheme values (comma-separated, the current one first, then
+    any older one still in the database) normalised, or raise ValueError saying why."""
+    found = []
+    for part in scheme.split(","):
+        value = part.strip()
+        lowered = value.lower()
+        if lowered.startswith("dovecot:"):
+            name = value.split(":", 1)[1].strip().upper()
+            if not _DOVECOT_SCHEME_RE.fullmatch(name):
+                raise ValueError(
+                    f"{value!r} does not name a Dovecot scheme (e.g. dovecot:BLF-CRYPT)."
+                )
+            found.append(f"dovecot:{name}")
+            continue
+        if lowered not in VIMBADMIN_SCHEMES:
+            raise ValueError(
+                f"Unknown ViMbAdmin password scheme {value!r}; use the value of "
+                f"defaults.mailbox.password_scheme: {', '.join(VIMBADMIN_SCHEMES)}."
+            )
+        if lowered in ("md5-salted", "sha1-salted") and not salt:
+            raise ValueError(
+                f"The scheme {lowered} needs ViMbAdmin's global salt: pass --password-salt with "
+                "the value of defaults.mailbox.password_salt."
+            )
+        found.append(lowered)
+    if not found:
+        raise ValueError("Give ViMbAdmin's password scheme, e.g. dovecot:BLF-CRYPT.")
+    return tuple(found)
+
+
+# Dovecot schemes whose hashes are crypt() strings, recognised by their shape.
+_CRYPT_FAMILY = frozenset(
+    {"CRYPT", "DES-CRYPT", "MD5-CRYPT", "BLF-CRYPT", "SHA256-CRYPT", "SHA512-CRYPT"}
+    | {"ARGON2I", "ARGON2ID"}
+)
+
+
+def vimbadmin_mailbox_hash(
+    stored: str, schemes: tuple[str, ...], *, salt: str | None = None
+) -> str:
+    """Give a ViMbAdmin 3 mailbox hash the {SCHEME} prefix its scheme implies.
+
+    `schemes` come from check_vimbadmin_scheme(); each hash is read as the first of them its
+    shape fits (crypt() strings by their identifier, md5 and sha1 as hex digests, plain text
+    last). A hash that already carries a prefix Dovecot knows is kept. Raise ValueError when
+    no scheme fits.
+    """
+    parsed = _split_prefix(stored)
+    if parsed is not None and parsed[0] in _VERIFIERS:
+        return stored
+    crypt_name = next(
+        (name for ident, name in _VIMBADMIN_CRYPT_SHAPES if stored.startswith(ident)), None
+    )
+    for scheme in schemes:
+        dovecot = scheme.split(":", 1)[1] if scheme.startswith("dovecot:") else None
+        if scheme.startswith("crypt:") or (dovecot and dovecot.split(".")[0] in _CRYPT_FAMILY):
+            if crypt_name:
+                return f"{{{crypt_name}}}{stored}"
+            continue
+        if dovecot:
+            return f"{{{dovecot}}}{stored}"
+        if scheme in ("plain", "plaintext"):
+            return f"{{PLAIN}}{stored}"
+        if scheme.startswith("md5") and _HEX_MD5_RE.fullmatch(stored):
+            if scheme == "md5":
+                return f"{{PLAIN-MD5}}{stored.lower()}"
+            return _salted_digest("SMD5", stored, salt if scheme == "md5-salted" else scheme)
+        if scheme.startswith("sha1") and _HEX_SHA1_RE.fullmatch(stored):
+            if scheme == "sha1":
+                return f"{{SHA1.HEX}}{stored.lower()}"
+            return _salted_digest("SSHA", stored, salt if scheme == "sha1-salted" else scheme)
+    raise ValueError(f"the stored hash fits none of the schemes {', '.join(schemes)}")
+
+
+def _salted_digest(name: str, hex_digest: str, salt: str | None) -> str:
+    # Dovecot's SMD5 / SSHA: base64(digest + salt), exactly ViMbAdmin's digest of password+salt.
+    data = bytes.fromhex(hex_digest) + (salt or "").encode("utf-8")
+    return f"{{{name}}}{base64.b64encode(data).decode('ascii')}"
+
+
+def vimbadmin_scheme_label(prefixed: str) -> str:
+    """Name the scheme of a prefixed hash for the import report, e.g. BLF-CRYPT."""
+    parsed = _split_prefix(prefixed)
+    return parsed[0] if parsed else "unknown"

@@ -4,10 +4,12 @@ templates under templates/emails/."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.context import report
 from mail.email import OutgoingMail, compose, send_after_commit, send_in_background, send_now
+from mail.links import absolute_url, base_url_problem
 from mailboxes.models import Mailbox
 
 
@@ -35,11 +37,20 @@ def _fill(template: str, mailbox: Mailbox) -> str:
     )
 
 
+def owner_page_url() -> str:
+    """Return the full address of the owner's pages (/me/), or '' without a usable base URL."""
+    base = (getattr(settings, "VIMBADMIN_BASE_URL", "") or "").strip()
+    if not base or base_url_problem(base):
+        return ""
+    return absolute_url(reverse("selfservice:overview")) or ""
+
+
 def _compose(kind: str, subject: str, mailbox: Mailbox, recipients: list[str]) -> OutgoingMail:
     context = {
         "mailbox": mailbox,
         "servers": server_settings(mailbox),
         "webmail": _fill(settings.VIMBADMIN_SETTINGS_WEBMAIL, mailbox),
+        "owner_url": owner_page_url(),
     }
     return compose(
         kind, subject=subject, recipients=recipients, context=context, about=mailbox.username
@@ -89,8 +100,13 @@ def send_password_changed_email(mailbox: Mailbox) -> None:
     send_after_commit(mail, on_failure=_report_changed_failure)
 
 
-def send_password_reset_email(mailbox: Mailbox, *, recipient: str, link: str) -> None:
-    """Queue a password reset link for the mailbox, sent to `recipient` in the background."""
+def send_password_reset_email(
+    mailbox: Mailbox, *, recipient: str, link: str, deliver: bool = True
+) -> None:
+    """Queue a password reset link for the mailbox, sent to `recipient` in the background.
+
+    `deliver=False`: prepare and queue it all the same, and let the sender drop it.
+    """
     # Never reported on the page: it must look the same whether or not a mail went out.
     mail = compose(
         "mailbox_password_reset",
@@ -104,4 +120,33 @@ def send_password_reset_email(mailbox: Mailbox, *, recipient: str, link: str) ->
         },
         about=mailbox.username,
     )
-    send_in_background(mail)
+    send_in_background(mail, deliver=deliver)
+
+
+def _report_owner_change_failure(error: str) -> None:
+    report(_("The change was saved, but the confirmation e-mail could not be sent."))
+
+
+def send_owner_change_email(mailbox: Mailbox, *, what: str) -> None:
+    """Tell the mailbox, once committed, that its owner changed `what` (forwarding, vacation...).
+
+    A session taken over by someone else cannot redirect or answer the mail unnoticed.
+    """
+    subjects = {
+        "forwarding": _("The forwarding of %(address)s was changed"),
+        "vacation": _("The vacation auto-reply of %(address)s was changed"),
+        "email_other": _("The alternative address of %(address)s was changed"),
+    }
+    labels = {
+        "forwarding": _("forwarding"),
+        "vacation": _("vacation auto-reply"),
+        "email_other": _("alternative address"),
+    }
+    mail = compose(
+        "mailbox_changed",
+        subject=subjects[what] % {"address": mailbox.username},
+        recipients=[mailbox.username],
+        context={"address": mailbox.username, "mailbox": mailbox, "what": labels[what]},
+        about=mailbox.username,
+    )
+    send_after_commit(mail, on_failure=_report_owner_change_failure)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin
@@ -231,3 +234,118 @@ class SettingsEmailForm(StyledForm):
             raise ValidationError(_("Choose at least one recipient."), code="required")
         data["recipients"] = recipients
         return data
+
+
+# Vacation auto-reply (the owner's page and the admin's mailbox page share this form) -------
+
+INTERVAL_CHOICES = [
+    ("0", _("Once per sender for the whole absence")),
+    ("86400", _("At most once a day per sender")),
+    ("604800", _("At most once a week per sender")),
+    ("custom", _("Every … hours per sender")),
+]
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Return every IANA time zone name, sorted, as choices."""
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class LocalDateTimeField(forms.CharField):
+    """A date and time as typed in a time zone the form names (`datetime-local` input)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT)
+
+    def clean(self, value: Any) -> Any:
+        text = super().clean(value).strip()
+        for pattern in (LOCAL_INPUT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+            try:
+                return datetime.datetime.strptime(text, pattern)  # noqa: DTZ007 (zone added later)
+            except ValueError:
+                continue
+        raise ValidationError(_("Enter a date and time."), code="invalid")
+
+
+class VacationForm(StyledForm):
+    """Switch the auto-reply on or off and say what, when and how often it answers."""
+
+    active = forms.BooleanField(label=_("Send an automatic reply"), required=False)
+    subject = forms.CharField(
+        label=_("Subject"), max_length=255, validators=[validate_one_line], required=True
+    )
+    body = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Plain text, sent as it is written."),
+    )
+    activefrom = LocalDateTimeField(label=_("From"))
+    activeuntil = LocalDateTimeField(label=_("Until"))
+    time_zone = forms.ChoiceField(label=_("Time zone of these dates"))
+    interval = forms.ChoiceField(label=_("Reply"), choices=INTERVAL_CHOICES)
+    interval_hours = forms.IntegerField(
+        label=_("Hours between replies to the same sender"),
+        required=False,
+        min_value=0,
+        max_value=87600,
+        help_text=_('Only with "Every … hours"; 0 replies once.'),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = time_zone_choices()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        zone_name = data.get("time_zone")
+        if zone_name:
+            zone = zoneinfo.ZoneInfo(zone_name)
+            for name in ("activefrom", "activeuntil"):
+                if data.get(name) is not None:
+                    data[name] = data[name].replace(tzinfo=zone)
+        interval = data.get("interval")
+        if interval == "custom":
+            hours = data.get("interval_hours")
+            if hours is None:
+                if "interval_hours" not in self.errors:
+                    self.add_error("interval_hours", _("Enter the number of hours."))
+            else:
+                data["interval_time"] = hours * 3600
+        elif interval is not None:
+            data["interval_time"] = int(interval)
+        return data
+
+
+def vacation_initial(row: Any, zone_name: str) -> dict[str, Any]:
+    """Return the form's initial values for a stored vacation row (or a new one)."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    now = timezone.now().astimezone(zone).replace(second=0, microsecond=0)
+    if row is None:
+        return {
+            "active": True,
+            "subject": _("Out of office"),
+            "body": "",
+            "activefrom": now.strftime(LOCAL_INPUT_FORMAT),
+            "activeuntil": (now + datetime.timedelta(days=7)).strftime(LOCAL_INPUT_FORMAT),
+            "time_zone": zone_name,
+            "interval": "0",
+        }
+    interval = str(row.interval_time)
+    known = {value for value, _label in INTERVAL_CHOICES}
+    start = row.activefrom or now
+    end = row.activeuntil or now
+    return {
+        "active": row.active,
+        "subject": row.subject,
+        "body": row.body,
+        "activefrom": start.astimezone(zone).strftime(LOCAL_INPUT_FORMAT),
+        "activeuntil": end.astimezone(zone).strftime(LOCAL_INPUT_FORMAT),
+        "time_zone": zone_name,
+        "interval": interval if interval in known else "custom",
+        "interval_hours": None if interval in known else row.interval_time // 3600,
+    }

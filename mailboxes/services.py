@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
 from domains.guards import lock_domain, require_domain_scope
-from domains.models import Domain
+from domains.models import AliasDomain, Domain
 from domains.services import domain_settings
 from mail import passwords
 from mail.names import (
@@ -30,6 +30,7 @@ from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
+from pfa.goto import parse_goto, with_destinations
 from pfa.schema import has_column
 
 
@@ -351,56 +352,98 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
 
 
 def mailbox_forwarding(mailbox: Mailbox) -> tuple[list[str], bool]:
-    """Return the forwarding targets on the mailbox's own alias and whether a copy is kept."""
+    """Return the forwarding targets on the mailbox's own alias and whether a copy is kept.
+
+    Vacation targets are not forwarding: they are neither returned nor ever dropped.
+    """
     alias = Alias.objects.filter(address=mailbox.username).first()
-    targets = alias.targets if alias else [mailbox.username]
-    keep = mailbox.username in targets
-    return [t for t in targets if t != mailbox.username], keep
+    if alias is None:
+        return [], True
+    goto = parse_goto(mailbox.username, alias.goto)
+    return list(goto.forwards), goto.keep_copy
+
+
+def _alias_domain_names(domain: str) -> list[str]:
+    return list(
+        AliasDomain.objects.filter(target_domain=domain).values_list("alias_domain", flat=True)
+    )
+
+
+def check_mailbox_actor(actor: Admin | str | None, mailbox: Mailbox) -> None:
+    """Let an owner (actor = their address) act on their own mailbox only; an admin in scope."""
+    if isinstance(actor, str):
+        if actor != mailbox.username:
+            raise PermissionDenied(_("You can only change your own mailbox."))
+    else:
+        require_domain_scope(actor, mailbox.domain)
 
 
 @transaction.atomic
 def mailbox_set_forwarding(
-    *, actor: Admin | None, mailbox: Mailbox, targets: list[str], keep_copy: bool
+    *, actor: Admin | str | None, mailbox: Mailbox, targets: list[str], keep_copy: bool
 ) -> Alias:
-    """Forward the mailbox's mail to targets, keeping a copy in the mailbox or not."""
-    require_domain_scope(actor, mailbox.domain)
+    """Forward the mailbox's mail to targets, keeping a copy in the mailbox or not.
+
+    The mailbox's own address (also at an alias domain) is not a forwarding target: it would
+    loop back here. A vacation target already in the alias row stays in it.
+    """
+    check_mailbox_actor(actor, mailbox)
+    own = mailbox.username
+    loops = {f"{mailbox.local_part}@{name}" for name in _alias_domain_names(mailbox.domain_id)}
     cleaned: list[str] = []
+    errors: list[str] = []
     for target in targets:
         value = normalize_target(target)
-        if value != mailbox.username and value not in cleaned:
+        if value in loops or (isinstance(actor, str) and value == own):
+            errors.append(
+                _(
+                    '%(address)s is this mailbox itself; tick "keep a copy" to keep mail '
+                    "here instead."
+                )
+                % {"address": value}
+            )
+            continue
+        if value != own and value not in cleaned:
             cleaned.append(value)
+    if errors:
+        raise ValidationError({"targets": errors})
     if not cleaned and not keep_copy:
         raise ValidationError(
             {"targets": _("Without forwarding targets the mailbox must keep its mail.")}
         )
-    if cleaned:
-        # Stopping forwarding is always allowed; sending copies elsewhere may not be.
+    if cleaned and not isinstance(actor, str):
+        # Stopping forwarding is always allowed; sending copies elsewhere may not be. The
+        # owner reads this mailbox anyway, so forwarding it sends nothing they could not read.
         check_rerouting(actor, mailbox.username, field="targets")
-    goto = ([mailbox.username] if keep_copy else []) + cleaned
     now = timezone.now()
     counts = counters.lock(mailbox.domain_id)
-    alias, created = Alias.objects.update_or_create(
-        address=mailbox.username,
-        defaults={
-            "goto": ",".join(goto),
-            "domain_id": mailbox.domain_id,
-            "modified": now,
-            "active": mailbox.active,
-        },
-        create_defaults={
-            "goto": ",".join(goto),
-            "domain_id": mailbox.domain_id,
-            "created": now,
-            "modified": now,
-            "active": mailbox.active,
-        },
+    current = Alias.objects.select_for_update().filter(address=own).first()
+    goto = with_destinations(
+        own, current.goto if current else "", keep_copy=keep_copy, forwards=cleaned
     )
-    if created:
+    if current is None:
+        alias = Alias.objects.create(
+            address=own,
+            goto=goto,
+            domain_id=mailbox.domain_id,
+            created=now,
+            modified=now,
+            active=mailbox.active,
+        )
         counters.add(counts, alias_rows=1)
+    else:
+        alias = current
+        alias.goto = goto
+        alias.modified = now
+        alias.save(update_fields=["goto", "modified"])
     log_action(
         actor=actor,
         domain=mailbox.domain_id,
         action="edit_alias",
         data=f"{mailbox.username} -> {alias.goto}",
     )
+    if isinstance(actor, str):
+        from mailboxes.emails import send_owner_change_email
+
+        send_owner_change_email(mailbox, what="forwarding")
     return alias

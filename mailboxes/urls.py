@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mailboxes import views
+from mailboxes import vacation_views, views
 
 app_name = "mailboxes"
 urlpatterns = [
@@ -15,6 +15,11 @@ urlpatterns = [
         "<str:username>/forwarding/",
         views.MailboxForwardingView.as_view(),
         name="mailbox-forwarding",
+    ),
+    path(
+        "<str:username>/vacation/",
+        vacation_views.MailboxVacationView.as_view(),
+        name="mailbox-vacation",
     ),
     path(
         "<str:username>/send-settings/",

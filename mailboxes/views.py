@@ -52,6 +52,7 @@ from mailboxes.services import (
     unlimited_quota_allowed,
 )
 from mailboxes.tables import MailboxTable, quota_cell
+from mailboxes.vacation import vacation_get
 
 
 def warn_about_reset(request: HttpRequest, mailbox: Mailbox) -> None:
@@ -174,6 +175,7 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
         context["delivering"] = delivering
         context["smtp_active"] = mailbox_smtp_active(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
+        context["vacation"] = vacation_get(mailbox)
         return context
 
 

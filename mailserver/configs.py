@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mail.passwords import APP_PASSWORD_SCHEME
+
 __all__ = [
     "DOVECOT_FILES",
     "POSTFIX_FILES",
@@ -41,6 +43,7 @@ _DRIVERS = {"postgresql": "pgsql", "mysql": "mysql"}
 # on spaces and knows no quoting, and config parsers treat quotes, `#`, `$` and `%` specially.
 _UNSAFE_VALUE = re.compile(r"[\s'\"\\#$%`]")
 _UNSAFE_PATH = re.compile(r"[\s'\"\\#$%`,]")
+_MAIL_LOCATION = re.compile(r"[a-z]+:[^\s'\"\\#$%`,]*")
 
 POSTFIX_MAPS: tuple[str, ...] = (
     "virtual_mailbox_domains.cf",
@@ -61,6 +64,8 @@ DOVECOT_FILES: tuple[str, ...] = (
     "10-mail-vimbadmin.conf",
     "90-quota-vimbadmin.conf",
 )
+# Added with Options.second_factor (Postfix Admin 4 databases): the app-password passdb.
+DOVECOT_APP_PASSWORDS_FILE = "dovecot-sql-app-passwords.conf.ext"
 
 
 class ConfigError(ValueError):
@@ -94,6 +99,19 @@ class Options:
     gid: int = 5000
     mail_user: str = "vmail"
     proxy: bool = False
+    # The auto-responder: empty vacation_domain leaves it out of the generated files.
+    vacation_domain: str = ""
+    vacation_user: str = "vimbadmin"
+    vacation_command: tuple[str, ...] = ()
+    vacation_env_file: str = "/etc/vimbadmin/vimbadmin.env"
+    # Postfix Admin 4's app passwords and TOTP: Dovecot accepts app passwords, and takes the
+    # main password of a mailbox with a TOTP secret only from its exception addresses.
+    second_factor: bool = False
+    # Dovecot's mail_location, relative to the home the userdb returns (root + maildir).
+    mail_location: str = "maildir:~/"
+    # Let the user query return a home and location of a mailbox's own where the project keeps
+    # one (vimbadmin_mailbox_location, filled by import_vimbadmin): their mail stays there.
+    mailbox_locations: bool = False
 
 
 def database_from_settings(
@@ -152,10 +170,28 @@ def _check_options(options: Options) -> None:
             raise ConfigError(
                 f"The {label} must be an absolute path without spaces, quotes or commas."
             )
+    if not _MAIL_LOCATION.fullmatch(options.mail_location):
+        raise ConfigError(
+            "The mail location must look like maildir:~/ or maildir:~/mail:LAYOUT=fs "
+            "(no spaces, quotes, commas or one of # $ %)."
+        )
     if options.uid < 0 or options.gid < 0:
         raise ConfigError("uid and gid must not be negative.")
     if not re.fullmatch(r"[a-z_][a-z0-9_.-]*", options.mail_user):
         raise ConfigError("The mail user must be a plain system user name.")
+    if options.vacation_domain:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", options.vacation_domain):
+            raise ConfigError("The vacation domain must be a plain lower-case domain name.")
+        if not re.fullmatch(r"[a-z_][a-z0-9_.-]*", options.vacation_user):
+            raise ConfigError("The vacation user must be a plain system user name.")
+        if options.vacation_user == "root":
+            raise ConfigError("Postfix's pipe(8) refuses to run as root; name another user.")
+        for path in (*options.vacation_command, options.vacation_env_file):
+            if not path.startswith("/") or _UNSAFE_PATH.search(path):
+                raise ConfigError(
+                    "The vacation command and environment file must be absolute paths without "
+                    "spaces, quotes or commas."
+                )
 
 
 class _Dialect:
@@ -336,7 +372,50 @@ def postfix_files(options: Options) -> dict[str, str]:
         ]
         files[name] = "\n".join(lines) + "\n"
     files["main.cf.snippet"] = _postfix_main_cf(options)
+    if options.vacation_domain:
+        files[VACATION_LAUNCHER] = _vacation_launcher(options)
+        files["master.cf.vacation"] = _vacation_master_cf(options)
     return files
+
+
+VACATION_LAUNCHER = "vacation-deliver"
+
+
+def _vacation_launcher(options: Options) -> str:
+    """A script that loads the project's settings and hands the message to vacation_deliver.
+
+    pipe(8) runs commands with an almost empty environment; the settings (DATABASE_URL, SMTP)
+    come from the environment file, never from master.cf.
+    """
+    command = " ".join(options.vacation_command)
+    return "\n".join(
+        [
+            "#!/bin/sh",
+            f"# {GENERATED_BY}",
+            "# The vacation auto-responder, run by Postfix's pipe(8) as the vacation user.",
+            f"# Owner root, group {options.vacation_user}, mode 750.",
+            "set -a",
+            f". {options.vacation_env_file}",
+            "set +a",
+            f'exec {command} vacation_deliver "$@"',
+            "",
+        ]
+    )
+
+
+def _vacation_master_cf(options: Options) -> str:
+    launcher = _path(options.config_dir, VACATION_LAUNCHER)
+    return "\n".join(
+        [
+            f"# {GENERATED_BY}",
+            "# Append to master.cf: the vacation auto-responder (`manage.py vacation_deliver`).",
+            "# The sender and recipient stay single arguments; no shell is involved.",
+            "vacation  unix  -       n       n       -       -       pipe",
+            f"  flags=q user={options.vacation_user} argv={launcher} --sender=${{sender}}"
+            " -- ${recipient}",
+            "",
+        ]
+    )
 
 
 def _postfix_main_cf(options: Options) -> str:
@@ -372,7 +451,12 @@ def _postfix_main_cf(options: Options) -> str:
         "virtual_mailbox_maps = "
         + maps("virtual_mailbox_maps.cf", "virtual_alias_domain_mailbox_maps.cf"),
         f"relay_domains = {maps('relay_domains.cf')}",
-        f"transport_maps = {maps('transport_maps.cf')}",
+        (
+            f"transport_maps = inline:{{ {options.vacation_domain}=vacation: }},\n    "
+            + maps("transport_maps.cf")
+            if options.vacation_domain
+            else f"transport_maps = {maps('transport_maps.cf')}"
+        ),
         f"smtpd_sender_login_maps = {maps('sender_login_maps.cf')}",
         # Used by virtual(8) only; with LMTP delivery Dovecot decides the path (same maildir).
         f"virtual_mailbox_base = {options.mail_root}",
@@ -385,7 +469,40 @@ def _postfix_main_cf(options: Options) -> str:
         "#   smtpd_sasl_path = private/auth",
         "#   smtpd_sender_restrictions = reject_sender_login_mismatch",
     ]
+    if options.vacation_domain:
+        lines += [
+            f"# Auto-replies: goto targets local#domain@{options.vacation_domain} go to the",
+            "# vacation service of master.cf.vacation, one recipient per run.",
+            "vacation_destination_recipient_limit = 1",
+            *_vacation_grant_comment(db),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _vacation_grant_comment(db: Database) -> list[str]:
+    """The auto-responder reads vacation, alias, mailbox and writes vacation_notification."""
+    reads = ("vacation", "alias", "mailbox")
+    if db.driver == "pgsql":
+        lines = [
+            "CREATE ROLE vimbadmin_vacation LOGIN PASSWORD '...';",
+            f"GRANT CONNECT ON DATABASE {db.name} TO vimbadmin_vacation;",
+            f"GRANT SELECT ON {', '.join(reads)} TO vimbadmin_vacation;",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON vacation_notification TO vimbadmin_vacation;",
+        ]
+    else:
+        lines = ["CREATE USER 'vimbadmin_vacation'@'localhost' IDENTIFIED BY '...';"]
+        lines += [
+            f"GRANT SELECT ON {db.name}.{table} TO 'vimbadmin_vacation'@'localhost';"
+            for table in reads
+        ]
+        lines.append(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {db.name}.vacation_notification "
+            "TO 'vimbadmin_vacation'@'localhost';"
+        )
+    return [
+        "# The auto-responder's DATABASE_URL (in its environment file) needs no more than:",
+        *(f"#   {line}" for line in lines),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,6 +539,13 @@ def _dovecot_sql(options: Options) -> str:
         f"WHERE m.username = '%u' AND m.active = {t} AND d.active = {t}",
     ]
     home = sql.concat(f"'{options.mail_root.rstrip('/')}/'", "m.maildir")
+    own_location: list[str] = []
+    if options.mailbox_locations:
+        # NULL fields are left out by Dovecot: without a row of its own, the defaults apply.
+        home = f"COALESCE(l.home, {home})"
+        own_location = [
+            "LEFT JOIN vimbadmin_mailbox_location l ON l.username = m.username",
+        ]
     quota_rule = sql.concat("'*:bytes='", "m.quota")
     lines = [
         f"# {GENERATED_BY}",
@@ -437,7 +561,7 @@ def _dovecot_sql(options: Options) -> str:
         "default_pass_scheme = CRYPT",
         "",
         "# An inactive mailbox or an inactive domain cannot log in.",
-        _continued("password_query", ["SELECT m.username AS user, m.password", *active_mailbox]),
+        *_main_password_query(options, active_mailbox),
         "",
         "# home is the maildir Postfix Admin computed at creation, under the mail root.",
         "# quota 0 (or the -1 of a disabled quota) returns NULL: no quota_rule, no limit.",
@@ -446,8 +570,11 @@ def _dovecot_sql(options: Options) -> str:
             [
                 f"SELECT {home} AS home,",
                 f"{options.uid} AS uid, {options.gid} AS gid,",
+                *(["NULLIF(l.mail, '') AS mail,"] if own_location else []),
                 f"CASE WHEN m.quota > 0 THEN {quota_rule} END AS quota_rule",
-                *active_mailbox,
+                *active_mailbox[:2],
+                *own_location,
+                active_mailbox[2],
             ],
         ),
         "",
@@ -458,6 +585,64 @@ def _dovecot_sql(options: Options) -> str:
                 "FROM mailbox m",
                 "JOIN domain d ON d.domain = m.domain",
                 f"WHERE m.active = {t} AND d.active = {t}",
+            ],
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _main_password_query(options: Options, active_mailbox: list[str]) -> list[str]:
+    select = ["SELECT m.username AS user, m.password", *active_mailbox]
+    if not options.second_factor:
+        return [_continued("password_query", select)]
+    # Postfix Admin 4's documented semantics: with a TOTP secret the main password counts only
+    # from an exception address for the mailbox, its domain, or everyone (username NULL).
+    return [
+        "# A mailbox with a second factor (Postfix Admin 4's totp_secret) logs in with its main",
+        "# password only from a TOTP exception address (for the mailbox, its domain or everyone);",
+        "# anywhere else it uses app passwords (dovecot-sql-app-passwords.conf.ext).",
+        _continued(
+            "password_query",
+            [
+                *select,
+                "AND (m.totp_secret IS NULL OR m.totp_secret = ''",
+                "OR EXISTS (SELECT 1 FROM totp_exception_address e WHERE e.ip = '%r'",
+                "AND (e.username IS NULL OR e.username = m.username OR e.username = m.domain)))",
+            ],
+        ),
+    ]
+
+
+def _dovecot_app_passwords_sql(options: Options) -> str:
+    db = options.database
+    sql = _Dialect(db.driver)
+    t = sql.true
+    if db.driver == "pgsql":
+        typed = "encode(sha512(convert_to('%w', 'UTF8')), 'hex')"
+    else:
+        typed = "SHA2('%w', 512)"
+    lines = [
+        f"# {GENERATED_BY}",
+        "# Dovecot 2.3 passdb for Postfix Admin 4's app passwords (mailbox_app_password).",
+        "# Readable by root only (chmod 600): it holds the database password.",
+        "",
+        f"driver = {db.driver}",
+        f"connect = {_dovecot_connect(db)}",
+        "",
+        "# App passwords are generated with about 140 bits and stored as an unsalted",
+        f"# {APP_PASSWORD_SCHEME} hash, so the row is found by hashing the typed password (%w).",
+        "# Salted hashes (an app password Postfix Admin itself made with a salted scheme) cannot",
+        "# be found this way (Postfix Admin issue #802): make those again in ViMbAdmin.",
+        _continued(
+            "password_query",
+            [
+                "SELECT m.username AS user, a.password_hash AS password",
+                "FROM mailbox m",
+                "JOIN domain d ON d.domain = m.domain",
+                "JOIN mailbox_app_password a ON a.username = m.username",
+                f"WHERE m.username = '%u' AND m.active = {t} AND d.active = {t}",
+                f"AND a.password_hash = {sql.concat(repr(APP_PASSWORD_SCHEME), typed)}",
+                "LIMIT 1",
             ],
         ),
     ]
@@ -493,6 +678,17 @@ def _dovecot_auth(options: Options) -> str:
         f"# {GENERATED_BY}",
         "# Include from dovecot.conf (or drop into conf.d/ instead of auth-system.conf.ext).",
         "# Both blocks name the same file, so Dovecot shares one connection pool.",
+        *(
+            [
+                "# App passwords first: a miss (no row) goes on to the main password below.",
+                "passdb {",
+                "  driver = sql",
+                f"  args = {_path(options.config_dir, DOVECOT_APP_PASSWORDS_FILE)}",
+                "}",
+            ]
+            if options.second_factor
+            else []
+        ),
         "passdb {",
         "  driver = sql",
         f"  args = {sql_conf}",
@@ -510,7 +706,7 @@ def _dovecot_mail(options: Options) -> str:
         f"# {GENERATED_BY}",
         "# The userdb returns home = mail root + maildir: the directory Postfix's virtual(8)",
         "# and Postfix Admin use, so existing mail stays where it is.",
-        "mail_location = maildir:~/",
+        f"mail_location = {options.mail_location}",
         "# Mail processes only ever run as the vmail owner.",
         f"first_valid_uid = {options.uid}",
         f"last_valid_uid = {options.uid}",
@@ -556,4 +752,9 @@ def dovecot_files(options: Options) -> dict[str, str]:
         "10-auth-sql.conf": _dovecot_auth(options),
         "10-mail-vimbadmin.conf": _dovecot_mail(options),
         "90-quota-vimbadmin.conf": _dovecot_quota(options),
+        **(
+            {DOVECOT_APP_PASSWORDS_FILE: _dovecot_app_passwords_sql(options)}
+            if options.second_factor
+            else {}
+        ),
     }

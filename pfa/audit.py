@@ -29,6 +29,11 @@ ACTIONS = frozenset(
         "delete_mailbox",
         "edit_mailbox_state",
         "edit_password",
+        "edit_vacation",
+        # Postfix Admin 4: app passwords and TOTP exception addresses.
+        "add_app_password",
+        "add_totp_exception",
+        "delete_totp_exception",
     }
 )
 
@@ -45,4 +50,16 @@ def log_action(*, actor: Any, domain: str, action: str, data: str) -> Log:
         domain=domain[:255],
         action=action,
         data=data,
+    )
+
+
+def log_actions(*, actor: Any, domain: str, action: str, data: list[str]) -> None:
+    """Write one log row per item of `data`, as log_action does, in one round trip per 1,000."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown log action {action!r}")
+    login = str(actor) if actor is not None else "cli"
+    username = f"{login} ({client_address.get()})"[:255]
+    Log.objects.bulk_create(
+        [Log(username=username, domain=domain[:255], action=action, data=item) for item in data],
+        batch_size=1000,
     )

@@ -85,3 +85,39 @@ class VacationNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on_vacation} -> {self.notified}"
+
+
+class TotpExceptionAddress(models.Model):
+    """An address from which Dovecot takes the main password of a mailbox with a second factor.
+
+    `username` is a mailbox address, a bare domain name (the whole domain) or NULL (everyone),
+    as Postfix Admin 4 writes it; `ip` is an address or a network.
+    """
+
+    ip = models.CharField(max_length=46)
+    username = models.CharField(max_length=255, null=True)  # noqa: DJ001 (schema)
+    description = models.CharField(max_length=255, null=True)  # noqa: DJ001 (schema)
+    created = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        managed = False
+        db_table = "totp_exception_address"
+
+    def __str__(self) -> str:
+        return f"{self.ip} {self.username or '*'}"
+
+
+class MailboxAppPassword(models.Model):
+    """A named extra password of a mailbox for mail clients (hashed like the main password)."""
+
+    username = models.CharField(max_length=255, null=True)  # noqa: DJ001 (schema)
+    description = models.CharField(max_length=255, null=True)  # noqa: DJ001 (schema)
+    password_hash = models.CharField(max_length=255, null=True)  # noqa: DJ001 (schema)
+
+    class Meta:
+        managed = False
+        db_table = "mailbox_app_password"
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.description}"

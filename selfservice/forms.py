@@ -55,3 +55,14 @@ class MailboxPasswordResetForm(forms.Form):
 
     def clean_address(self) -> str:
         return _typed_address(self.cleaned_data["address"])
+
+
+class EmailOtherForm(forms.Form):
+    """Ask for a new alternative address; the service checks it and mails the link."""
+
+    address = forms.CharField(
+        label=_("Alternative e-mail address"),
+        max_length=255,
+        widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "email"}),
+        help_text=_("An address outside this mailbox, where password reset links can reach you."),
+    )

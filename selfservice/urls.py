@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from selfservice import views
+from selfservice import mail_views, views
+from twofactor.views import OwnerAppPasswordsView, OwnerExceptionsView, OwnerFactorView
 
 app_name = "selfservice"
 urlpatterns = [
@@ -10,6 +11,17 @@ urlpatterns = [
     path("login/", views.MailboxLoginView.as_view(), name="login"),
     path("logout/", views.MailboxLogoutView.as_view(), name="logout"),
     path("password/", views.MailboxPasswordChangeView.as_view(), name="password"),
+    path("forwarding/", mail_views.OwnerForwardingView.as_view(), name="forwarding"),
+    path("vacation/", mail_views.OwnerVacationView.as_view(), name="vacation"),
+    path("alternative-address/", mail_views.OwnerEmailOtherView.as_view(), name="email-other"),
+    path(
+        "alternative-address/confirm/<str:token>/",
+        mail_views.OwnerEmailOtherConfirmView.as_view(),
+        name="email-other-confirm",
+    ),
+    path("two-factor/", OwnerFactorView.as_view(), name="twofactor"),
+    path("app-passwords/", OwnerAppPasswordsView.as_view(), name="app-passwords"),
+    path("totp-exceptions/", OwnerExceptionsView.as_view(), name="totp-exceptions"),
     path("password-reset/", views.MailboxPasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

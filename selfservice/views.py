@@ -38,12 +38,14 @@ from mailboxes.services import (
     mailbox_set_password,
 )
 from mailboxes.tokens import decode_uid, mailbox_reset_token
+from mailboxes.vacation import vacation_get
 from selfservice.forms import (
     MailboxLoginForm,
     MailboxPasswordChangeForm,
     MailboxPasswordResetForm,
     MailboxSetPasswordForm,
 )
+from selfservice.mail_views import TIME_ZONE_SESSION_KEY
 
 REALM = AuthEvent.Realm.MAILBOX
 # Stands in for the token in the address bar once it is checked, so it cannot leak via Referer.
@@ -93,6 +95,8 @@ class MailboxLoginView(FormView):
         if outcome.error:
             form.add_error(None, outcome.error)
             return self.form_invalid(form)
+        if outcome.second_step:
+            return HttpResponseRedirect(flows.second_step_url(self.request, outcome.second_step))
         return HttpResponseRedirect(self.get_success_url())
 
     def get_success_url(self) -> str:
@@ -146,6 +150,8 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
             alias_domain_addresses=mailbox_alias_domains(mailbox),
             forwards=forwards,
             keep_copy=keep_copy,
+            vacation=vacation_get(mailbox),
+            vacation_zone=self.request.session.get(TIME_ZONE_SESSION_KEY, ""),
         )
         return context
 

@@ -466,3 +466,54 @@ def test_command_has_no_password_option() -> None:
     options = {opt for action in parser._actions for opt in action.option_strings}
     assert "--db-password-file" in options
     assert not {opt for opt in options if opt.endswith("password")}
+
+
+# -- Dovecot: app passwords and TOTP (Postfix Admin 4) ---------------------------------------
+
+
+@pytest.mark.parametrize("database", [PG, MY], ids=["pgsql", "mysql"])
+def test_second_factor_adds_the_app_password_passdb_first(database: Database) -> None:
+    files = dovecot_files(opts(database, config_dir="/etc/dovecot", second_factor=True))
+
+    assert tuple(files) == (*DOVECOT_FILES, "dovecot-sql-app-passwords.conf.ext")
+    auth = files["10-auth-sql.conf"]
+    assert auth.index("dovecot-sql-app-passwords.conf.ext") < auth.index(
+        "args = /etc/dovecot/dovecot-sql.conf.ext"
+    )
+    query = dovecot_setting(files["dovecot-sql-app-passwords.conf.ext"], "password_query")
+    assert "JOIN mailbox_app_password a ON a.username = m.username" in query
+    typed = (
+        "'{SHA512.HEX}' || encode(sha512(convert_to('%w', 'UTF8')), 'hex')"
+        if database.driver == "pgsql"
+        else "CONCAT('{SHA512.HEX}', SHA2('%w', 512))"
+    )
+    assert f"AND a.password_hash = {typed} LIMIT 1" in query
+
+
+@pytest.mark.parametrize("database", [PG, MY], ids=["pgsql", "mysql"])
+def test_second_factor_limits_the_main_password_to_exception_addresses(
+    database: Database,
+) -> None:
+    sql = dovecot_files(opts(database, second_factor=True))["dovecot-sql.conf.ext"]
+    query = dovecot_setting(sql, "password_query")
+
+    assert query.endswith(
+        "AND (m.totp_secret IS NULL OR m.totp_secret = '' OR EXISTS (SELECT 1 FROM "
+        "totp_exception_address e WHERE e.ip = '%r' AND (e.username IS NULL OR "
+        "e.username = m.username OR e.username = m.domain)))"
+    )
+    # The userdb is unchanged: delivery does not depend on the second factor.
+    assert "totp" not in dovecot_setting(sql, "user_query")
+
+
+def test_without_second_factor_nothing_reads_postfix_admin_4_tables() -> None:
+    files = dovecot_files(opts(PG))
+    assert "dovecot-sql-app-passwords.conf.ext" not in files
+    assert "totp" not in "".join(files.values())
+
+
+def test_command_second_factor_flag(pg_alias: str) -> None:
+    out = StringIO()
+    call_command("mailconfig", "dovecot", database=pg_alias, second_factor=True, stdout=out)
+
+    assert "# ==> dovecot-sql-app-passwords.conf.ext <==" in out.getvalue()

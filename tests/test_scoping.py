@@ -38,6 +38,7 @@ from tests.support.urlwalk import all_url_patterns
 PUBLIC_TOKEN_URLS = {
     "accounts:password-reset-confirm",
     "selfservice:password-reset-confirm",
+    "selfservice:email-other-confirm",
 }
 
 LEAK = "alpha.example"

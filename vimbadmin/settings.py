@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "core",
     "selfservice",
     "auditlog",
+    "twofactor",
+    "vimbadmin3",
     # The REST API (api/) on Django REST framework; its OpenAPI document and Swagger UI's files.
     "rest_framework",
     "drf_spectacular",
@@ -320,12 +322,20 @@ VIMBADMIN_LOGIN_KNOWN_ADDRESS_DAYS = env_int("VIMBADMIN_LOGIN_KNOWN_ADDRESS_DAYS
 # prune_auth_events deletes auth events older than this.
 VIMBADMIN_AUTH_EVENT_RETENTION_DAYS = env_int("VIMBADMIN_AUTH_EVENT_RETENTION_DAYS", 90)
 VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = env_bool("VIMBADMIN_SELF_SERVICE_PASSWORD_RESET", True)
+# The name authenticator apps show beside the account of a second factor (twofactor/).
+VIMBADMIN_TOTP_ISSUER = env_str("VIMBADMIN_TOTP_ISSUER", "ViMbAdmin")
 # The address the admin is reached at: links in e-mails are built from it, never from the Host
 # header. Unset: no reset link is mailed (and `check --deploy` fails), unless DEBUG is on.
 VIMBADMIN_BASE_URL = env_str("VIMBADMIN_BASE_URL")
 # Super admins recover through `manage.py setpassword`; mailed reset links are off for them
 # unless this is on, and then go only to an address outside every domain hosted here.
 VIMBADMIN_SUPERADMIN_MAIL_RESET = env_bool("VIMBADMIN_SUPERADMIN_MAIL_RESET", False)
+# Postfix Admin's $CONF['vacation_domain']: auto-replies go through goto targets
+# local#domain@<this domain>, which Postfix routes to the vacation transport. Empty: the
+# vacation pages say the feature is off (existing vacation targets are still kept intact).
+VIMBADMIN_VACATION_DOMAIN = env_str("VIMBADMIN_VACATION_DOMAIN").strip().lower()
+# Answer only mail that names the mailbox in To or Cc (not Bcc, not via other aliases).
+VIMBADMIN_VACATION_ONLY_DIRECT = env_bool("VIMBADMIN_VACATION_ONLY_DIRECT", False)
 # Bytes per quota unit (MB) as Postfix Admin's $CONF['quota_multiplier'].
 VIMBADMIN_QUOTA_MULTIPLIER = env_int("VIMBADMIN_QUOTA_MULTIPLIER", 1024000)
 VIMBADMIN_MAILDIR_TEMPLATE = env_str("VIMBADMIN_MAILDIR_TEMPLATE", "%d/%u/")

@@ -1,16 +1,18 @@
 """URL routes: one include per app."""
 
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from selfservice.landing import LandingView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="domains:domain-list", permanent=False)),
+    path("", LandingView.as_view(), name="home"),
     path("accounts/", include("accounts.urls")),
     path("domains/", include("domains.urls")),
     path("mailboxes/", include("mailboxes.urls")),
     path("aliases/", include("aliases.urls")),
     path("log/", include("auditlog.urls")),
     path("me/", include("selfservice.urls")),
+    path("2fa/", include("twofactor.urls")),
     path("api/", include("api.urls")),
 ]
 

@@ -6,5 +6,6 @@
 - `mailtools`: outgoing mail, failing SMTP servers.
 - `mailstack`: a private Postfix and Dovecot on loopback.
 - `pfa_genuine`: databases built by Postfix Admin's own PHP.
+- `vimbadmin3`: genuine ViMbAdmin 3 databases, filled as ViMbAdmin writes them.
 - `urlwalk`: every routed URL, for the walks over all pages.
 """

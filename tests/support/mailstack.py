@@ -33,6 +33,8 @@ REQUIRED_BINARIES = ("postfix", "postconf", "dovecot", "doveconf")
 VMAIL_USER = "nobody"
 DELIVERY_TIMEOUT = 20.0
 START_TIMEOUT = 20.0
+# Goto targets local#domain@VACATION_DOMAIN go to `manage.py vacation_deliver` (pipe, as nobody).
+VACATION_DOMAIN = "autoreply.vimbadmin-it.invalid"
 
 
 def missing_prerequisites(driver: str) -> list[str]:
@@ -112,11 +114,28 @@ def _wait_gone(pid: int | None, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+class _IMAP4From(imaplib.IMAP4):
+    """An IMAP client connecting from a chosen local address (any of 127.0.0.0/8)."""
+
+    def __init__(self, source: str, host: str, port: int, timeout: float) -> None:
+        self._source = source
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return socket.create_connection(
+            (self.host, self.port), timeout, source_address=(self._source, 0)
+        )
+
+
 @dataclass
 class MailStack:
     """Running Postfix and Dovecot; helpers speak SMTP and IMAP to them like a client would."""
 
     root: Path
+    # Extra `mailconfig` options (mail_location, mailbox_locations) and a mail root of the
+    # test's own (mail written before the stack starts, as an imported installation's).
+    mailconfig: dict[str, object] = field(default_factory=dict)
+    own_mail_root: Path | None = None
     smtp_port: int = field(default_factory=free_port)
     imap_port: int = field(default_factory=free_port)
     lmtp_port: int = field(default_factory=free_port)
@@ -139,11 +158,15 @@ class MailStack:
 
     @property
     def mail_root(self) -> Path:
-        return self.root / "vmail"
+        return self.own_mail_root or self.root / "vmail"
 
     @property
     def local_spool(self) -> Path:
         return self.root / "local-spool"
+
+    @property
+    def vacation_env_file(self) -> Path:
+        return self.root / "vacation.env"
 
     @property
     def postfix_log(self) -> Path:
@@ -164,9 +187,26 @@ class MailStack:
             "gid": vmail.pw_gid,
             "mail_user": VMAIL_USER,
             "stdout": StringIO(),
+            **self.mailconfig,
         }
-        call_command("mailconfig", "postfix", output=str(self.postfix_generated), **common)
-        call_command("mailconfig", "dovecot", output=str(self.dovecot_generated), **common)
+        call_command(
+            "mailconfig",
+            "postfix",
+            output=str(self.postfix_generated),
+            vacation_domain=VACATION_DOMAIN,
+            vacation_user=VMAIL_USER,
+            vacation_env_file=str(self.vacation_env_file),
+            vacation_python=_python_for(VMAIL_USER),
+            **common,
+        )
+        self._write_vacation_env()
+        call_command(
+            "mailconfig",
+            "dovecot",
+            output=str(self.dovecot_generated),
+            second_factor=True,
+            **common,
+        )
         # The ownership the files' own comments ask for: mode 640, group of the reading daemon.
         for directory, group in (
             (self.postfix_generated, "postfix"),
@@ -176,10 +216,36 @@ class MailStack:
             directory.chmod(0o755)
             for path in directory.iterdir():
                 os.chown(path, -1, gid)
+        # The auto-responder runs as the mail user, who is not in the postfix group.
+        (self.postfix_generated / "vacation-deliver").chmod(0o755)
+
+    def _write_vacation_env(self) -> None:
+        """The auto-responder's settings: this run's test database, SMTP back into Postfix."""
+        from urllib.parse import quote
+
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        scheme = "postgresql" if db["ENGINE"].endswith("postgresql") else "mysql"
+        password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        user = quote(str(db["USER"]), safe="")
+        url = f"{scheme}://{user}{password}@{db['HOST']}{port}/{db['NAME']}"
+        lines = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": uuid.uuid4().hex * 2,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp_port),
+            "VIMBADMIN_VACATION_DOMAIN": VACATION_DOMAIN,
+            "PYTHONPATH": os.pathsep.join(_site_packages()),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        self.vacation_env_file.write_text("".join(f"{k}='{v}'\n" for k, v in lines.items()))
+        self.vacation_env_file.chmod(0o644)
 
     def start(self) -> None:
         self.root.chmod(0o755)
-        self.mail_root.mkdir()
+        self.mail_root.mkdir(exist_ok=True)
         vmail = pwd.getpwnam(VMAIL_USER)
         os.chown(self.mail_root, vmail.pw_uid, vmail.pw_gid)
         self.generate()
@@ -209,6 +275,12 @@ auth_failure_delay = 0
 service anvil {{
   unix_listener anvil-auth-penalty {{
     mode = 0
+  }}
+}}
+# Postfix's SMTP AUTH asks Dovecot (smtpd_sasl_type = dovecot), as on a real site.
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
   }}
 }}
 log_path = {self.dovecot_log}
@@ -269,6 +341,9 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = reject_unauth_destination
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = {self.dovecot_dir / "run" / "auth-postfix"}
 smtpd_recipient_restrictions = reject_unlisted_recipient
 smtputf8_enable = no
 biff = no
@@ -308,7 +383,8 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
             "scache unix - - n - 1 scache",
             "postlog unix-dgram n - n - 1 postlogd",
         ]
-        (self.postfix_dir / "master.cf").write_text("\n".join(services) + "\n")
+        vacation = (self.postfix_generated / "master.cf.vacation").read_text()
+        (self.postfix_dir / "master.cf").write_text("\n".join(services) + "\n" + vacation)
         self._run(["postfix", "-c", str(self.postfix_dir), "check"], "postfix check")
         self._run(["postfix", "-c", str(self.postfix_dir), "start"], "postfix start")
         wait_for_port(self.smtp_port, START_TIMEOUT, "Postfix smtpd", self.logs)
@@ -391,14 +467,26 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
                 return text.count(f"Subject: {subject}")
             time.sleep(0.25)
 
-    def can_login(self, username: str, password: str) -> bool:
-        """Try an IMAP LOGIN and report whether it succeeded."""
-        with imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=30) as imap:
+    def can_login(self, username: str, password: str, *, source: str = "127.0.0.1") -> bool:
+        """Try an IMAP LOGIN (from the given loopback address) and report whether it succeeded."""
+        with _IMAP4From(source, "127.0.0.1", self.imap_port, timeout=30) as imap:
             try:
                 imap.login(username, password)
             except imaplib.IMAP4.error:
                 return False
             imap.logout()
+            return True
+
+    def can_smtp_auth(self, username: str, password: str, *, source: str = "127.0.0.1") -> bool:
+        """Try SMTP AUTH at Postfix (which asks Dovecot) and report whether it succeeded."""
+        with smtplib.SMTP(
+            "127.0.0.1", self.smtp_port, timeout=30, source_address=(source, 0)
+        ) as smtp:
+            smtp.ehlo("client.sender.test")
+            try:
+                smtp.login(username, password)
+            except smtplib.SMTPAuthenticationError:
+                return False
             return True
 
     def inbox_subjects(self, username: str, password: str) -> list[str]:
@@ -427,14 +515,49 @@ virtual_transport = lmtp:inet:127.0.0.1:{self.lmtp_port}
             time.sleep(0.25)
 
 
+def _world_runnable(path: Path) -> bool:
+    """Tell whether any user may run `path`: every directory above it is world-searchable."""
+    path = path.resolve()
+    if not path.stat().st_mode & 0o001:
+        return False
+    return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+
+
+def _python_for(user: str) -> str:
+    """Return a Python of this version that `user` may run (this one, else the system's).
+
+    A Python under /root (pyenv) cannot be run by the mail user; Debian's python3 of the same
+    minor version loads this environment's packages through PYTHONPATH instead.
+    """
+    import sys
+
+    if _world_runnable(Path(sys.executable)):
+        return sys.executable
+    system = Path("/usr/bin") / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if system.exists() and _world_runnable(system):
+        return str(system)
+    raise RuntimeError(
+        f"no Python {sys.version_info.major}.{sys.version_info.minor} that {user} may run "
+        f"(install python{sys.version_info.major}.{sys.version_info.minor})"
+    )
+
+
+def _site_packages() -> list[str]:
+    import site
+
+    return [p for p in site.getsitepackages() if Path(p).is_dir()]
+
+
 @contextlib.contextmanager
-def running_stack() -> Iterator[MailStack]:
+def running_stack(
+    mailconfig: dict[str, object] | None = None, own_mail_root: Path | None = None
+) -> Iterator[MailStack]:
     """Start a stack in a fresh temporary directory; stop it and remove the directory after."""
     # /tmp rather than pytest's deep tmp paths: Unix socket paths must stay under 108 bytes.
     root = Path(tempfile.mkdtemp(prefix="vimb-it-", dir="/tmp"))
     (root / "postfix").mkdir()
     (root / "dovecot").mkdir()
-    stack = MailStack(root=root)
+    stack = MailStack(root=root, mailconfig=mailconfig or {}, own_mail_root=own_mail_root)
     try:
         stack.start()
         yield stack

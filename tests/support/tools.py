@@ -59,6 +59,10 @@ TOOLS: dict[str, Tool] = {
     "postfixadmin": Tool(
         "Debian's postfixadmin", file="/usr/share/postfixadmin/public/upgrade.php"
     ),
+    "vacation.pl": Tool(
+        "Debian's postfixadmin",
+        file="/usr/share/doc/postfixadmin/examples/VIRTUAL_VACATION/vacation.pl",
+    ),
 }
 
 

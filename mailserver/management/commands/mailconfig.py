@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mailserver.configs import (
+    VACATION_LAUNCHER,
     ConfigError,
     Options,
     database_from_settings,
@@ -43,6 +45,19 @@ class Command(BaseCommand):
             "--output directory, else /etc/postfix/sql or /etc/dovecot.",
         )
         parser.add_argument("--mail-root", default="/var/vmail", metavar="DIR")
+        parser.add_argument(
+            "--mail-location",
+            default="maildir:~/",
+            metavar="LOC",
+            help="Dovecot's mail_location relative to each home (default: %(default)s); "
+            "import_vimbadmin prints the one its mailboxes use.",
+        )
+        parser.add_argument(
+            "--mailbox-locations",
+            action="store_true",
+            help="Return the home and mail location a mailbox keeps of its own (imported from "
+            "ViMbAdmin 3 off the common template) from Dovecot's user query.",
+        )
         parser.add_argument("--uid", type=int, default=5000)
         parser.add_argument("--gid", type=int, default=5000)
         parser.add_argument(
@@ -66,7 +81,36 @@ class Command(BaseCommand):
             action="store_true",
             help="Wrap Postfix maps in proxy: so proxymap shares database connections.",
         )
+        parser.add_argument(
+            "--second-factor",
+            action="store_true",
+            help="Postfix Admin 4 databases: Dovecot accepts app passwords, and takes the main "
+            "password of a mailbox with a TOTP secret only from its TOTP exception addresses.",
+        )
         parser.add_argument("--database", default="default", help="Django database alias.")
+        parser.add_argument(
+            "--vacation-domain",
+            metavar="DOMAIN",
+            help="Also write the auto-responder's files (master.cf.vacation, vacation-deliver) "
+            "and transport for this domain. Default: VIMBADMIN_VACATION_DOMAIN.",
+        )
+        parser.add_argument(
+            "--vacation-user",
+            default="vimbadmin",
+            help="System user pipe(8) runs the auto-responder as (not root).",
+        )
+        parser.add_argument(
+            "--vacation-env-file",
+            default="/etc/vimbadmin/vimbadmin.env",
+            metavar="F",
+            help="Environment file (DATABASE_URL, EMAIL_HOST, ...) the auto-responder loads.",
+        )
+        parser.add_argument(
+            "--vacation-python",
+            default=sys.executable,
+            metavar="PATH",
+            help="Python that runs the auto-responder. Default: this one.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         target: str = options["target"]
@@ -89,6 +133,21 @@ class Command(BaseCommand):
                 gid=options["gid"],
                 mail_user=options["mail_user"],
                 proxy=options["proxy"],
+                vacation_domain=(
+                    options["vacation_domain"]
+                    if options["vacation_domain"] is not None
+                    else settings.VIMBADMIN_VACATION_DOMAIN
+                )
+                .strip()
+                .lower()
+                if target == "postfix"
+                else "",
+                vacation_user=options["vacation_user"],
+                vacation_command=_manage_command(options["vacation_python"]),
+                vacation_env_file=options["vacation_env_file"],
+                second_factor=options["second_factor"],
+                mail_location=options["mail_location"],
+                mailbox_locations=options["mailbox_locations"],
             )
             files = postfix_files(opts) if target == "postfix" else dovecot_files(opts)
         except ConfigError as exc:
@@ -106,7 +165,8 @@ class Command(BaseCommand):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
-            path.chmod(0o640)
+            # The auto-responder's launcher is run, not read.
+            path.chmod(0o750 if name == VACATION_LAUNCHER else 0o640)
         self.stdout.write(
             f"Wrote {len(files)} files to {output} (mode 640; give the {target} group read "
             "access, e.g. chgrp)."
@@ -127,3 +187,12 @@ class Command(BaseCommand):
         if options["db_user"]:
             return ""
         return None
+
+
+def _manage_command(python: str) -> tuple[str, ...]:
+    """Return how to run this project's management commands: manage.py in a checkout, else
+    the installed `vimbadmin` command beside the Python."""
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    if manage.is_file():
+        return (python, str(manage))
+    return (str(Path(python).parent / "vimbadmin"),)
