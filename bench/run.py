@@ -58,8 +58,9 @@ class Response:
 class Browser:
     """A cookie-keeping HTTP client that never follows redirects by itself."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
         self.base = base.rstrip("/")
+        self.headers = headers or {}
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
@@ -69,6 +70,8 @@ class Browser:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         req = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (http only)
         req.add_header("Referer", self.base + path)
+        for name, value in self.headers.items():
+            req.add_header(name, value)
         start = time.perf_counter()
         try:
             with self.opener.open(req, timeout=120) as resp:
@@ -136,6 +139,8 @@ class Step:
     role: str
     path: str
     kind: str = "list"  # list, create or toggle
+    # Sent with the role's API token instead of its session (/api/v1/).
+    api: bool = False
     times: list[float] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -210,6 +215,49 @@ def pages(size: common.Size) -> list[Step]:
     return steps
 
 
+def api_steps(size: common.Size) -> list[Step]:
+    """Return the REST API's list steps of both roles: first pages, a deep page by cursor."""
+    from api.pagination import encode_cursor
+    from mailboxes.models import Mailbox
+
+    big = common.BIG_DOMAIN
+    deep_row = min(1000, max(1, math.ceil(size.big_mailboxes / PAGE_SIZE))) * PAGE_SIZE
+    keys = Mailbox.objects.filter(domain_id=big).order_by("username").values_list("username")
+    found = keys[max(0, min(deep_row, size.big_mailboxes) - PAGE_SIZE - 1) :][:1]
+    cursor = encode_cursor(found[0][0]) if found else ""
+    steps = []
+    for role in ("super", "domain"):
+        steps += [
+            Step("api domain list", role, "/api/v1/domains/", api=True),
+            Step("api mailbox list p1", role, f"/api/v1/mailboxes/?domain={big}", api=True),
+            Step(
+                "api mailbox list deep (cursor)",
+                role,
+                f"/api/v1/mailboxes/?domain={big}&cursor={cursor}",
+                api=True,
+            ),
+            Step(
+                "api mailbox search many", role, f"/api/v1/mailboxes/?domain={big}&q=anna", api=True
+            ),
+            Step("api alias list p1", role, f"/api/v1/aliases/?domain={big}", api=True),
+            Step("api log p1", role, f"/api/v1/log/?domain={big}", api=True),
+        ]
+    steps.append(Step("api mailbox list all domains", "super", "/api/v1/mailboxes/", api=True))
+    return steps
+
+
+def api_tokens() -> dict[str, str]:
+    """Create an API token for each role's admin; return their keys."""
+    from accounts.models import Admin
+    from api.services import api_token_create
+
+    keys = {}
+    for role, username in (("super", common.SUPER_ADMIN), ("domain", common.DOMAIN_ADMIN)):
+        admin = Admin.objects.get(pk=username)
+        _token, keys[role] = api_token_create(actor=None, admin=admin, name="bench", expires=None)
+    return keys
+
+
 def measure(browser: Browser, step: Step, warmup: int, reps: int) -> None:
     for i in range(warmup + reps):
         resp = browser.request(step.path)
@@ -280,7 +328,7 @@ def hash_cost(reps: int = 5) -> float:
     return statistics.median(times)
 
 
-def count_queries(steps: list[Step]) -> None:
+def count_queries(steps: list[Step], keys: dict[str, str]) -> None:
     """Run each GET in-process with Django's test client and record its SQL (count, slowest)."""
     from django.db import connection
     from django.test import Client
@@ -296,11 +344,12 @@ def count_queries(steps: list[Step]) -> None:
     for step in steps:
         if step.kind != "list":
             continue
-        client = clients[step.role]
-        client.get(step.path)  # warm caches (column lists, sticky domain)
+        client = Client(HTTP_HOST="127.0.0.1") if step.api else clients[step.role]
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {keys[step.role]}"} if step.api else {}
+        client.get(step.path, **extra)  # warm caches (column lists, sticky domain)
         cpu = time.process_time()
         with CaptureQueriesContext(connection) as ctx:
-            client.get(step.path)
+            client.get(step.path, **extra)
         # CPU time of this process only: the application's own cost, whatever the load.
         step.python_cpu_ms = round((time.process_time() - cpu) * 1000, 1)
         step.queries = len(ctx.captured_queries)
@@ -546,11 +595,16 @@ def main() -> None:
         browsers = {"super": Browser(base), "domain": Browser(base)}
         browsers["super"].login(common.SUPER_ADMIN, common.ADMIN_PASSWORD)
         browsers["domain"].login(common.DOMAIN_ADMIN, common.ADMIN_PASSWORD)
+        keys = api_tokens()
+        for role, key in keys.items():
+            browsers[f"{role}-api"] = Browser(base, {"Authorization": f"Bearer {key}"})
         mem_before = memory(server.pid) if server else None
         load_before = Path("/proc/loadavg").read_text().split()[:3]
-        steps = [s for s in pages(size) if not args.only or args.only in s.name]
+        every = [*pages(size), *api_steps(size)]
+        steps = [s for s in every if not args.only or args.only in s.name]
         for step in steps:
-            measure(browsers[step.role], step, args.warmup, args.reps)
+            browser = browsers[f"{step.role}-api" if step.api else step.role]
+            measure(browser, step, args.warmup, args.reps)
             print(
                 f"  {step.name} ({step.role}): {statistics.median(step.times) * 1000:.1f} ms",
                 flush=True,
@@ -564,7 +618,7 @@ def main() -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
     if not args.no_queries:
-        count_queries(steps)
+        count_queries(steps, keys)
     result = {
         "size": args.size,
         "engine": engine,

@@ -11,6 +11,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 
 client_address: ContextVar[str] = ContextVar("client_address", default="cli")
+# How the current request's admin acts when not through a session (an API token's label), for
+# audit rows; "" for the pages and the shell.
+acting_through: ContextVar[str] = ContextVar("acting_through", default="")
 _notices: ContextVar[list[str] | None] = ContextVar("notices", default=None)
 _memo: ContextVar[dict[Any, Any] | None] = ContextVar("memo", default=None)
 
@@ -45,6 +48,8 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         address_token = client_address.set(request_client_address(request))
+        # Set by an API token's authentication within the request, and only for it.
+        through_token = acting_through.set("")
         notices: list[str] = []
         notices_token = _notices.set(notices)
         memo_token = _memo.set({})
@@ -55,5 +60,6 @@ class RequestContextMiddleware:
             return response
         finally:
             client_address.reset(address_token)
+            acting_through.reset(through_token)
             _notices.reset(notices_token)
             _memo.reset(memo_token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.context import client_address
+from core.context import acting_through, client_address
 from pfa.models import Log
 
 # Action keys Postfix Admin's log viewer knows (languages/en.lang, pViewlog_action_*).
@@ -43,8 +43,10 @@ def log_action(*, actor: Any, domain: str, action: str, data: str) -> Log:
     if action not in ACTIONS:
         raise ValueError(f"unknown log action {action!r}")
     login = str(actor) if actor is not None else "cli"
+    through = acting_through.get()
+    origin = f"{client_address.get()}, {through}" if through else client_address.get()
     return Log.objects.create(
-        username=f"{login} ({client_address.get()})"[:255],
+        username=f"{login} ({origin})"[:255],
         domain=domain[:255],
         action=action,
         data=data,

@@ -119,6 +119,7 @@ FRAME_URLS = {
     "aliasdomains": "domains:aliasdomain-list",
     "admins": "accounts:admin-list",
     "log": "auditlog:log-list",
+    "api_tokens": "api:tokens",
     "password": "accounts:password-change",
     "logout": "accounts:logout",
 }

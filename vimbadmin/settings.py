@@ -95,6 +95,11 @@ INSTALLED_APPS = [
     "auditlog",
     "twofactor",
     "vimbadmin3",
+    # The REST API (api/) on Django REST framework; its OpenAPI document and Swagger UI's files.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     "vimbadmin",
 ]
 
@@ -409,3 +414,33 @@ if VIMBADMIN_AUTH_LOG_FILE:
         "level": "INFO",
         "propagate": False,
     }
+
+# The REST API (api/): token authentication only, JSON only, one error shape, keyset pages.
+# Requests per API token (DRF's rate syntax, e.g. "600/minute"; empty: unlimited), counted in
+# Django's cache, i.e. per process with the default local-memory cache.
+VIMBADMIN_API_RATE = env_str("VIMBADMIN_API_RATE", "600/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ViMbAdmin API",
+    "DESCRIPTION": "Domains, mailboxes, aliases and alias domains of a Postfix Admin database.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI's files from drf-spectacular-sidecar, served as the project's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("log/", include("auditlog.urls")),
     path("me/", include("selfservice.urls")),
     path("2fa/", include("twofactor.urls")),
+    path("api/", include("api.urls")),
 ]
 
 # A database lock or statement timeout gets a "busy" page (503) instead of the plain 500.

@@ -29,18 +29,19 @@ def add_password_arguments(parser: CommandParser) -> None:
     parser.add_argument("--no-input", action="store_true", help="never prompt")
 
 
-def read_password(options: dict[str, Any]) -> tuple[str, bool]:
-    """Return the new password and whether it was generated (and so must be shown once)."""
+def read_password(options: dict[str, Any], *, env: str = ENV_PASSWORD) -> tuple[str, bool]:
+    """Return the new password and whether it was generated (and so must be shown once).
+
+    `env` names the environment variable a password may come from.
+    """
     if options["generate_password"]:
         return passwords.generate_password(), True
     if options["password_stdin"]:
         return sys.stdin.readline().rstrip("\r\n"), False
-    if os.environ.get(ENV_PASSWORD):
-        return os.environ[ENV_PASSWORD], False
+    if os.environ.get(env):
+        return os.environ[env], False
     if options["no_input"]:
-        raise CommandError(
-            f"No password: use --password-stdin, {ENV_PASSWORD} or --generate-password."
-        )
+        raise CommandError(f"No password: use --password-stdin, {env} or --generate-password.")
     password = getpass.getpass("Password: ")
     if password != getpass.getpass("Password (again): "):
         raise CommandError("The passwords do not match.")

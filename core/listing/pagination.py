@@ -390,3 +390,23 @@ def counted_by(
 ) -> RuleCountedQuerySet:
     """Return the queryset with its count() answered by rule() (None: count the rows)."""
     return RuleCountedQuerySet.of(queryset, _count_rule=rule, scope=scope)
+
+
+def keyset_page(
+    queryset: QuerySet, *, key: str, after: Any = None, size: int, descending: bool = False
+) -> tuple[list[Any], Any]:
+    """Return up to `size` rows (capped at MAX_PER_PAGE) following the key `after` in key order,
+    and the key to continue from (None after the last row).
+
+    For the API: a page costs the same at any depth, as the rows are found by the key's index
+    instead of counted past; the queryset's own conditions (scope, search) stay in force.
+    """
+    size = max(1, min(size, MAX_PER_PAGE))
+    rows = queryset.order_by(f"-{key}" if descending else key)
+    if after is not None:
+        rows = rows.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
+    found = list(rows[: size + 1])
+    if len(found) <= size:
+        return found, None
+    found = found[:size]
+    return found, getattr(found[-1], key)
