@@ -162,11 +162,32 @@ class UI:
             self.page.screenshot(path=SCREENSHOTS / f"axe-failure-{name}.png", full_page=True)
         assert not serious, f"accessibility violations on {label} ({self.path()}):\n{report}"
 
+    def theme(self) -> str | None:
+        """Return the colour mode the page is shown in (js/theme.js sets data-bs-theme)."""
+        return self.page.evaluate("document.documentElement.getAttribute('data-bs-theme')")
+
+    def wait_for_theme(self, theme: str) -> None:
+        self.page.wait_for_function(
+            "theme => document.documentElement.getAttribute('data-bs-theme') === theme", arg=theme
+        )
+
+    def check_accessibility_dark(self, label: str) -> None:
+        """Run axe again with the system asking for dark mode, then go back to light."""
+        self.page.emulate_media(color_scheme="dark")
+        try:
+            self.wait_for_theme("dark")
+            self.check_accessibility(f"{label} (dark mode)")
+        finally:
+            self.page.emulate_media(color_scheme="light")
+        self.wait_for_theme("light")
+
     def check_page(self, label: str) -> None:
-        """Check the current page: no CSP violation so far, no serious accessibility problem."""
+        """Check the current page: no CSP violation so far, no serious accessibility problem
+        in light or dark mode."""
         self.page.wait_for_load_state("load")
         assert self.csp_violations() == [], f"{label}: {self.csp_violations()}"
         self.check_accessibility(label)
+        self.check_accessibility_dark(label)
 
     def screenshot(self, name: str) -> None:
         """Save the current page at 1280 and 390 px wide (whole page) as test artifacts."""
@@ -179,7 +200,10 @@ class UI:
 
 
 def _open(browser: Browser, base_url: str, axe_source: str) -> tuple[BrowserContext, UI]:
-    context = browser.new_context(viewport=WIDE, locale="en-GB")
+    # Light unless a test asks for dark; no transitions, so axe never sees a colour half-way.
+    context = browser.new_context(
+        viewport=WIDE, locale="en-GB", color_scheme="light", reduced_motion="reduce"
+    )
     # An init script runs outside the page's CSP; a <script> tag with axe would be refused.
     context.add_init_script(path=axe_source)
     page = context.new_page()
