@@ -319,6 +319,12 @@ class MailboxPurgeView(MailboxObjectMixin, DetailView):
 
     template_name = "mailboxes/mailbox_confirm_delete.html"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # The aliases that keep the address after the purge (mail to them then bounces).
+        context["delivering"] = aliases_delivering_to(self.object, user=self.request.user)
+        return context
+
     def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         mailbox = self.get_object()
         mailbox_purge(actor=request.user, mailbox=mailbox)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mailboxes.models import Mailbox
-from tests.factories import PASSWORD, make_admin, make_domain
+from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,3 +42,15 @@ def test_default_quota_follows_the_chosen_domain(ui):
     page.locator("#id_password_confirm").fill("a-Long-enough-pass-19")
     ui.submit("Create mailbox")
     assert Mailbox.objects.get(username="carla@xn--bcher-kva.example").quota == 500 * 1024000
+
+
+def test_purge_page_lists_aliases_still_delivering(ui, admin_a, domain_a):
+    make_mailbox(domain_a, "anna")
+    make_alias(domain_a, "sales", ["anna@alpha.example"])
+    ui.login(admin_a.username, PASSWORD)
+    ui.goto("/mailboxes/anna@alpha.example/purge/")
+    warning = ui.page.get_by_role("region", name="This alias still delivers to the address")
+    assert warning.is_visible()
+    ui.check_page("mailbox purge with a delivering alias")
+    ui.follow(warning.get_by_role("link", name="sales@alpha.example"))
+    assert ui.path() == "/aliases/sales@alpha.example/"

@@ -1,4 +1,5 @@
-"""The new-mailbox form knows every offered domain's default quota (for js/vimbadmin.js)."""
+"""The new-mailbox form knows each domain's default quota; the purge page lists the aliases
+that still deliver to the address."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from domains.models import DomainSettings
 from mail.quota import quota_text
 from mailboxes.services import default_quota_bytes
-from tests.factories import make_admin, make_domain
+from tests.factories import make_admin, make_alias, make_domain, make_mailbox
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,28 @@ def test_select_carries_each_domains_default_quota(client, super_client):
         "big.example": "2048",
         "xn--bcher-kva.example": "500",
     }
+
+
+def test_purge_page_lists_the_aliases_still_delivering_to_the_address(client_a, domain_a, domain_b):
+    make_mailbox(domain_a, "anna")
+    make_alias(domain_a, "sales", ["anna@alpha.example", "x@elsewhere.example"])
+    make_alias(domain_a, "", ["anna@alpha.example"])  # the catch-all
+    make_alias(domain_a, "team", ["bert@alpha.example"])
+    make_alias(domain_b, "foreign", ["anna@alpha.example"])  # out of the admin's scope
+    response = client_a.get("/mailboxes/anna@alpha.example/purge/")
+    assert response.status_code == 200
+    text = html.unescape(re.sub(r"\s+", " ", response.content.decode()))
+    assert "These 2 aliases still deliver to the address" in text
+    assert '<a href="/aliases/sales@alpha.example/">sales@alpha.example</a>' in text
+    assert '<a href="/aliases/@alpha.example/">@alpha.example (catch-all)</a>' in text
+    assert "team@alpha.example" not in text
+    assert "foreign@beta.example" not in text
+
+    make_mailbox(domain_a, "bert")
+    response = client_a.get("/mailboxes/bert@alpha.example/purge/")
+    text = html.unescape(re.sub(r"\s+", " ", response.content.decode()))
+    assert "This alias still delivers to the address" in text
+    assert "team@alpha.example" in text
+    make_mailbox(domain_a, "carl")
+    response = client_a.get("/mailboxes/carl@alpha.example/purge/")
+    assert "still deliver" not in response.content.decode()
