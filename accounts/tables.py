@@ -52,4 +52,5 @@ class AdminTable(tables.Table):
         )
 
     def render_active(self, record: Admin) -> SafeString:
-        return toggle_form(self, row_url(self, "accounts:admin-toggle", record.pk), record.active)
+        url = row_url(self, "accounts:admin-toggle", record.pk)
+        return toggle_form(self, url, record.active, record.username)

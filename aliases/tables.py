@@ -92,7 +92,7 @@ class AliasTable(tables.Table):
                 lambda: active_badge(active, gettext("Follows its mailbox")),
             )
         url = row_url(self, "aliases:alias-toggle", record.address)
-        return toggle_form(self, url, record.active)
+        return toggle_form(self, url, record.active, alias_label(record.address))
 
     def render_actions(self, record: Alias) -> SafeString:
         address = record.address
@@ -102,4 +102,4 @@ class AliasTable(tables.Table):
             return mark_safe(  # noqa: S308 - escaped
                 f'<a class="btn btn-sm btn-outline-primary" href="{url}#forwarding">{label}</a>'
             )
-        return action_buttons(self, address, ALIAS_ACTIONS)
+        return action_buttons(self, address, ALIAS_ACTIONS, alias_label(address))

@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.utils.encoding import escape_uri_path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -138,7 +139,14 @@ class ToggleActiveView(ScopedObjectMixin, View):
             messages.error(request, text)
         else:
             state = _("activated") if active else _("deactivated")
-            messages.success(request, _("%(object)s %(state)s.") % {"object": obj, "state": state})
+            # The message offers to undo: a POST back here with the old state (templates
+            # /_messages.html, core.templatetags.vimbadmin.undo_of), scoped like this one.
+            undo = f"undo {0 if active else 1} {escape_uri_path(request.path)}"
+            messages.success(
+                request,
+                _("%(object)s %(state)s.") % {"object": obj, "state": state},
+                extra_tags=undo,
+            )
         return HttpResponseRedirect(safe_next(request, self.fallback_url(obj)))
 
 

@@ -17,6 +17,7 @@ from core.listing.tables import (
     escape,
     per_table,
     row_url,
+    state_and_link,
     toggle_form,
 )
 from mail.names import visible_controls
@@ -108,7 +109,11 @@ class DomainTable(tables.Table):
         # Only a super admin may switch a whole domain on or off.
         if per_table(self, "superadmin", lambda: is_superadmin(self.request.user)):
             url = row_url(self, "domains:domain-toggle", record.domain)
-            return toggle_form(self, url, record.active)
+            name = display_domain(record.domain)
+            if record.active:
+                # Deactivating stops a whole domain's mail: a page asks first (with counts).
+                return state_and_link(self, url, True, name)
+            return toggle_form(self, url, False, name)
         return active_badge(record.active)
 
 

@@ -8,7 +8,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -218,12 +220,43 @@ class DomainEditView(DomainObjectMixin, FormView):
 
 
 class DomainToggleView(SuperAdminRequiredMixin, ToggleActiveView):
-    """Activate or deactivate a domain with one click."""
+    """Activate a domain with one click; deactivate it only after a page said what that stops.
+
+    GET shows the question (with the domain's mailbox and alias counts); a POST that
+    deactivates without `confirmed=1` is sent there instead of acting.
+    """
 
     request: AuthedRequest
 
+    http_method_names = ["get", "post"]
     model = Domain
     lookup_field = "domain"
+    template_name = "domains/domain_confirm_deactivate.html"
+
+    def get(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        domain = self.get_object()
+        back = safe_next(request, reverse("domains:domain-detail", args=[domain.domain]))
+        if not domain.active:
+            return HttpResponseRedirect(back)
+        # With the live counts as annotations (mailbox_count, alias_rows).
+        stats: Any = selectors.domains_with_figures(request.user).get(pk=domain.pk)
+        context = {
+            "domain": domain,
+            "mailbox_count": stats.mailbox_count,
+            "alias_count": max(stats.alias_rows - stats.mailbox_count, 0),
+            "alias_domains": list(selectors.alias_domains_of(request.user, domain)),
+            "next": back,
+        }
+        return render(request, self.template_name, context)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        deactivate = request.POST.get("active", "") not in ("1", "true", "on")
+        if deactivate and request.POST.get("confirmed") != "1":
+            domain = self.get_object()
+            url = reverse("domains:domain-toggle", args=[domain.domain])
+            back = safe_next(request, self.fallback_url(domain))
+            return HttpResponseRedirect(f"{url}?{urlencode({'next': back})}")
+        return super().post(request, *args, **kwargs)
 
     def perform(self, obj: Domain, active: bool) -> None:
         services.domain_set_active(actor=self.request.user, domain=obj, active=active)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import zoneinfo
 from typing import Any
 
@@ -96,10 +97,16 @@ class MailboxCreateForm(PasswordFieldsMixin):
         user: Any,
         initial_domain: str = "",
         default_quota: str = "",
+        default_quotas: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        if default_quotas is not None:
+            # js/vimbadmin.js re-fills the quota with the picked domain's default (unless typed).
+            attrs = self.fields["domain"].widget.attrs
+            attrs["data-default-quotas"] = json.dumps(default_quotas, sort_keys=True)
+            attrs["data-quota-field"] = "id_quota"
         self.order_fields(self.field_order)
         if default_quota:
             self.fields["quota"].initial = default_quota

@@ -90,7 +90,8 @@ class MailboxTable(tables.Table):
 
     def render_active(self, record: Mailbox) -> SafeString:
         url = row_url(self, "mailboxes:mailbox-toggle", record.username)
-        return toggle_form(self, url, record.active)
+        return toggle_form(self, url, record.active, display_address(record.username))
 
     def render_actions(self, record: Mailbox) -> SafeString:
-        return action_buttons(self, record.username, MAILBOX_ACTIONS)
+        name = display_address(record.username)
+        return action_buttons(self, record.username, MAILBOX_ACTIONS, name)

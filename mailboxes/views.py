@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.resets import mailbox_reset_route
-from accounts.scoping import scoped
+from accounts.scoping import scoped, scoped_domain_names
 from aliases.tables import target_label
 from core.http import AuthedRequest
 from core.sticky import sticky_domain
@@ -38,7 +38,12 @@ from mailboxes.forms import (
     SettingsEmailForm,
 )
 from mailboxes.models import Mailbox
-from mailboxes.selectors import aliases_delivering_to, mailbox_list, mailbox_used_bytes
+from mailboxes.selectors import (
+    aliases_delivering_to,
+    default_quotas,
+    mailbox_list,
+    mailbox_used_bytes,
+)
 from mailboxes.services import (
     default_quota_bytes,
     mailbox_create,
@@ -98,6 +103,9 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
         if domain is not None:
             kwargs["initial_domain"] = domain.domain
             kwargs["default_quota"] = quota_text(default_quota_bytes(domain))
+        if scoped_domain_names(self.request.user) is not None:  # a select of the domains
+            quotas = default_quotas(self.request.user)
+            kwargs["default_quotas"] = {name: quota_text(size) for name, size in quotas.items()}
         return kwargs
 
     def form_valid(self, form: MailboxCreateForm) -> HttpResponse:
@@ -310,6 +318,12 @@ class MailboxPurgeView(MailboxObjectMixin, DetailView):
     request: AuthedRequest
 
     template_name = "mailboxes/mailbox_confirm_delete.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # The aliases that keep the address after the purge (mail to them then bounces).
+        context["delivering"] = aliases_delivering_to(self.object, user=self.request.user)
+        return context
 
     def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         mailbox = self.get_object()

@@ -367,8 +367,7 @@ def test_edit_bad_input_changes_nothing(super_client, domain_a):
 
 def test_toggle_deactivates_and_activates(super_client, domain_a):
     url = reverse("domains:domain-toggle", args=["alpha.example"])
-    assert super_client.get(url).status_code == 405
-    response = super_client.post(url, {"active": "0", "next": LIST + "?q=alpha"})
+    response = super_client.post(url, {"active": "0", "next": LIST + "?q=alpha", "confirmed": "1"})
     assert response.status_code == 302
     assert response["Location"] == LIST + "?q=alpha"
     domain_a.refresh_from_db()
@@ -383,8 +382,68 @@ def test_toggle_deactivates_and_activates(super_client, domain_a):
 
 def test_toggle_ignores_foreign_next(super_client, domain_a):
     url = reverse("domains:domain-toggle", args=["alpha.example"])
-    response = super_client.post(url, {"active": "0", "next": "https://evil.example/"})
+    data = {"active": "0", "next": "https://evil.example/", "confirmed": "1"}
+    assert super_client.post(url, data)["Location"] == LIST
+    response = super_client.get(url + "?next=https://evil.example/")
+    assert response.status_code == 302
+    assert response["Location"] == _detail("alpha.example")  # already inactive: nothing to ask
+    domain_a.refresh_from_db()
+    super_client.post(url, {"active": "1"})
+    response = super_client.get(url + "?next=https://evil.example/")
+    assert 'href="https://evil.example/' not in response.content.decode()
+
+
+def test_deactivating_a_domain_asks_first_with_what_it_stops(super_client, domain_a, domain_b):
+    make_mailbox(domain_a, "anna")
+    make_mailbox(domain_a, "bert")
+    make_alias(domain_a, "sales", ["anna@alpha.example"])
+    alias_domain_create(actor=None, alias_domain=domain_b, target_domain=domain_a)
+    url = reverse("domains:domain-toggle", args=["alpha.example"])
+
+    # A deactivating POST without the confirmation only leads to the question.
+    response = super_client.post(url, {"active": "0", "next": LIST})
+    assert response.status_code == 302
+    assert response["Location"] == url + "?next=%2Fdomains%2F"
+    domain_a.refresh_from_db()
+    assert domain_a.active is True
+
+    response = super_client.get(response["Location"])
+    assert response.status_code == 200
+    text = re.sub(r"\s+", " ", response.content.decode())
+    assert "Deactivate alpha.example?" in text
+    assert "<li>2 mailboxes</li>" in text
+    assert "<li>1 alias</li>" in text
+    assert "beta.example" in text
+    assert '<input type="hidden" name="confirmed" value="1">' in text
+    assert '<input type="hidden" name="next" value="/domains/">' in text
+    assert f'href="{LIST}">Cancel</a>' in text
+    domain_a.refresh_from_db()
+    assert domain_a.active is True
+
+    response = super_client.post(url, {"active": "0", "confirmed": "1", "next": LIST})
     assert response["Location"] == LIST
+    domain_a.refresh_from_db()
+    assert domain_a.active is False
+
+
+def test_toggle_message_offers_an_undo(super_client, domain_a):
+    url = reverse("domains:domain-toggle", args=["alpha.example"])
+    response = super_client.post(url, {"active": "0", "confirmed": "1", "next": LIST}, follow=True)
+    text = response.content.decode()
+    assert "alpha.example deactivated." in text
+    undo_form = r'<form method="post" action="([^"]+)" class="d-inline ms-2">(.*?)</form>'
+    undo = re.search(undo_form, text)
+    assert undo, text
+    assert undo.group(1) == url
+    assert re.search(r'name="csrfmiddlewaretoken" value="\w{64}"', undo.group(2))
+    assert '<input type="hidden" name="active" value="1">' in undo.group(2)
+    assert '<input type="hidden" name="next" value="/domains/">' in undo.group(2)
+    assert ">Undo</button>" in undo.group(2)
+
+    response = super_client.post(url, {"active": "1", "confirmed": "1", "next": LIST}, follow=True)
+    domain_a.refresh_from_db()
+    assert domain_a.active is True
+    assert "alpha.example activated." in response.content.decode()
 
 
 # --- permissions ----------------------------------------------------------------------------
@@ -399,6 +458,7 @@ def test_toggle_ignores_foreign_next(super_client, domain_a):
         ("domain-edit", "post"),
         ("domain-purge", "get"),
         ("domain-purge", "post"),
+        ("domain-toggle", "get"),
         ("domain-toggle", "post"),
     ],
 )

@@ -46,8 +46,12 @@ def toggle_form_of(row: str, action: str, *, active: bool, next_path: str) -> No
     assert re.search(r'<input type="hidden" name="csrfmiddlewaretoken" value="\w{64}">', inner)
     assert f'<input type="hidden" name="active" value="{0 if active else 1}">' in inner
     assert f'<input type="hidden" name="next" value="{next_path}">' in inner
-    label = "Active" if active else "Inactive"
-    assert f">{label}</button>" in inner
+    # The state is a badge; the button is named by its action and the object.
+    state = "Active" if active else "Inactive"
+    assert f">{state}</span>" in inner
+    verb = "Deactivate" if active else "Activate"
+    name = action.split("/")[-3]  # /<list>/<name>/toggle/
+    assert f'>{verb}<span class="visually-hidden"> {name}</span></button>' in inner
 
 
 def test_mailbox_list_rows(super_client, domain_a):
@@ -72,6 +76,8 @@ def test_mailbox_list_rows(super_client, domain_a):
     )
     for url, label in [("edit/", "Edit"), ("password/", "Password"), ("purge/", "Purge")]:
         assert f'href="/mailboxes/alice@alpha.example/{url}">{label}</a>' in alice
+        # Named by action and object for screen readers, not "Edit, Edit, Edit".
+        assert f'aria-label="{label} alice@alpha.example" href' in alice
     bob_row = row_of(response, "bob@alpha.example")
     toggle_form_of(
         bob_row,
@@ -129,7 +135,13 @@ def test_domain_list_toggle_for_super_admin_badge_for_domain_admin(
     row = row_of(super_client.get("/domains/"), "alpha.example/")
     assert '<a href="/domains/alpha.example/">alpha.example</a>' in row
     assert "<td>1 / ∞</td>" in row
-    toggle_form_of(row, "/domains/alpha.example/toggle/", active=True, next_path="/domains/")
+    # Deactivating a domain is a link to a page that asks first, not a one-click form.
+    assert "<form" not in row
+    assert '<span class="badge text-bg-success">Active</span>' in row
+    assert (
+        '<a href="/domains/alpha.example/toggle/?next=%2Fdomains%2F" class="btn btn-sm '
+        'btn-outline-secondary">Deactivate<span class="visually-hidden"> alpha.example</span></a>'
+    ) in row
 
     row = row_of(client_a.get("/domains/"), "alpha.example/")
     assert "<form" not in row

@@ -112,48 +112,77 @@ def _quote_key(key: str) -> str:
     return quote(key, safe=_URL_SAFE)
 
 
-def _toggle_tail(table: Any, active: bool) -> str:
-    """Return the toggle form after its action URL: token, next page and button, escaped."""
-    token, path = _request_state(table)
+def _state_and_action(active: bool) -> tuple[str, str]:
+    """Return the state badge and the start of the button that changes it (named by action)."""
+    badge = str(active_badge(active))
     if active:
-        button = (
-            '<button type="submit" class="btn btn-sm btn-success" '
-            f'title="{escape(gettext("Deactivate"))}">{escape(gettext("Active"))}</button>'
-        )
-    else:
-        button = (
-            '<button type="submit" class="btn btn-sm btn-outline-secondary" '
-            f'title="{escape(gettext("Activate"))}">{escape(gettext("Inactive"))}</button>'
-        )
-    return (
+        button = '<button type="submit" class="btn btn-sm btn-outline-secondary">'
+        return badge, button + escape(gettext("Deactivate"))
+    button = '<button type="submit" class="btn btn-sm btn-outline-success">'
+    return badge, button + escape(gettext("Activate"))
+
+
+def _toggle_parts(table: Any, active: bool) -> tuple[str, str]:
+    """Return the toggle form after its action URL up to the object's name, and its end."""
+    token, path = _request_state(table)
+    badge, button = _state_and_action(active)
+    head = (
         '" class="d-inline">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">\n'
         f'  <input type="hidden" name="active" value="{"0" if active else "1"}">\n'
         f'  <input type="hidden" name="next" value="{escape(path)}">\n'
-        f"  {button}\n</form>"
+        f'  {badge}\n  {button}<span class="visually-hidden"> '
+    )
+    return head, "</span></button>\n</form>"
+
+
+def toggle_form(table: Any, url: str, active: bool, name: str = "") -> SafeString:
+    """Render a row's activate/deactivate form (POST with CSRF, back to the list).
+
+    The state shows as a badge; the button is named by what it does and to what
+    ("Deactivate anna@example.org"), the object's name being read by screen readers only.
+    """
+    head, tail = per_table(table, f"toggle:{active}", lambda: _toggle_parts(table, active))
+    return mark_safe(  # noqa: S308 - escaped
+        f'<form method="post" action="{escape(url)}{head}{escape(name)}{tail}'
     )
 
 
-def toggle_form(table: Any, url: str, active: bool) -> SafeString:
-    """Render the one-click activate/deactivate form of a row (POST with CSRF, back to the list)."""
-    tail = per_table(table, f"toggle:{active}", lambda: _toggle_tail(table, active))
-    return mark_safe(f'<form method="post" action="{escape(url)}{tail}')  # noqa: S308 - escaped
+def state_and_link(table: Any, url: str, active: bool, name: str) -> SafeString:
+    """Render the state badge and a link (GET) to a page that asks before changing it.
+
+    The link carries the list's own URL as `next`, so the answer leads back to it.
+    """
+    badge, button, query = per_table(
+        table,
+        f"state-link:{active}",
+        lambda: (*_state_and_action(active), "?" + urlencode({"next": _request_state(table)[1]})),
+    )
+    link = button.replace('<button type="submit"', f'<a href="{escape(url + query)}"', 1)
+    return mark_safe(  # noqa: S308 - escaped
+        f'{badge}\n{link}<span class="visually-hidden"> {escape(name)}</span></a>'
+    )
 
 
-def action_buttons(table: Any, key: str, buttons: tuple[tuple[str, Any, str], ...]) -> SafeString:
+def action_buttons(
+    table: Any, key: str, buttons: tuple[tuple[str, Any, str], ...], name: str = ""
+) -> SafeString:
     """Render a row's small group of links: (URL name, label, Bootstrap colour) per button.
 
     The translated labels are made once per table; each URL is the row's key in its pattern.
+    With a name, each link is named for screen readers by label and object ("Edit anna@...").
     """
     labels = per_table(
         table,
         "actions:" + ",".join(name for name, _label, _colour in buttons),
         lambda: [escape(gettext("Actions"))] + [escape(str(label)) for _n, label, _c in buttons],
     )
+    named = f" {escape(name)}" if name else ""
     links = "".join(
-        f'  <a class="btn btn-outline-{colour}" href="{escape(row_url(table, name, key))}">'
-        f"{label}</a>\n"
-        for (name, _label, colour), label in zip(buttons, labels[1:], strict=True)
+        f'  <a class="btn btn-outline-{colour}"'
+        + (f' aria-label="{label}{named}"' if named else "")
+        + f' href="{escape(row_url(table, url, key))}">{label}</a>\n'
+        for (url, _label, colour), label in zip(buttons, labels[1:], strict=True)
     )
     return mark_safe(  # noqa: S308 - labels and URLs are escaped
         f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[0]}">\n{links}</div>'
@@ -379,11 +408,18 @@ def render_head(table: Any) -> SafeString:
     field = table.prefixed_order_by_field
     cells = []
     for column in table.columns:
-        th = _html_of(column.attrs.get("th"))
+        th_attrs = column.attrs.get("th")
+        th = _html_of(th_attrs)
         header = _cell_text(column.header, None, context)
         if column.orderable:
             href = _querystring(params, field, column.order_by_alias.next)
             header = f'<a href="{href}">{header}</a>'
+            # The sorted column says so to screen readers (the arrow is CSS, unread).
+            classes = str((th_attrs or {}).get("class", "")).split()
+            if "asc" in classes:
+                th += ' aria-sort="ascending"'
+            elif "desc" in classes:
+                th += ' aria-sort="descending"'
         cells.append(f'<th {th} scope="col">{header}</th>\n')
     thead = _html_of(table.attrs.get("thead"))
     return mark_safe(f"<thead {thead}>\n<tr>\n{''.join(cells)}</tr>\n</thead>")  # noqa: S308

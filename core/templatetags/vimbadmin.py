@@ -13,6 +13,21 @@ register = template.Library()
 
 
 @register.filter
+def undo_of(message: Any) -> dict[str, str] | None:
+    """Return the undo action a flash message offers ({active, url}), or None.
+
+    core.views.ToggleActiveView tags its message "undo <0|1> <path of the toggle URL>".
+    """
+    parts = str(getattr(message, "extra_tags", "") or "").split(" ", 2)
+    if len(parts) != 3 or parts[0] != "undo" or parts[1] not in ("0", "1"):
+        return None
+    url = parts[2]
+    if not url.startswith("/") or url.startswith("//") or any(c in url for c in '"<> \\'):
+        return None
+    return {"active": parts[1], "url": url}
+
+
+@register.filter
 def is_superadmin(user: Any) -> bool:
     return _is_superadmin(user)
 

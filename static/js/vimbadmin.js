@@ -213,8 +213,35 @@
     });
   }
 
+  /* The new-mailbox form: picking another domain puts that domain's default quota in the
+   * quota field (select[data-default-quotas], a JSON map), unless the user typed a quota. */
+  function initDefaultQuota() {
+    document.querySelectorAll("select[data-default-quotas]").forEach(function (select) {
+      var quota = document.getElementById(select.getAttribute("data-quota-field"));
+      var defaults;
+      try {
+        defaults = JSON.parse(select.getAttribute("data-default-quotas"));
+      } catch (e) {
+        return;
+      }
+      if (!quota) {
+        return;
+      }
+      var filled = quota.value;
+      select.addEventListener("change", function () {
+        var value = defaults[select.value];
+        if (value === undefined || quota.value !== filled) {
+          return;
+        }
+        quota.value = value;
+        filled = value;
+      });
+    });
+  }
+
   function init() {
     initToggles();
+    initDefaultQuota();
     initAutosubmit();
     initCopy();
     initGeneratePassword();

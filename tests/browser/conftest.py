@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 from tests.support.tools import require_tool
 
@@ -36,6 +36,16 @@ CHROMIUM_ARGS = [
 ]
 WIDE = {"width": 1280, "height": 900}
 NARROW = {"width": 390, "height": 844}
+# Phone widths at which no page may be wider than the screen (checked after every navigation).
+PHONE_WIDTHS = (360, 390)
+# The elements that stick out furthest, for the failure message.
+_WIDEST = """() => Array.from(document.querySelectorAll('body *'))
+    .map(e => [e.getBoundingClientRect().right, e])
+    .filter(([right]) => right > window.innerWidth + 0.5)
+    .sort((a, b) => b[0] - a[0]).slice(0, 5)
+    .map(([right, e]) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+         `${e.className && typeof e.className === 'string' ? '.' + e.className.trim()
+             .split(/\\s+/).join('.') : ''} right=${Math.round(right)}`)"""
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +101,28 @@ class UI:
         if message.type == "error":
             self.console_errors.append(message.text)
 
+    def check_fits_phone(self, label: str = "") -> None:
+        """Assert that the page is no wider than a 360 and a 390 px wide phone screen."""
+        page = self.page
+        previous = page.viewport_size or ViewportSize(width=WIDE["width"], height=WIDE["height"])
+        try:
+            for width in PHONE_WIDTHS:
+                page.set_viewport_size(ViewportSize(width=width, height=NARROW["height"]))
+                sizes = page.evaluate(
+                    "() => [document.documentElement.scrollWidth, window.innerWidth]"
+                )
+                if sizes[0] > sizes[1]:
+                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                    name = re.sub(r"[^a-z0-9]+", "-", (label or self.path()).lower()).strip("-")
+                    page.screenshot(path=SCREENSHOTS / f"too-wide-{width}-{name}.png")
+                    widest = page.evaluate(_WIDEST)
+                    raise AssertionError(
+                        f"{label or self.path()} is {sizes[0]} px wide on a {width} px screen: "
+                        f"{widest}"
+                    )
+        finally:
+            page.set_viewport_size(previous)
+
     def url(self, path: str) -> str:
         return path if path.startswith("http") else self.base_url + path
 
@@ -98,6 +130,7 @@ class UI:
         response = self.page.goto(self.url(path))
         assert response is not None
         assert response.status < 500, f"{path} answered {response.status}"
+        self.check_fits_phone()
 
     def path(self) -> str:
         return self.page.url.removeprefix(self.base_url)
@@ -112,6 +145,7 @@ class UI:
         """Click a link or button and wait until the page it leads to has loaded."""
         with self.page.expect_navigation():
             locator.click()
+        self.check_fits_phone()
 
     def nav(self, name: str) -> None:
         """Follow a link of the main menu."""
@@ -126,6 +160,7 @@ class UI:
             button = self.page.get_by_role("button", name=label).first
         with self.page.expect_navigation():
             button.click()
+        self.check_fits_phone()
 
     def unexpected_errors(self) -> list[str]:
         """Return script errors and refused resources; a 404 page's own status is expected."""
@@ -162,16 +197,39 @@ class UI:
             self.page.screenshot(path=SCREENSHOTS / f"axe-failure-{name}.png", full_page=True)
         assert not serious, f"accessibility violations on {label} ({self.path()}):\n{report}"
 
+    def theme(self) -> str | None:
+        """Return the colour mode the page is shown in (js/theme.js sets data-bs-theme)."""
+        return self.page.evaluate("document.documentElement.getAttribute('data-bs-theme')")
+
+    def wait_for_theme(self, theme: str) -> None:
+        self.page.wait_for_function(
+            "theme => document.documentElement.getAttribute('data-bs-theme') === theme", arg=theme
+        )
+
+    def check_accessibility_dark(self, label: str) -> None:
+        """Run axe again with the system asking for dark mode, then go back to light."""
+        self.page.emulate_media(color_scheme="dark")
+        try:
+            self.wait_for_theme("dark")
+            self.check_accessibility(f"{label} (dark mode)")
+        finally:
+            self.page.emulate_media(color_scheme="light")
+        self.wait_for_theme("light")
+
     def check_page(self, label: str) -> None:
-        """Check the current page: no CSP violation so far, no serious accessibility problem."""
+        """Check the current page: no CSP violation so far, no serious accessibility problem
+        in light or dark mode."""
         self.page.wait_for_load_state("load")
         assert self.csp_violations() == [], f"{label}: {self.csp_violations()}"
         self.check_accessibility(label)
+        self.check_accessibility_dark(label)
+        self.check_fits_phone(label)
 
     def screenshot(self, name: str) -> None:
         """Save the current page at 1280 and 390 px wide (whole page) as test artifacts."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.wait_for_load_state("load")
+        self.check_fits_phone(name)
         for suffix, size in (("1280", WIDE), ("390", NARROW)):
             self.page.set_viewport_size(size)
             self.page.screenshot(path=SCREENSHOTS / f"{name}-{suffix}.png", full_page=True)
@@ -179,7 +237,10 @@ class UI:
 
 
 def _open(browser: Browser, base_url: str, axe_source: str) -> tuple[BrowserContext, UI]:
-    context = browser.new_context(viewport=WIDE, locale="en-GB")
+    # Light unless a test asks for dark; no transitions, so axe never sees a colour half-way.
+    context = browser.new_context(
+        viewport=WIDE, locale="en-GB", color_scheme="light", reduced_motion="reduce"
+    )
     # An init script runs outside the page's CSP; a <script> tag with axe would be refused.
     context.add_init_script(path=axe_source)
     page = context.new_page()

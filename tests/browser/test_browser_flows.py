@@ -102,19 +102,27 @@ def test_domain_admin_manages_mailboxes_and_aliases_within_limits(ui):
 
     # Toggle both off and on again from the lists.
     ui.nav("Aliases")
-    ui.follow(_row(ui, "sales@shop.example").get_by_role("button", name="Active"))
+    ui.follow(
+        _row(ui, "sales@shop.example").get_by_role("button", name="Deactivate sales@shop.example")
+    )
     assert "deactivated" in _alert(ui).inner_text()
     assert not Alias.objects.get(address="sales@shop.example").active
-    ui.follow(_row(ui, "sales@shop.example").get_by_role("button", name="Inactive"))
+    ui.follow(
+        _row(ui, "sales@shop.example").get_by_role("button", name="Activate sales@shop.example")
+    )
     assert Alias.objects.get(address="sales@shop.example").active
     ui.check_page("alias list")
     ui.screenshot("alias-list")
 
     ui.nav("Mailboxes")
-    ui.follow(_row(ui, "info@shop.example").get_by_role("button", name="Active"))
+    ui.follow(
+        _row(ui, "info@shop.example").get_by_role("button", name="Deactivate info@shop.example")
+    )
     assert "deactivated" in _alert(ui).inner_text()
     assert not Mailbox.objects.get(username="info@shop.example").active
-    ui.follow(_row(ui, "info@shop.example").get_by_role("button", name="Inactive"))
+    ui.follow(
+        _row(ui, "info@shop.example").get_by_role("button", name="Activate info@shop.example")
+    )
     assert Mailbox.objects.get(username="info@shop.example").active
 
     # The alias limit (1) is reached: the second alias is refused with a message.

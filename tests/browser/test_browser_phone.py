@@ -1,0 +1,52 @@
+"""On a phone the lists show each row's address, state and actions on screen, no sideways
+scrolling (every navigation of the browser tests also checks the page width at 360/390 px)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD, make_alias, make_mailbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 360, "height": 780}
+
+
+def _on_screen(locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+@pytest.mark.parametrize(
+    ("path", "address", "actions"),
+    [
+        ("/mailboxes/", "anna@alpha.example", ("Edit", "Password", "Purge")),
+        ("/aliases/", "sales@alpha.example", ("Edit", "Delete")),
+        ("/domains/", "alpha.example", ()),
+        ("/accounts/admins/", "admin@alpha.example", ()),
+    ],
+)
+def test_lists_show_address_state_and_actions_on_a_phone(
+    ui, superadmin, admin_a, domain_a, path, address, actions
+):
+    make_mailbox(domain_a, "anna-with-a-rather-long-local-part")
+    make_mailbox(domain_a, "anna")
+    make_alias(domain_a, "sales", ["anna@alpha.example", "someone@elsewhere.example"])
+    ui.login(superadmin.username, PASSWORD)
+    ui.page.set_viewport_size(PHONE)
+    ui.goto(path)
+    row = ui.page.locator("main table tbody tr").filter(
+        has=ui.page.get_by_role("link", name=address, exact=True)
+    )
+    assert _on_screen(row.get_by_role("link", name=address, exact=True))
+    assert _on_screen(row.get_by_text("Active", exact=True))
+    assert _on_screen(row.get_by_role(_toggle_role(path), name=f"Deactivate {address}"))
+    for action in actions:
+        assert _on_screen(row.get_by_role("link", name=f"{action} {address}", exact=True))
+    assert ui.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    ui.check_page(f"{path} on a phone")
+
+
+def _toggle_role(path: str) -> str:
+    # A domain's deactivation is a link to the page that asks first.
+    return "link" if path == "/domains/" else "button"
