@@ -143,6 +143,7 @@ def plan_mailboxes(user: Any, data: CsvRows) -> ImportPlan:
         m.username: m
         for m in _visible(user, Mailbox).filter(username__in=[r.key for r, _c in parsed])
     }
+    default_quota: dict[str, int] = {}
     quota_delta: dict[str, int] = defaultdict(int)
     new_count: dict[str, list[RowPlan]] = defaultdict(list)
     quota_rows: dict[str, list[RowPlan]] = defaultdict(list)
@@ -170,7 +171,9 @@ def plan_mailboxes(user: Any, data: CsvRows) -> ImportPlan:
             mailbox = existing.get(row.key)
             if mailbox is None:
                 normalize_local_part(local, domain_name)
-                quota = default_quota_bytes(domain) if quota is None else quota
+                if domain_name not in default_quota:
+                    default_quota[domain_name] = default_quota_bytes(domain)
+                quota = default_quota[domain_name] if quota is None else quota
                 check_mailbox_quota(domain=domain, quota_bytes=quota, allocated=0)
                 row.status = CREATE
                 new_count[domain_name].append(row)
