@@ -175,3 +175,15 @@ def test_list_pages_link_to_bulk(client_a, super_client):
     assert ALIASES in client_a.get(reverse("aliases:alias-list")).content.decode()
     assert DOMAINS not in client_a.get(reverse("domains:domain-list")).content.decode()
     assert DOMAINS in super_client.get(reverse("domains:domain-list")).content.decode()
+
+
+@pytest.mark.django_db
+def test_more_than_the_bulk_limit_is_refused(client_a, domain_a, monkeypatch):
+    monkeypatch.setattr("bulk.views.BULK_LIMIT", 2)
+    for n in range(3):
+        make_mailbox(domain_a, f"user{n}")
+    answer = client_a.post(MAILBOXES, {"action": "deactivate", "all": "1", "step": "apply"})
+    assert answer.status_code == 302
+    page = client_a.get(answer["Location"]).content.decode()
+    assert "At most 2 objects at once; narrow the filter." in page
+    assert Mailbox.objects.filter(active=False).count() == 0
