@@ -187,3 +187,21 @@ def test_more_than_the_bulk_limit_is_refused(client_a, domain_a, monkeypatch):
     page = client_a.get(answer["Location"]).content.decode()
     assert "At most 2 objects at once; narrow the filter." in page
     assert Mailbox.objects.filter(active=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_bulk_pages_never_show_another_domain(client_b, domain_a, domain_b):
+    make_mailbox(domain_a, "jane")
+    make_alias(domain_a, "info")
+    make_mailbox(domain_b, "bob")
+    for url in (MAILBOXES, ALIASES):
+        for query in (
+            "",
+            "?q=alpha",
+            "?q=jane",
+            "?show_mailbox_aliases=1",
+        ):
+            page = client_b.get(url + query)
+            assert page.status_code == 200
+            html = page.content.decode().replace("q=alpha", "")
+            assert "alpha.example" not in html, f"{url}{query}"
