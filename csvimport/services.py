@@ -106,6 +106,8 @@ def _alias_row(actor: Admin | None, row: RowPlan) -> None:
 def _domain_row(actor: Admin | None, row: RowPlan) -> None:
     values = row.values
     if row.status == CREATE:
+        if not values.get("transport"):
+            values = {k: v for k, v in values.items() if k != "transport"}  # the default one
         domain_create(actor=actor, domain=row.key, **values)
         return
     domain = Domain.objects.get(domain=row.key)

@@ -177,6 +177,9 @@ def test_aliases_import_and_domain_import_is_for_super_admins(client_a, domain_a
     preview = upload(super_client, DOMAINS, b"domain,mailboxes,active\nnew.example,5,1\n")
     assert apply(super_client, DOMAINS, preview).status_code == 302
     assert Domain.objects.get(pk="new.example").mailboxes == 5
+    preview = upload(super_client, DOMAINS, b"domain,transport,description\nplain.example,,Plain\n")
+    assert apply(super_client, DOMAINS, preview).status_code == 302
+    assert Domain.objects.get(pk="plain.example").transport == domain_a.transport
 
 
 @pytest.mark.django_db
