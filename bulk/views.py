@@ -138,7 +138,7 @@ class BulkMixin:
         if not form.is_valid():
             rows = self.rows()
             context |= {"objects": list(rows[:SHOWN]), "total": rows.count()}
-            return render(request, "bulk/bulk_select.html", context, status=400)
+            return render(request, "bulk/bulk_select.html", context)
         chosen = self.chosen(form)
         total = chosen.count()
         action = form.cleaned_data["action"]
@@ -187,8 +187,7 @@ class BulkMixin:
                 context["errors"] = result.errors
         shown = list(chosen[:SHOWN])
         context["rows"] = [(obj, self.effect(obj, action, quota_bytes)) for obj in shown]
-        status = 400 if context.get("errors") or context.get("confirm_error") else 200
-        return render(request, "bulk/bulk_confirm.html", context, status=status)
+        return render(request, "bulk/bulk_confirm.html", context)
 
 
 class MailboxBulkView(BulkMixin, MailboxListView):

