@@ -13,8 +13,16 @@ from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 
 def admin_list(user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Admin]:
     """Return the admins the user may manage, with domain counts, filtered by `q`."""
+    return admin_rows(scoped(user, Admin), filters)
+
+
+def admin_rows(qs: QuerySet[Admin], filters: dict[str, Any] | None = None) -> QuerySet[Admin]:
+    """Return these admins with domain counts and super admin flags, filtered by `q`.
+
+    For the shell (the operator, who sees every admin); pages and the API use admin_list().
+    """
     filters = filters or {}
-    qs = scoped(user, Admin).annotate(
+    qs = qs.annotate(
         domain_count=Count(
             "domain_links",
             filter=Q(domain_links__active=True) & ~Q(domain_links__domain_id=ALL_DOMAINS),

@@ -14,6 +14,8 @@ urlpatterns = [
     path("me/", include("selfservice.urls")),
     path("2fa/", include("twofactor.urls")),
     path("api/", include("api.urls")),
+    path("bulk/", include("bulk.urls")),
+    path("import/", include("csvimport.urls")),
 ]
 
 # A database lock or statement timeout gets a "busy" page (503) instead of the plain 500.

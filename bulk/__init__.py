@@ -1,0 +1,1 @@
+"""Bulk actions on the mailbox, alias and domain lists: select, confirm, apply in one go."""

@@ -1,0 +1,1 @@
+"""CSV import of domains, mailboxes and aliases: read, plan (the dry run), apply."""
