@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from accounts.models import Admin
 from domains.models import DomainAdmin
 from mail import passwords
 from pfa.models import Log
 from tests.factories import make_admin, make_domain
+from tests.support.commands import refused, run, run_json
 
 NEW_PASSWORD = "Fresh-Orbit-Lantern-42"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def run_json(*args: str) -> Any:
-    return json.loads(run(*args, "--json"))
-
-
-def refused(*args: str) -> CommandError:
-    with pytest.raises(CommandError) as caught:
-        run(*args)
-    return caught.value
 
 
 def test_admin_verbs(db, monkeypatch):

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from aliases.models import Alias
 from domains.models import AliasDomain, Domain
@@ -19,25 +13,10 @@ from mail import passwords
 from mailboxes.models import Mailbox
 from pfa.models import Log
 from tests.factories import make_domain, make_mailbox
+from tests.support.commands import refused, run, run_json
 
 NEW_PASSWORD = "Fresh-Orbit-Lantern-42"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def run_json(*args: str) -> Any:
-    return json.loads(run(*args, "--json"))
-
-
-def refused(*args: str) -> CommandError:
-    with pytest.raises(CommandError) as caught:
-        run(*args)
-    return caught.value
 
 
 def test_domain_verbs(db):

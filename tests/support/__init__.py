@@ -8,5 +8,6 @@
 - `pfa_genuine`: databases built by Postfix Admin's own PHP.
 - `vimbadmin3`: genuine ViMbAdmin 3 databases, filled as ViMbAdmin writes them.
 - `urlwalk`: every routed URL, for the walks over all pages.
+- `commands`: management commands run in-process (`run`, `run_json`, `refused`).
 - `totp`: TOTP codes as an authenticator app computes them (RFC 6238).
 """
