@@ -25,12 +25,10 @@ from django.conf import settings
 
 from accounts.models import Admin
 from tests.support.mailstack import (
-    REQUIRED_BINARIES,
     MailStack,
-    missing_prerequisites,
+    require_stack,
     running_stack,
 )
-from tests.support.tools import missing, require_tool
 
 _DRIVERS = {"postgresql": "pgsql", "mysql": "mysql"}
 
@@ -50,17 +48,7 @@ def django_db_modify_db_settings() -> None:
 @pytest.fixture(scope="session")
 def mailstack(django_db_setup: Any) -> Iterator[MailStack]:
     """Postfix and Dovecot reading the test database through `mailconfig`'s files."""
-    driver = _driver()
-    if driver is None:
-        pytest.skip(
-            "the mail stack needs PostgreSQL or MariaDB: set DATABASE_URL to a postgresql:// "
-            "or mysql:// URL"
-        )
-    for name in REQUIRED_BINARIES:
-        require_tool(name)
-    problems = missing_prerequisites(driver)
-    if problems:
-        missing("mailstack", "the mail stack cannot run here: " + "; ".join(problems))
+    require_stack(_driver())
     # After django_db_setup, settings name the test database, so the generated files do too.
     with running_stack() as stack:
         yield stack

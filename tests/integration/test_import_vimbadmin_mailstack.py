@@ -20,13 +20,12 @@ from django.db import connection
 
 from tests.support import vimbadmin3 as v3
 from tests.support.mailstack import (
-    REQUIRED_BINARIES,
     VMAIL_USER,
-    missing_prerequisites,
+    require_stack,
     running_stack,
 )
 from tests.support.pfa_genuine import drop_database
-from tests.support.tools import missing, require_tool
+from tests.support.tools import require_tool
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 
@@ -34,15 +33,8 @@ SCHEMES = "dovecot:BLF-CRYPT,md5,plain"
 
 
 def _require_stack() -> str:
-    if connection.vendor not in ("postgresql", "mysql"):
-        pytest.skip("the mail stack needs PostgreSQL or MariaDB: set DATABASE_URL")
-    for name in REQUIRED_BINARIES:
-        require_tool(name)
+    require_stack({"postgresql": "pgsql", "mysql": "mysql"}.get(connection.vendor))
     require_tool("doveadm")
-    driver = "pgsql" if connection.vendor == "postgresql" else "mysql"
-    problems = missing_prerequisites(driver)
-    if problems:
-        missing("mailstack", "the mail stack cannot run here: " + "; ".join(problems))
     return connection.vendor
 
 

@@ -26,7 +26,10 @@ from email.message import EmailMessage
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
+
+from tests.support.tools import missing, require_tool
 
 REQUIRED_BINARIES = ("postfix", "postconf", "dovecot", "doveconf")
 # Mail is owned by an unprivileged account: Dovecot refuses uid 0 for mail processes.
@@ -35,6 +38,26 @@ DELIVERY_TIMEOUT = 20.0
 START_TIMEOUT = 20.0
 # Goto targets local#domain@VACATION_DOMAIN go to `manage.py vacation_deliver` (pipe, as nobody).
 VACATION_DOMAIN = "autoreply.vimbadmin-it.invalid"
+
+
+def require_stack(driver: str | None) -> str:
+    """Return `driver` (pgsql or mysql) once the stack can run for it.
+
+    No driver means the test database is SQLite, which Postfix and Dovecot cannot read: an
+    engine fact, so the test skips (`make test` runs these on PostgreSQL and MariaDB). A missing
+    binary or prerequisite fails the test (tests/support/tools.py).
+    """
+    if driver is None:
+        pytest.skip(
+            "the mail stack needs PostgreSQL or MariaDB: set DATABASE_URL to a postgresql:// "
+            "or mysql:// URL"
+        )
+    for name in REQUIRED_BINARIES:
+        require_tool(name)
+    problems = missing_prerequisites(driver)
+    if problems:
+        missing("mailstack", "the mail stack cannot run here: " + "; ".join(problems))
+    return driver
 
 
 def missing_prerequisites(driver: str) -> list[str]:
