@@ -106,6 +106,27 @@ def check_vacation(
     return subject
 
 
+def _settings_of(row: Vacation | None, alias: Alias | None) -> tuple[object, ...] | None:
+    """Return what a vacation edit decides, to tell whether an edit changed anything."""
+    if row is None:
+        return None
+    routed = bool(alias and parse_goto(row.email, alias.goto).vacation)
+
+    def second(value: datetime.datetime | None) -> float | None:
+        # The columns may keep whole seconds only (MySQL `timestamp`).
+        return None if value is None else float(int(value.timestamp()))
+
+    return (
+        bool(row.active),
+        routed,
+        row.subject,
+        row.body,
+        second(row.activefrom),
+        second(row.activeuntil),
+        row.interval_time,
+    )
+
+
 def _insert_row(mailbox: Mailbox) -> None:
     # MySQL's `cache` column has no default; Postfix Admin writes '' there (absent on PostgreSQL).
     quote = connection.ops.quote_name
@@ -149,6 +170,7 @@ def vacation_set(
         )
     alias = Alias.objects.select_for_update().filter(address=mailbox.username).first()
     row = Vacation.objects.select_for_update().filter(email=mailbox.username).first()
+    before = _settings_of(row, alias)
     if row is None:
         _insert_row(mailbox)
         row = Vacation.objects.get(email=mailbox.username)
@@ -177,8 +199,9 @@ def vacation_set(
         action="edit_vacation",
         data=f"{mailbox.username}: {state}",
     )
-    if isinstance(actor, str):
+    if before != _settings_of(row, alias):
         from mailboxes.emails import send_owner_change_email
 
-        send_owner_change_email(mailbox, what="vacation")
+        # Whoever changed it, owner or admin: a hijacked session is noticed either way.
+        send_owner_change_email(mailbox, what="vacation", by_admin=not isinstance(actor, str))
     return row

@@ -42,6 +42,7 @@ from mailboxes.selectors import (
     aliases_delivering_to,
     default_quotas,
     mailbox_list,
+    mailbox_password_changed,
     mailbox_used_bytes,
 )
 from mailboxes.services import (
@@ -184,6 +185,7 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
         context["smtp_active"] = mailbox_smtp_active(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
         context["vacation"] = vacation_get(mailbox)
+        context["password_changed"] = mailbox_password_changed(mailbox)
         return context
 
 
