@@ -162,9 +162,7 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
             password_changed=mailbox_password_changed(mailbox),
             totp_available=totp_available(REALM),
             has_totp=has_totp(REALM, mailbox.username),
-            app_passwords=(
-                len(app_passwords_of(mailbox)) if app_passwords_available() else None
-            ),
+            app_passwords=(len(app_passwords_of(mailbox)) if app_passwords_available() else None),
         )
         return context
 
