@@ -246,6 +246,7 @@ def mailbox_update(
             counts,
             quota=counters.positive(quota_bytes) - counters.positive(mailbox.quota),
         )
+    previous_other = mailbox.email_other
     mailbox.name = name
     mailbox.quota = quota_bytes
     mailbox.email_other = normalize_address(email_other) if email_other else ""
@@ -259,6 +260,11 @@ def mailbox_update(
                 [smtp_active, mailbox.username],
             )
     log_action(actor=actor, domain=domain.domain, action="edit_mailbox", data=mailbox.username)
+    if mailbox.email_other != previous_other:
+        from mailboxes.emails import send_owner_change_email
+
+        # Where reset links go: the owner hears of an administrator's change, as of their own.
+        send_owner_change_email(mailbox, what="email_other", by_admin=True)
     return mailbox
 
 

@@ -126,3 +126,22 @@ def test_no_notice_before_the_change_is_committed(owner):
         interval_time=0,
     )
     assert notices() == []
+
+
+def test_admin_change_of_the_alternative_address_tells_the_mailbox(client_a, owner):
+    url = f"/mailboxes/{owner.username}/edit/"
+    with mail_sent():
+        response = client_a.post(
+            url, {"name": "Olive", "quota": "1G", "email_other": owner.email_other}
+        )
+    assert response.status_code == 302
+    assert notices() == []
+    with mail_sent():
+        response = client_a.post(
+            url, {"name": "Olive", "quota": "1G", "email_other": "new.home@elsewhere.example"}
+        )
+    assert response.status_code == 302
+    (notice,) = notices()
+    assert notice.subject == "The alternative address of owner@alpha.example was changed"
+    assert notice.to == ["owner@alpha.example"]
+    assert "changed by an administrator" in notice.body
