@@ -22,6 +22,9 @@ def normalize_exception_address(value: str) -> str:
     """Return the stored form of an IP address or network; refuse anything else."""
     text = (value or "").strip()
     try:
+        if "%" in text:
+            # A scoped IPv6 address (fe80::1%eth0) names a link of one host, not a client.
+            raise ValueError(text)
         if "/" in text:
             network = ipaddress.ip_network(text, strict=False)
         else:

@@ -6,7 +6,7 @@ import functools
 
 from django.core.cache import cache
 from django.db import connection, connections
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 
 from accounts.models import Admin, AuthEvent
 from accounts.scoping import is_superadmin, scoped
@@ -97,16 +97,19 @@ def app_passwords_of(mailbox: Mailbox) -> list[MailboxAppPassword]:
 
     The caller reached the mailbox through scope.
     """
-    # An outer lookup: a row without its project row (made or left by Postfix Admin) is listed,
+    rows = list(MailboxAppPassword.objects.filter(username=mailbox.username).order_by("id"))
+    # Matched by id, then by username here rather than in SQL: on MySQL/MariaDB the two tables'
+    # username columns may have different collations (Postfix Admin re-creates its table), which
+    # a comparison in SQL refuses. A row without a project row (Postfix Admin's) shows no date,
     # and a project row of another mailbox (an id deleted elsewhere, then reused) is not used.
-    created = AppPasswordInfo.objects.filter(
-        app_password_id=OuterRef("pk"), username=OuterRef("username")
-    ).values("created")[:1]
-    return list(
-        MailboxAppPassword.objects.filter(username=mailbox.username)
-        .annotate(created=Subquery(created))
-        .order_by("id")
-    )
+    info = {
+        row.app_password_id: row
+        for row in AppPasswordInfo.objects.filter(app_password_id__in=[r.pk for r in rows])
+    }
+    for row in rows:
+        found = info.get(row.pk)
+        row.created = found.created if found and found.username == row.username else None  # type: ignore[attr-defined]
+    return rows
 
 
 def app_password_of_owner(mailbox: Mailbox, pk: int) -> MailboxAppPassword | None:
