@@ -326,9 +326,11 @@ def _postfix_connection(db: Database) -> list[str]:
     return lines
 
 
-def _grant_comment(db: Database, *, dovecot: bool) -> list[str]:
+def _grant_comment(db: Database, *, dovecot: bool, second_factor: bool = False) -> list[str]:
     """Suggest a least-privilege role: Postfix only reads; Dovecot's quota dict writes quota2."""
     tables = "domain, mailbox, alias, alias_domain"
+    if second_factor:
+        tables += ", totp_exception_address, mailbox_app_password"
     if db.driver == "pgsql":
         lines = [
             "CREATE ROLE vimbadmin_mail LOGIN PASSWORD '...';",
@@ -551,7 +553,7 @@ def _dovecot_sql(options: Options) -> str:
         f"# {GENERATED_BY}",
         "# Dovecot 2.3 passdb/userdb on the Postfix Admin tables. Readable by root only",
         "# (chmod 600): it holds the database password.",
-        *_grant_comment(db, dovecot=False),
+        *_grant_comment(db, dovecot=False, second_factor=options.second_factor),
         "",
         f"driver = {db.driver}",
         f"connect = {_dovecot_connect(db)}",

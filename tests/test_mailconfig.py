@@ -508,6 +508,9 @@ def test_second_factor_limits_the_main_password_to_exception_addresses(
     else:
         assert "HEX(INET6_ATON('%r'))" in query
         assert "e.ip = '%r'" not in query
+    # The suggested read-only role may read what the query reads.
+    assert "totp_exception_address, mailbox_app_password" in sql
+    assert "totp_exception_address" not in dovecot_files(opts(database))["dovecot-sql.conf.ext"]
     # The userdb is unchanged: delivery does not depend on the second factor.
     assert "totp" not in dovecot_setting(sql, "user_query")
 
