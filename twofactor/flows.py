@@ -172,17 +172,18 @@ def _admin_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwar
         policy_checked(request, AuthEvent.Realm.ADMIN)
 
 
-def _logged_in(request: HttpRequest) -> list[tuple[str, Admin | Mailbox]]:
-    accounts: list[tuple[str, Admin | Mailbox]] = []
-    if ADMIN_SESSION_KEY in request.session:
+_SESSION_KEYS = {
+    AuthEvent.Realm.ADMIN: ADMIN_SESSION_KEY,
+    AuthEvent.Realm.MAILBOX: owner_session.SESSION_KEY,
+}
+
+
+def _logged_in(request: HttpRequest, realm: str) -> Admin | Mailbox | None:
+    """Return the account logged in to the realm in this session (it still holds), or None."""
+    if realm == AuthEvent.Realm.ADMIN:
         user = getattr(request, "user", None)
-        if isinstance(user, Admin) and user.is_authenticated:
-            accounts.append((AuthEvent.Realm.ADMIN, user))
-    if owner_session.SESSION_KEY in request.session:
-        mailbox = owner_session.owner_mailbox(request)
-        if mailbox is not None:
-            accounts.append((AuthEvent.Realm.MAILBOX, mailbox))
-    return accounts
+        return user if isinstance(user, Admin) and user.is_authenticated else None
+    return owner_session.owner_mailbox(request)
 
 
 def enforce_policy(request: HttpRequest) -> Held | None:
@@ -192,22 +193,16 @@ def enforce_policy(request: HttpRequest) -> Held | None:
     current version.
     """
     session = request.session
-    if ADMIN_SESSION_KEY not in session and owner_session.SESSION_KEY not in session:
+    if not any(key in session for key in _SESSION_KEYS.values()):
         return None
     version = selectors.policy_version()
     stamps = session.get(POLICY_KEY)
     stamps = stamps if isinstance(stamps, dict) else {}
-    realms = [
-        r for r in (AuthEvent.Realm.ADMIN, AuthEvent.Realm.MAILBOX) if stamps.get(r) != version
-    ]
-    keys = {
-        AuthEvent.Realm.ADMIN: ADMIN_SESSION_KEY,
-        AuthEvent.Realm.MAILBOX: owner_session.SESSION_KEY,
-    }
-    if not any(keys[realm] in session for realm in realms):
-        return None
-    for realm, account in _logged_in(request):
-        if realm not in realms:
+    for realm, key in _SESSION_KEYS.items():
+        if key not in session or stamps.get(realm) == version:
+            continue
+        account = _logged_in(request, realm)
+        if account is None:
             continue
         if second_step(realm, account) == ENROL:
             if realm == AuthEvent.Realm.ADMIN:
