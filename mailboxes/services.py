@@ -32,6 +32,7 @@ from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
 from pfa.goto import parse_goto, with_destinations
 from pfa.schema import has_column
+from twofactor.services import forget_owners
 
 
 def maildir_for(local_part: str, domain: str) -> str:
@@ -359,6 +360,7 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
     username = mailbox.username
     counts = counters.lock(mailbox.domain_id)
     delete_mailbox_rows(username=username)
+    forget_owners(username=username)
     PasswordChange.objects.filter(username=username).delete()
     aliases, _rows = Alias.objects.filter(address=username).delete()
     mailboxes, _rows = Mailbox.objects.filter(pk=username).delete()

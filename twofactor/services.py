@@ -356,3 +356,25 @@ def totp_exception_delete(*, actor: object, exception: TotpExceptionAddress) -> 
         action="delete_totp_exception",
         data=f"{exception.username or '*'}: {exception.ip}",
     )
+
+
+def forget_owners(*, username: str | None = None, domain: str | None = None) -> None:
+    """Drop the project's second-factor rows of a purged mailbox, or of a purged domain's mailboxes.
+
+    Runs inside the purge's transaction, after Postfix Admin's own rows went (pfa.cascade): the
+    recovery codes, the last accepted code step and the app-password dates, and for a domain its
+    place in the two-factor policy, so nothing carries over to a mailbox created again later.
+    """
+    if (username is None) == (domain is None):
+        raise ValueError("give exactly one of username and domain")
+    owner = AuthEvent.Realm.MAILBOX
+    if username is not None:
+        RecoveryCode.objects.filter(realm=owner, username=username).delete()
+        LastCodeStep.objects.filter(realm=owner, username=username).delete()
+        AppPasswordInfo.objects.filter(username=username).delete()
+        return
+    suffix = f"@{domain}"
+    RecoveryCode.objects.filter(realm=owner, username__endswith=suffix).delete()
+    LastCodeStep.objects.filter(realm=owner, username__endswith=suffix).delete()
+    AppPasswordInfo.objects.filter(username__endswith=suffix).delete()
+    TwoFactorDomain.objects.filter(domain=domain).delete()
