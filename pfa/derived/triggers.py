@@ -72,7 +72,7 @@ class IncompleteFill(Exception):
         self.label = label
         self.unfilled = unfilled
         rows = ", ".join(f"{count} rows of {table}" for table, count in unfilled.items())
-        super().__init__(f"{label}: the fill left {rows} without their derived rows")
+        super().__init__(f"{label}: the fill missed {rows}")
 
 
 @dataclass(frozen=True)

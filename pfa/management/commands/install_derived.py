@@ -190,7 +190,7 @@ class Command(BaseCommand):
                 values["rows"] = _unfilled(unfilled[table.name])
                 message = _(
                     "incomplete: %(label)s, maintained by triggers on %(sources)s, for the "
-                    "%(purpose)s: %(rows)s lack their rows in it; --apply builds it anew"
+                    "%(purpose)s: its fill missed %(rows)s; --apply builds it anew"
                 )
             elif states[table.name] == OUTDATED:
                 message = _(
@@ -235,8 +235,8 @@ class Command(BaseCommand):
         except IncompleteFill as exc:
             raise CommandError(
                 _(
-                    "%(label)s not created, and nothing of it is left: its fill left "
-                    "%(rows)s without their rows, although the database reported no error. "
+                    "%(label)s not created, and nothing of it is left: its fill missed "
+                    "%(rows)s, although the database reported no error. "
                     "Run this again; if it fails again, report it with the MariaDB/MySQL "
                     "version."
                 )
