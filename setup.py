@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from setuptools import find_packages, setup
-from setuptools.command.build_py import build_py
+from setuptools.command.build_py import build_py  # type: ignore[import-untyped,unused-ignore]
 
 # Every top-level package of the checkout is an app of the project (a new app ships without
 # being listed here), except the test suite and the benchmark.

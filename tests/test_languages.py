@@ -169,7 +169,7 @@ def _welcome(mailbox, capture) -> str:
     with capture(execute=True):
         send_welcome_email(mailbox)
     [message] = mail.outbox
-    return message.subject
+    return str(message.subject)
 
 
 def test_mails_follow_the_owner_then_the_domain_then_the_site(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.utils.translation import to_locale
 
@@ -225,8 +226,9 @@ def _welcome_mail(language: str, mailbox: Mailbox, capture) -> list[str]:
     with capture(execute=True):
         send_welcome_email(mailbox)
     [message] = mail.outbox
+    assert isinstance(message, EmailMultiAlternatives)
     html = message.alternatives[0][0]
-    return [message.subject, *message.body.splitlines(), *visible_text(str(html))]
+    return [str(message.subject), *message.body.splitlines(), *visible_text(str(html))]
 
 
 @pytest.fixture
