@@ -9,6 +9,7 @@ command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (scrip
 for po in locale/*/LC_MESSAGES/*.po; do
   mo=${po%.po}.mo
   if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-    msgfmt --check -o "$mo.tmp" "$po" && mv "$mo.tmp" "$mo"
+    # A temporary file per process: two runs at once never see a half-written catalogue.
+    msgfmt --check -o "$mo.$$.tmp" "$po" && mv "$mo.$$.tmp" "$mo"
   fi
 done
