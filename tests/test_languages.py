@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.languages import ADMIN, MAILBOX, language_preference, language_preference_set
 from accounts.models import LanguagePreference
@@ -24,6 +25,13 @@ pytestmark = pytest.mark.django_db
 
 GERMAN_LOGIN = "Bei Ihrem Postfach anmelden"
 ENGLISH_LOGIN = "Log in to your mailbox"
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """A request leaves its language active in the thread; later tests must not inherit it."""
+    yield
+    translation.deactivate()
 
 
 def text(response) -> str:

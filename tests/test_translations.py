@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.test import Client
+from django.utils import translation
 from django.utils.translation import to_locale
 
 from domains.models import DomainSettings
@@ -35,6 +36,13 @@ NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "locale", "staticfiles", "var", "node_modules", "test-artifacts", "build",
     "dist", "docs", ".*_cache", "__pycache__", "*.egg-info", "*.png", "*.sqlite3", "*.mo",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """A request leaves its language active in the thread; later tests must not inherit it."""
+    yield
+    translation.deactivate()
 
 
 def catalogue(language: str) -> Path:
