@@ -171,3 +171,27 @@ class ThrottleCounter(models.Model):
             f"{self.realm} {self.action} {self.scope} {self.username} {self.client_address}: "
             f"{self.failures}"
         )
+
+
+class LanguagePreference(models.Model):
+    """The language an admin or a mailbox owner chose for the pages and for mails to them.
+
+    Admins are keyed by username, owners by mailbox address; the realm tells them apart, as
+    one address may be both.
+    """
+
+    realm = models.CharField(max_length=10, choices=AuthEvent.Realm.choices)
+    username = models.CharField(max_length=255)
+    # A code of settings.LANGUAGES ("de", "pt-br"); no choices here, so that adding a
+    # language needs no migration.
+    language = models.CharField(max_length=15)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "vimbadmin_language_preference"
+        constraints = [
+            models.UniqueConstraint(fields=["realm", "username"], name="vimb_language_pref_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.realm} {self.username}: {self.language}"

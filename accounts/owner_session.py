@@ -14,6 +14,8 @@ from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts.languages import MAILBOX, remember_language
+from accounts.languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from mailboxes.models import Mailbox
 
 SESSION_KEY = "vimb_mailbox"
@@ -35,6 +37,8 @@ def owner_login(request: HttpRequest, mailbox: Mailbox) -> None:
     rotate_token(request)
     request.session[SESSION_KEY] = mailbox.username
     request.session[HASH_SESSION_KEY] = session_hash(mailbox)
+    # The owner's own language from now on, in whatever browser they log in from.
+    remember_language(request.session, MAILBOX, mailbox.username)
 
 
 def owner_refresh(request: HttpRequest, mailbox: Mailbox) -> None:
@@ -108,7 +112,7 @@ def keep_owner_login(sender: Any, request: HttpRequest | None, **kwargs: Any) ->
     session = getattr(request, "session", None)
     if session is None:
         return
-    kept = {key: session[key] for key in _OWNER_KEYS if key in session}
+    kept = {key: session[key] for key in (*_OWNER_KEYS, LANGUAGE_SESSION_KEY) if key in session}
     if not kept:
         return
     # Django's logout() flushes the whole session right after this signal; the owner's keys are

@@ -34,10 +34,12 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.languages import ADMIN, mail_language
 from accounts.models import Admin
 from accounts.scoping import is_superadmin
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin
@@ -353,14 +355,16 @@ def admin_reset_request(*, address: str, request: HttpRequest | None = None) -> 
         if link is None:
             return
         context = {**_admin_link_context(admin, link), "uid": uid, "token": token}
-        subject = render_to_string("emails/admin_password_reset_subject.txt", context)
-        mail = compose(
-            "admin_password_reset",
-            subject=subject,
-            recipients=[route.address],
-            context=context,
-            about=admin.username,
-        )
+        with translation.override(mail_language(ADMIN, admin.username)):
+            subject = render_to_string("emails/admin_password_reset_subject.txt", context)
+            mail = compose(
+                "admin_password_reset",
+                subject=subject,
+                recipients=[route.address],
+                context=context,
+                about=admin.username,
+                language=translation.get_language() or "",
+            )
         send_in_background(mail, deliver=known and route.allowed)
     except Exception:
         # Whatever went wrong, the answer must stay the one an unknown address gets.

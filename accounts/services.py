@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.languages import ADMIN, language_preference_forget
 from accounts.models import Admin
 from accounts.resets import admin_address_problem, admin_reset_token, stored_superadmin
 from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin
@@ -245,5 +246,6 @@ def admin_purge(*, actor: Admin | None, admin: Admin) -> None:
     _guard_last_superadmin(admin)
     DomainAdmin.objects.filter(username_id=admin.pk).delete()
     Admin.objects.filter(pk=admin.pk).delete()
+    language_preference_forget(realm=ADMIN, username=admin.pk)
     forget_domain_names()
     log_action(actor=actor, domain="", action="delete_admin", data=admin.username)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mail.passwords import MAX_PASSWORD_LENGTH
 
@@ -19,12 +19,18 @@ class MaximumLengthValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
-                _("This password is too long. It must contain at most %(max_length)d characters.")
+                ngettext(
+                    "This password is too long. It must contain at most %(max_length)d character.",
+                    "This password is too long. It must contain at most %(max_length)d characters.",
+                    self.max_length,
+                )
                 % {"max_length": self.max_length},
                 code="password_too_long",
             )
 
     def get_help_text(self) -> str:
-        return _("Your password can contain at most %(max_length)d characters.") % {
-            "max_length": self.max_length
-        }
+        return ngettext(
+            "Your password can contain at most %(max_length)d character.",
+            "Your password can contain at most %(max_length)d characters.",
+            self.max_length,
+        ) % {"max_length": self.max_length}

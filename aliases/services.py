@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Admin
 from accounts.resets import check_rerouting
@@ -77,7 +78,12 @@ def alias_create(
     taken = max(counts.alias_rows - counts.mailboxes, 0)
     if domain.aliases > 0 and not override and taken >= domain.aliases:
         raise ValidationError(
-            _("The domain has reached its limit of %(limit)d aliases.") % {"limit": domain.aliases}
+            ngettext(
+                "The domain has reached its limit of %(limit)d alias.",
+                "The domain has reached its limit of %(limit)d aliases.",
+                domain.aliases,
+            )
+            % {"limit": domain.aliases}
         )
     if Mailbox.objects.filter(username=address).exists():
         raise ValidationError(

@@ -6,7 +6,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from aliases.models import Alias
@@ -75,7 +75,9 @@ class AliasTable(tables.Table):
         shown = ", ".join(escape(target_label(t)) for t in targets[:SHOWN_DESTINATIONS])
         hidden = len(targets) - SHOWN_DESTINATIONS
         if hidden > 0:
-            more = escape(gettext("and %(count)d more") % {"count": hidden})
+            more = escape(
+                ngettext("and %(count)d more", "and %(count)d more", hidden) % {"count": hidden}
+            )
             return mark_safe(f'{shown} <span class="text-body-secondary">{more}</span>')  # noqa: S308
         return mark_safe(shown)  # noqa: S308 - every target is escaped
 

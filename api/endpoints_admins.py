@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
@@ -70,7 +71,11 @@ class AdminViewSet(ApiViewSet):
         domains = list(narrowed(request.auth, Domain.objects.filter(pk__in=names)))
         if len(domains) != len(set(names)):
             raise exceptions.ValidationError(
-                {"domains": [exceptions.ErrorDetail("There is no such domain.", "does_not_exist")]}
+                {
+                    "domains": [
+                        exceptions.ErrorDetail(_("There is no such domain."), "does_not_exist")
+                    ]
+                }
             )
         obj = admin_create(actor=request.user, domains=domains, **data)
         return Response(s.AdminSerializer(self._one(obj.pk)).data, status.HTTP_201_CREATED)

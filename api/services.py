@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Admin
 from accounts.scoping import is_admin, is_superadmin, scoped
@@ -72,7 +73,12 @@ def api_token_create(
     live = ApiToken.objects.filter(admin=admin, revoked__isnull=True)
     if live.count() >= MAX_TOKENS_PER_ADMIN:
         raise ValidationError(
-            _("You have %(count)d tokens; revoke one first.") % {"count": MAX_TOKENS_PER_ADMIN}
+            ngettext(
+                "You have %(count)d token; revoke it first.",
+                "You have %(count)d tokens; revoke one first.",
+                MAX_TOKENS_PER_ADMIN,
+            )
+            % {"count": MAX_TOKENS_PER_ADMIN}
         )
     key, prefix = new_key()
     token = ApiToken.objects.create(

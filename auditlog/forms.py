@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.scoping import scoped_domain_names
 from mail.names import normalize_domain
@@ -67,12 +68,12 @@ class LogFilterForm(forms.Form):
         label=_("Action"), required=False, widget=forms.Select(attrs={"class": "form-select"})
     )
     date_from = forms.DateField(
-        label=_("From"),
+        label=pgettext_lazy("start of a date range", "From"),
         required=False,
         widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("To"),
+        label=pgettext_lazy("end of a date range", "To"),
         required=False,
         widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
     )

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from aliases.views import AliasListView
 from bulk.services import ACTIVATE, BULK_LIMIT, DEACTIVATE, DELETE, QUOTA, bulk_apply
@@ -147,7 +147,11 @@ class BulkMixin:
             text = (
                 _("Choose at least one row.")
                 if total == 0
-                else _("At most %(limit)s objects at once; narrow the filter.")
+                else ngettext(
+                    "At most %(limit)s object at once; narrow the filter.",
+                    "At most %(limit)s objects at once; narrow the filter.",
+                    BULK_LIMIT,
+                )
                 % {"limit": BULK_LIMIT}
             )
             messages.error(request, text)

@@ -138,13 +138,13 @@ class ToggleActiveView(ScopedObjectMixin, View):
             text = " ".join(getattr(exc, "messages", [str(exc)]))
             messages.error(request, text)
         else:
-            state = _("activated") if active else _("deactivated")
             # The message offers to undo: a POST back here with the old state (templates
             # /_messages.html, core.templatetags.vimbadmin.undo_of), scoped like this one.
             undo = f"undo {0 if active else 1} {escape_uri_path(request.path)}"
             messages.success(
                 request,
-                _("%(object)s %(state)s.") % {"object": obj, "state": state},
+                (_("%(object)s activated.") if active else _("%(object)s deactivated."))
+                % {"object": obj},
                 extra_tags=undo,
             )
         return HttpResponseRedirect(safe_next(request, self.fallback_url(obj)))

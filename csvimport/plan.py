@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.scoping import is_superadmin, scoped
 from aliases.models import Alias
@@ -205,9 +206,12 @@ def plan_mailboxes(user: Any, data: CsvRows) -> ImportPlan:
         free = None if domain.mailboxes == 0 else max(domain.mailboxes - counts.mailboxes, 0)
         live = [r for r in rows if r.status == CREATE]
         if free is not None and len(live) > free:
-            text = _(
+            text = ngettext(
+                "The domain %(domain)s may have %(limit)s mailbox: this file adds %(new)s "
+                "with %(free)s free.",
                 "The domain %(domain)s may have %(limit)s mailboxes: this file adds %(new)s "
-                "with %(free)s free."
+                "with %(free)s free.",
+                max(domain.mailboxes, 0),
             ) % {"domain": name, "limit": max(domain.mailboxes, 0), "new": len(live), "free": free}
             for row in live:
                 row.refuse(text)
@@ -283,9 +287,12 @@ def plan_aliases(user: Any, data: CsvRows) -> ImportPlan:
         counts = counters.ensure([name])[name]
         free = max(domain.aliases - max(counts.alias_rows - counts.mailboxes, 0), 0)
         if len(live) > free:
-            text = _(
+            text = ngettext(
+                "The domain %(domain)s may have %(limit)s alias: this file adds %(new)s "
+                "with %(free)s free.",
                 "The domain %(domain)s may have %(limit)s aliases: this file adds %(new)s "
-                "with %(free)s free."
+                "with %(free)s free.",
+                domain.aliases,
             ) % {"domain": name, "limit": domain.aliases, "new": len(live), "free": free}
             for row in live:
                 row.refuse(text)

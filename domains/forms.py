@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core import validators
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped
@@ -55,6 +56,15 @@ def _transport_choices() -> list[tuple[str, str]]:
     return [(item, item) for item in settings.VIMBADMIN_TRANSPORT_OPTIONS]
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """Return the shipped languages by their own names, after the site's default."""
+    site = get_language_info(settings.LANGUAGE_CODE)["name_local"]
+    return [
+        ("", _("The site's default (%(language)s)") % {"language": site}),
+        *((code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES),
+    ]
+
+
 class DomainEditForm(forms.Form):
     """The domain's description, limits (MB for quotas), transport and flags."""
 
@@ -88,9 +98,19 @@ class DomainEditForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+    language = forms.ChoiceField(
+        label=_("Language of mails"),
+        required=False,
+        help_text=_(
+            "Mails to the domain's mailboxes are written in this language unless their owner "
+            "chose another."
+        ),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     def __init__(self, *args: Any, current_transport: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["language"]).choices = language_choices()
         choices = _transport_choices()
         # An adopted domain may use a transport the operator has not listed; keep it selectable
         # so that saving the form does not silently change where mail goes.

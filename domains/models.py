@@ -70,6 +70,9 @@ class DomainSettings(models.Model):
     )
     # MB, pre-filled in the mailbox form; Postfix Admin has no column for it.
     default_mailbox_quota = models.BigIntegerField(default=0)
+    # The language of mails to the domain's mailboxes whose owners chose none ("" = the site's
+    # LANGUAGE_CODE); a code of settings.LANGUAGES.
+    language = models.CharField(max_length=15, blank=True, default="")
 
     class Meta:
         db_table = "vimbadmin_domain_settings"

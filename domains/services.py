@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.languages import MAILBOX, language_preference_forget
 from accounts.models import Admin
 from accounts.scoping import forget_domain_names, require_superadmin
 from aliases.models import Alias
@@ -80,6 +83,7 @@ def domain_create(
     backupmx: bool = False,
     active: bool = True,
     create_default_aliases: bool = True,
+    language: str = "",
 ) -> Domain:
     """Create a domain (limits default from settings) with its RFC 2142 aliases."""
     require_superadmin(actor, SUPERADMINS_ONLY)
@@ -115,7 +119,11 @@ def domain_create(
         password_expiry=0,
         **values,
     )
-    DomainSettings.objects.create(domain=obj, default_mailbox_quota=max(default_quota, 0))
+    DomainSettings.objects.create(
+        domain=obj,
+        default_mailbox_quota=max(default_quota, 0),
+        language=mail_language_code(language),
+    )
     forget_domain_names()
     log_action(actor=actor, domain=name, action="create_domain", data=name)
     if create_default_aliases:
@@ -136,6 +144,15 @@ def _create_default_aliases(*, actor: Admin | None, domain: Domain) -> list[Defa
         else:
             outcomes.append(DefaultAlias(alias.address, alias.goto))
     return outcomes
+
+
+def mail_language_code(language: str) -> str:
+    """Return a domain's mail language as stored: a shipped language's code or "" (the site's)."""
+    if not language:
+        return ""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("This language is not available.")})
+    return language
 
 
 def domain_settings(domain: Domain) -> DomainSettings:
@@ -161,8 +178,10 @@ def domain_update(
     transport: str,
     backupmx: bool,
     active: bool,
+    language: str | None = None,
 ) -> Domain:
-    """Change a domain's description, limits, transport and flags (super admins only)."""
+    """Change a domain's description, limits, transport, flags and the language of its mails
+    (super admins only; `language=None` keeps it)."""
     require_superadmin(actor, SUPERADMINS_ONLY)
     check_domain_limits(
         aliases=aliases,
@@ -178,9 +197,10 @@ def domain_update(
     obj.backupmx, obj.active = backupmx, active
     obj.modified = timezone.now()
     obj.save()
-    DomainSettings.objects.update_or_create(
-        domain_id=obj.pk, defaults={"default_mailbox_quota": max(default_mailbox_quota, 0)}
-    )
+    kept: dict[str, Any] = {"default_mailbox_quota": max(default_mailbox_quota, 0)}
+    if language is not None:
+        kept["language"] = mail_language_code(language)
+    DomainSettings.objects.update_or_create(domain_id=obj.pk, defaults=kept)
     log_action(actor=actor, domain=obj.domain, action="edit_domain", data=obj.domain)
     return obj
 
@@ -216,6 +236,7 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     PasswordChange.objects.filter(username__endswith=f"@{name}").delete()
     AliasDomain.objects.filter(alias_domain_id=name).delete()
     DomainSettings.objects.filter(domain_id=name).delete()
+    language_preference_forget(realm=MAILBOX, domain=name)
     counters.delete(name)
     Domain.objects.filter(domain=name).delete()
     forget_domain_names()

@@ -8,7 +8,7 @@ import django_tables2 as tables
 from django.db.models import F
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.scoping import is_superadmin
 from core.listing.tables import (
@@ -53,24 +53,24 @@ def _domain_link(table: tables.Table, name: str) -> SafeString:
 class DomainTable(tables.Table):
     """List domains with their counts against limits, quota and usage."""
 
-    domain = tables.Column(verbose_name=_lazy("Domain"))
-    description = tables.Column(verbose_name=_lazy("Description"))
-    mailbox_count = tables.Column(verbose_name=_lazy("Mailboxes"), empty_values=())
+    domain = tables.Column(verbose_name=gettext_lazy("Domain"))
+    description = tables.Column(verbose_name=gettext_lazy("Description"))
+    mailbox_count = tables.Column(verbose_name=gettext_lazy("Mailboxes"), empty_values=())
     # Alias rows minus the mailboxes' own rows, subtracted here rather than in SQL (see below).
     alias_count = tables.Column(
-        verbose_name=_lazy("Aliases"), accessor="alias_rows", empty_values=()
+        verbose_name=gettext_lazy("Aliases"), accessor="alias_rows", empty_values=()
     )
-    quota_allocated = tables.Column(verbose_name=_lazy("Quota allocated"), empty_values=())
-    usage_bytes = tables.Column(verbose_name=_lazy("Usage"), empty_values=())
-    transport = tables.Column(verbose_name=_lazy("Transport"))
-    backupmx = tables.BooleanColumn(verbose_name=_lazy("Backup MX"))
-    active = tables.Column(verbose_name=_lazy("Active"), empty_values=())
-    created = tables.DateTimeColumn(verbose_name=_lazy("Created"), format="Y-m-d H:i")
+    quota_allocated = tables.Column(verbose_name=gettext_lazy("Quota allocated"), empty_values=())
+    usage_bytes = tables.Column(verbose_name=gettext_lazy("Usage"), empty_values=())
+    transport = tables.Column(verbose_name=gettext_lazy("Transport"))
+    backupmx = tables.BooleanColumn(verbose_name=gettext_lazy("Backup MX"))
+    active = tables.Column(verbose_name=gettext_lazy("Active"), empty_values=())
+    created = tables.DateTimeColumn(verbose_name=gettext_lazy("Created"), format="Y-m-d H:i")
 
     class Meta:
         attrs = _TABLE_ATTRS
         order_by = "domain"
-        empty_text = _lazy("No domains match.")
+        empty_text = gettext_lazy("No domains match.")
 
     def render_domain(self, value: str) -> SafeString:
         return _domain_link(self, value)
@@ -121,15 +121,19 @@ class AliasDomainTable(tables.Table):
     """List alias domains with their target and a one-click activation."""
 
     alias_domain = tables.Column(
-        verbose_name=_lazy("Alias domain"), accessor="alias_domain_id", order_by="alias_domain"
+        verbose_name=gettext_lazy("Alias domain"),
+        accessor="alias_domain_id",
+        order_by="alias_domain",
     )
     target_domain = tables.Column(
-        verbose_name=_lazy("Target domain"), accessor="target_domain_id", order_by="target_domain"
+        verbose_name=gettext_lazy("Target domain"),
+        accessor="target_domain_id",
+        order_by="target_domain",
     )
     active = tables.TemplateColumn(
-        template_name="domains/_aliasdomain_toggle.html", verbose_name=_lazy("Active")
+        template_name="domains/_aliasdomain_toggle.html", verbose_name=gettext_lazy("Active")
     )
-    modified = tables.DateTimeColumn(verbose_name=_lazy("Modified"), format="Y-m-d H:i")
+    modified = tables.DateTimeColumn(verbose_name=gettext_lazy("Modified"), format="Y-m-d H:i")
     actions = tables.TemplateColumn(
         template_name="domains/_aliasdomain_actions.html",
         verbose_name="",
@@ -140,7 +144,7 @@ class AliasDomainTable(tables.Table):
     class Meta:
         attrs = _TABLE_ATTRS
         order_by = "alias_domain"
-        empty_text = _lazy("No alias domains match.")
+        empty_text = gettext_lazy("No alias domains match.")
 
     def render_alias_domain(self, value: str) -> str:
         return display_domain(value)

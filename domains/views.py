@@ -205,6 +205,7 @@ class DomainEditView(DomainObjectMixin, FormView):
             "transport": d.transport,
             "backupmx": d.backupmx,
             "active": d.active,
+            "language": services.domain_settings(d).language,
         }
 
     def form_valid(self, form: DomainEditForm) -> HttpResponse:

@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.utils import translation
 
 logger = logging.getLogger("vimbadmin.mail")
 
@@ -50,27 +52,37 @@ class OutgoingMail:
     message: EmailMultiAlternatives | None = None
     # False for a stand-in: prepared and queued like a real mail, then dropped by the sender.
     deliver: bool = True
+    # The recipient's language (a code of settings.LANGUAGES); "" renders in the current one.
+    language: str = ""
 
     def render(self) -> EmailMultiAlternatives:
-        """Build the message once (an operator's broken template raises here)."""
+        """Build the message once, in the recipient's language (a broken template raises here)."""
         if self.message is None:
-            text = render_to_string(f"emails/{self.kind}.txt", self.context)
-            message = EmailMultiAlternatives(
-                # A template may end the subject with a newline; headers must be one line.
-                "".join(self.subject.splitlines()),
-                text,
-                settings.DEFAULT_FROM_EMAIL,
-                self.recipients,
-            )
-            html: str
-            try:
-                html = render_to_string(f"emails/{self.kind}.html", self.context)
-            except TemplateDoesNotExist:
-                html = ""
-            if html:
-                message.attach_alternative(html, "text/html")
-            self.message = message
+            # Rendered later than composed (after the commit, in the sender thread): the
+            # language must be set again here, not taken from whatever request is running.
+            with translation.override(self.language) if self.language else nullcontext():
+                self.message = self._build()
         return self.message
+
+    def _build(self) -> EmailMultiAlternatives:
+        text = render_to_string(f"emails/{self.kind}.txt", self.context)
+        message = EmailMultiAlternatives(
+            # A template may end the subject with a newline; headers must be one line.
+            "".join(self.subject.splitlines()),
+            text,
+            settings.DEFAULT_FROM_EMAIL,
+            self.recipients,
+        )
+        html: str
+        try:
+            html = render_to_string(f"emails/{self.kind}.html", self.context)
+        except TemplateDoesNotExist:
+            html = ""
+        if html:
+            message.attach_alternative(html, "text/html")
+        if self.language:
+            message.extra_headers["Content-Language"] = self.language
+        return message
 
 
 def compose(
@@ -80,10 +92,19 @@ def compose(
     recipients: list[str],
     context: dict[str, Any],
     about: str,
+    language: str = "",
 ) -> OutgoingMail:
-    """Describe a mail from `emails/<kind>.txt` (and `.html` when it exists) to recipients."""
+    """Describe a mail from `emails/<kind>.txt` (and `.html` when it exists) to recipients.
+
+    `language`: the recipient's; compose the subject inside `translation.override(language)`.
+    """
     return OutgoingMail(
-        kind=kind, about=about, subject=subject, recipients=recipients, context=context
+        kind=kind,
+        about=about,
+        subject=subject,
+        recipients=recipients,
+        context=context,
+        language=language,
     )
 
 

@@ -15,6 +15,7 @@ import unicodedata
 import idna
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 LOCAL_PART_MAX = 64  # RFC 5321 4.5.3.1.1
 DOMAIN_MAX = 253  # RFC 1035 2.3.4, without the trailing dot
@@ -160,7 +161,11 @@ def _local_part_problem(local: str) -> str:
     if not local:
         return _("there is nothing before the @.")
     if len(local.encode()) > LOCAL_PART_MAX:
-        return _("the part before the @ is longer than %(max)d bytes.") % {"max": LOCAL_PART_MAX}
+        return ngettext(
+            "the part before the @ is longer than %(max)d byte.",
+            "the part before the @ is longer than %(max)d bytes.",
+            LOCAL_PART_MAX,
+        ) % {"max": LOCAL_PART_MAX}
     if local.startswith(".") or local.endswith(".") or ".." in local:
         return _("the part before the @ cannot start or end with a dot or have two in a row.")
     atoms = local.split(".")
@@ -193,7 +198,13 @@ def _joined(value: str, local: str, domain: str) -> str:
     address = f"{local}@{domain}"
     if len(address) > ADDRESS_MAX:
         raise _invalid_address(
-            value, _("it is longer than %(max)d characters.") % {"max": ADDRESS_MAX}
+            value,
+            ngettext(
+                "it is longer than %(max)d character.",
+                "it is longer than %(max)d characters.",
+                ADDRESS_MAX,
+            )
+            % {"max": ADDRESS_MAX},
         )
     return address
 

@@ -16,9 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.languages import MAILBOX, mail_language
 from mail.email import compose, send_in_background
 from mail.links import absolute_url
 from mail.names import normalize_address
@@ -76,18 +77,21 @@ def alternative_address_request(
         raise ValidationError(
             _("No confirmation link can be sent: the server's address is not configured.")
         )
-    mail = compose(
-        "mailbox_email_other_confirm",
-        subject=_("Confirm the alternative address of %(address)s") % {"address": mailbox.username},
-        recipients=[address],
-        context={
-            "address": mailbox.username,
-            "email_other": address,
-            "link": link,
-            "valid_days": VALID_FOR.days,
-        },
-        about=mailbox.username,
-    )
+    with translation.override(mail_language(MAILBOX, mailbox.username)):
+        mail = compose(
+            "mailbox_email_other_confirm",
+            subject=_("Confirm the alternative address of %(address)s")
+            % {"address": mailbox.username},
+            recipients=[address],
+            context={
+                "address": mailbox.username,
+                "email_other": address,
+                "link": link,
+                "valid_days": VALID_FOR.days,
+            },
+            about=mailbox.username,
+            language=translation.get_language() or "",
+        )
     send_in_background(mail)
     return address
 

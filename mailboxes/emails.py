@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.languages import MAILBOX, mail_language
 from core.context import report
 from mail.email import OutgoingMail, compose, send_after_commit, send_in_background, send_now
 from mail.links import absolute_url, base_url_problem
@@ -45,6 +47,11 @@ def owner_page_url() -> str:
     return absolute_url(reverse("selfservice:overview")) or ""
 
 
+def owner_language(mailbox: Mailbox) -> str:
+    """Return the language of mails about a mailbox: its owner's, its domain's, the site's."""
+    return mail_language(MAILBOX, mailbox.username)
+
+
 def _compose(kind: str, subject: str, mailbox: Mailbox, recipients: list[str]) -> OutgoingMail:
     context = {
         "mailbox": mailbox,
@@ -53,7 +60,12 @@ def _compose(kind: str, subject: str, mailbox: Mailbox, recipients: list[str]) -
         "owner_url": owner_page_url(),
     }
     return compose(
-        kind, subject=subject, recipients=recipients, context=context, about=mailbox.username
+        kind,
+        subject=subject,
+        recipients=recipients,
+        context=context,
+        about=mailbox.username,
+        language=translation.get_language() or "",
     )
 
 
@@ -65,18 +77,20 @@ def _report_failure(error: str) -> None:
 
 def send_welcome_email(mailbox: Mailbox) -> None:
     """Send the welcome e-mail (client settings, never the password) once the mailbox exists."""
-    mail = _compose("welcome", _("Welcome to your new mailbox"), mailbox, [mailbox.username])
+    with translation.override(owner_language(mailbox)):
+        mail = _compose("welcome", _("Welcome to your new mailbox"), mailbox, [mailbox.username])
     send_after_commit(mail, on_failure=_report_failure)
 
 
 def send_settings_email(mailbox: Mailbox, recipients: list[str]) -> bool:
     """Send the mailbox's client settings to the given addresses; a failure is a warning."""
-    mail = _compose(
-        "settings",
-        _("Settings for %(address)s") % {"address": mailbox.username},
-        mailbox,
-        recipients,
-    )
+    with translation.override(owner_language(mailbox)):
+        mail = _compose(
+            "settings",
+            _("Settings for %(address)s") % {"address": mailbox.username},
+            mailbox,
+            recipients,
+        )
     error = send_now(mail)
     if error:
         _report_failure(error)
@@ -90,13 +104,15 @@ def _report_changed_failure(error: str) -> None:
 
 def send_password_changed_email(mailbox: Mailbox) -> None:
     """Tell the mailbox, once committed, that its password was changed (never the password)."""
-    mail = compose(
-        "mailbox_password_changed",
-        subject=_("The password of %(address)s was changed") % {"address": mailbox.username},
-        recipients=[mailbox.username],
-        context={"address": mailbox.username, "mailbox": mailbox},
-        about=mailbox.username,
-    )
+    with translation.override(owner_language(mailbox)):
+        mail = compose(
+            "mailbox_password_changed",
+            subject=_("The password of %(address)s was changed") % {"address": mailbox.username},
+            recipients=[mailbox.username],
+            context={"address": mailbox.username, "mailbox": mailbox},
+            about=mailbox.username,
+            language=translation.get_language() or "",
+        )
     send_after_commit(mail, on_failure=_report_changed_failure)
 
 
@@ -108,18 +124,20 @@ def send_password_reset_email(
     `deliver=False`: prepare and queue it all the same, and let the sender drop it.
     """
     # Never reported on the page: it must look the same whether or not a mail went out.
-    mail = compose(
-        "mailbox_password_reset",
-        subject=_("Reset the password of %(address)s") % {"address": mailbox.username},
-        recipients=[recipient],
-        context={
-            "address": mailbox.username,
-            "mailbox": mailbox,
-            "link": link,
-            "valid_minutes": max(settings.PASSWORD_RESET_TIMEOUT // 60, 1),
-        },
-        about=mailbox.username,
-    )
+    with translation.override(owner_language(mailbox)):
+        mail = compose(
+            "mailbox_password_reset",
+            subject=_("Reset the password of %(address)s") % {"address": mailbox.username},
+            recipients=[recipient],
+            context={
+                "address": mailbox.username,
+                "mailbox": mailbox,
+                "link": link,
+                "valid_minutes": max(settings.PASSWORD_RESET_TIMEOUT // 60, 1),
+            },
+            about=mailbox.username,
+            language=translation.get_language() or "",
+        )
     send_in_background(mail, deliver=deliver)
 
 
@@ -134,30 +152,32 @@ def send_owner_change_email(mailbox: Mailbox, *, what: str, by_admin: bool = Fal
     taken over by someone else cannot redirect or answer the mail unnoticed. A forwarding notice
     goes to the alternative address too: the new forwarding may no longer deliver here.
     """
-    subjects = {
-        "forwarding": _("The forwarding of %(address)s was changed"),
-        "vacation": _("The vacation auto-reply of %(address)s was changed"),
-        "email_other": _("The alternative address of %(address)s was changed"),
-    }
-    labels = {
-        "forwarding": _("forwarding"),
-        "vacation": _("vacation auto-reply"),
-        "email_other": _("alternative address"),
-    }
     recipients = [mailbox.username]
     other = mailbox.email_other
     if what == "forwarding" and other and other.lower() != mailbox.username.lower():
         recipients.append(other)
-    mail = compose(
-        "mailbox_changed",
-        subject=subjects[what] % {"address": mailbox.username},
-        recipients=recipients,
-        context={
-            "address": mailbox.username,
-            "mailbox": mailbox,
-            "what": labels[what],
-            "by_admin": by_admin,
-        },
-        about=mailbox.username,
-    )
+    with translation.override(owner_language(mailbox)):
+        subjects = {
+            "forwarding": _("The forwarding of %(address)s was changed"),
+            "vacation": _("The vacation auto-reply of %(address)s was changed"),
+            "email_other": _("The alternative address of %(address)s was changed"),
+        }
+        labels = {
+            "forwarding": _("forwarding"),
+            "vacation": _("vacation auto-reply"),
+            "email_other": _("alternative address"),
+        }
+        mail = compose(
+            "mailbox_changed",
+            subject=subjects[what] % {"address": mailbox.username},
+            recipients=recipients,
+            context={
+                "address": mailbox.username,
+                "mailbox": mailbox,
+                "what": labels[what],
+                "by_admin": by_admin,
+            },
+            about=mailbox.username,
+            language=translation.get_language() or "",
+        )
     send_after_commit(mail, on_failure=_report_owner_change_failure)

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from accounts.scoping import is_superadmin
 from aliases.forms import MAX_DESTINATIONS_TEXT, LocalPartField, clean_destinations
@@ -222,7 +223,12 @@ class SettingsEmailForm(StyledForm):
         )
         if len(addresses) > MAX_RECIPIENTS:
             raise ValidationError(
-                _("Enter at most %(count)d addresses.") % {"count": MAX_RECIPIENTS}
+                ngettext(
+                    "Enter at most %(count)d address.",
+                    "Enter at most %(count)d addresses.",
+                    MAX_RECIPIENTS,
+                )
+                % {"count": MAX_RECIPIENTS}
             )
         return addresses
 
@@ -288,10 +294,13 @@ class VacationForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Plain text, sent as it is written."),
     )
-    activefrom = LocalDateTimeField(label=_("From"))
-    activeuntil = LocalDateTimeField(label=_("Until"))
+    activefrom = LocalDateTimeField(label=pgettext_lazy("start of a date range", "From"))
+    activeuntil = LocalDateTimeField(label=pgettext_lazy("end of a date range", "Until"))
     time_zone = forms.ChoiceField(label=_("Time zone of these dates"))
-    interval = forms.ChoiceField(label=_("Reply"), choices=INTERVAL_CHOICES)
+    interval = forms.ChoiceField(
+        label=pgettext_lazy("how often the automatic reply is sent", "Reply"),
+        choices=INTERVAL_CHOICES,
+    )
     interval_hours = forms.IntegerField(
         label=_("Hours between replies to the same sender"),
         required=False,

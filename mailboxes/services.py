@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.languages import MAILBOX, language_preference_forget
 from accounts.models import Admin
 from accounts.resets import check_rerouting
 from accounts.scoping import is_superadmin
@@ -176,7 +178,11 @@ def mailbox_create(
         raise ValidationError(_("This domain may not have mailboxes."))
     if domain.mailboxes > 0 and not override and counts.mailboxes >= domain.mailboxes:
         raise ValidationError(
-            _("The domain has reached its limit of %(limit)d mailboxes.")
+            ngettext(
+                "The domain has reached its limit of %(limit)d mailbox.",
+                "The domain has reached its limit of %(limit)d mailboxes.",
+                domain.mailboxes,
+            )
             % {"limit": domain.mailboxes}
         )
     if Mailbox.objects.filter(username=username).exists():
@@ -364,6 +370,7 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
     PasswordChange.objects.filter(username=username).delete()
     aliases, _rows = Alias.objects.filter(address=username).delete()
     mailboxes, _rows = Mailbox.objects.filter(pk=username).delete()
+    language_preference_forget(realm=MAILBOX, username=username)
     if mailboxes:
         counters.add(
             counts,

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Admin
 from aliases.models import Alias
@@ -112,11 +113,21 @@ def check_vacation(
         errors.setdefault("subject", []).append(_("Enter a subject."))
     elif len(subject) > MAX_SUBJECT:
         errors.setdefault("subject", []).append(
-            _("The subject can have at most %(max)d characters.") % {"max": MAX_SUBJECT}
+            ngettext(
+                "The subject can have at most %(max)d character.",
+                "The subject can have at most %(max)d characters.",
+                MAX_SUBJECT,
+            )
+            % {"max": MAX_SUBJECT}
         )
     if len(body) > MAX_BODY:
         errors.setdefault("body", []).append(
-            _("The message can have at most %(max)d characters.") % {"max": MAX_BODY}
+            ngettext(
+                "The message can have at most %(max)d character.",
+                "The message can have at most %(max)d characters.",
+                MAX_BODY,
+            )
+            % {"max": MAX_BODY}
         )
     if "\x00" in body:
         errors.setdefault("body", []).append(_("The message contains a NUL character."))

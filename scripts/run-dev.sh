@@ -13,6 +13,7 @@ if [ ! -f "$stamp" ] && [ ! -f .venv/.installed-"$hash" ]; then
   .venv/bin/pip install -q -e . >>var/pip.log 2>&1 || { cat var/pip.log; exit 1; }
   touch "$stamp"
 fi
+scripts/compilemessages.sh
 . .venv/bin/activate
 # Plain http on 127.0.0.1: cookies cannot be "secure" here. Production keeps the default.
 export SECURE_COOKIES="${SECURE_COOKIES:-false}"

@@ -12,3 +12,5 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The translations, compiled for the app, the tests and `make run` (never committed).
+scripts/compilemessages.sh

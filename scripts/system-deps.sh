@@ -10,6 +10,8 @@ PACKAGES=(
   postfix postfix-pgsql postfix-mysql
   dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-mysql
   chromium fonts-dejavu-core fail2ban
+  # msgfmt compiles the translations (locale/) in the build; xgettext extracts them.
+  gettext
   # Postfix Admin's own vacation.pl, run by the interop test of the auto-responder.
   libmime-encwords-perl libemail-valid-perl liblog-log4perl-perl liblog-dispatch-perl
   libdbd-pg-perl libdbd-mysql-perl libemail-sender-perl libemail-simple-perl libtry-tiny-perl

@@ -56,6 +56,9 @@ where = Path(vimbadmin.__file__).resolve()
 assert Path(sys.argv[1]).resolve() not in where.parents, f"imported from the checkout: {where}"
 assert (where.parent / "templates" / "base.html").is_file(), "templates missing from the wheel"
 assert (where.parent / "static" / "css" / "vimbadmin.css").is_file(), "static files missing"
+for language in ("de", "fr", "es", "it", "nl", "pt_BR", "pl"):
+    compiled = where.parent / "locale" / language / "LC_MESSAGES" / "django.mo"
+    assert compiled.is_file(), f"compiled translations missing from the wheel: {compiled}"
 print(f"vimbadmin from {where.parent}")
 EOF
 
@@ -113,6 +116,12 @@ for path, text in checks.items():
         assert response.status == 200, (path, response.status)
         assert text in body, (path, body[:500])
         print(f"GET {path}: {response.status}")
+# The compiled catalogues are found once installed: a German browser gets German.
+german = urllib.request.Request(base + "/me/login/", headers={"Accept-Language": "de"})
+with urllib.request.urlopen(german, timeout=30) as response:
+    body = response.read().decode()
+    assert '<html lang="de">' in body and "Bei Ihrem Postfach anmelden" in body, body[:500]
+    print("GET /me/login/ (Accept-Language: de): German")
 EOF
 
 echo "The wheel installs and runs outside the checkout."

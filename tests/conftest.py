@@ -6,7 +6,10 @@ objects the URL walks put in every URL (`world`).
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -19,6 +22,14 @@ from pfa.models import Log
 from pfa.schema import forget_columns
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
 from tests.support.pfa_tables import empty_pfa_tables
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The compiled catalogues are build products: compile the changed ones before any test loads
+    # a translation, as scripts/setup-venv.sh does (without msgfmt, test_translations fails).
+    if shutil.which("msgfmt"):
+        script = Path(__file__).resolve().parent.parent / "scripts" / "compilemessages.sh"
+        subprocess.run([str(script)], check=True)
 
 
 @pytest.fixture(autouse=True)

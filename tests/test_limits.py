@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import time
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -42,7 +43,7 @@ def mailbox_data(local: str, **overrides: str) -> dict[str, str]:
 
 
 def set_limits(domain: Domain, **limits: int) -> Domain:
-    values = {
+    values: dict[str, Any] = {
         "description": domain.description,
         "aliases": domain.aliases,
         "mailboxes": domain.mailboxes,
@@ -164,7 +165,7 @@ def test_super_admin_exceeds_limits_only_with_the_override(super_client, domain_
 
     response = super_client.post("/mailboxes/new/", mailbox_data("second", quota="500"))
     assert response.status_code == 200
-    assert "The domain has reached its limit of 1 mailboxes." in page(response)
+    assert "The domain has reached its limit of 1 mailbox." in page(response)
     response = super_client.post(
         "/mailboxes/new/", mailbox_data("second", quota="500", override_limits="on")
     )
@@ -173,7 +174,7 @@ def test_super_admin_exceeds_limits_only_with_the_override(super_client, domain_
 
     alias = {"domain": "alpha.example", "local_part": "more", "targets": "a@x.example"}
     response = super_client.post("/aliases/new/", alias)
-    assert "The domain has reached its limit of 1 aliases." in page(response)
+    assert "The domain has reached its limit of 1 alias." in page(response)
     response = super_client.post("/aliases/new/", {**alias, "override_limits": "on"})
     assert response.status_code == 302
 

@@ -240,8 +240,8 @@ def test_overview_names_only_its_own_domains_aliases_and_counts_the_others(
     section = _delivering_section(client.get(reverse("selfservice:overview")).text)
     assert "crew@beta.example" in section
     assert "team@beta.example" not in section
-    assert "Only the first 1 of this domain are shown." in section
-    assert "And more than 1 addresses in other domains." in section
+    assert "Only the first 1 of this domain is shown." in section
+    assert "And more than 1 address in other domains." in section
 
 
 def test_overview_without_quota2_row_says_usage_is_unknown(owner_client):

@@ -11,10 +11,11 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import throttle
+from accounts.languages import mail_language
 from accounts.models import Admin, AuthEvent
 from accounts.scoping import can_manage_domain, require_superadmin
 from core.context import client_address, report
@@ -175,13 +176,15 @@ def totp_reset(*, actor: Admin, account: Admin | Mailbox) -> None:
     RecoveryCode.objects.filter(realm=realm, username=account.pk).delete()
     _log(actor, account, "second factor reset")
     _event(realm, AuthEvent.Kind.TOTP_RESET, account.pk)
-    mail = compose(
-        "twofactor_reset",
-        subject=_("The second factor of %(address)s was removed") % {"address": account.pk},
-        recipients=[account.pk],
-        context={"address": account.pk, "by": actor.pk},
-        about=account.pk,
-    )
+    with translation.override(mail_language(realm, account.pk)):
+        mail = compose(
+            "twofactor_reset",
+            subject=_("The second factor of %(address)s was removed") % {"address": account.pk},
+            recipients=[account.pk],
+            context={"address": account.pk, "by": actor.pk},
+            about=account.pk,
+            language=translation.get_language() or "",
+        )
     send_after_commit(mail, on_failure=_report_failure)
 
 

@@ -113,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A logged-in admin's or owner's stored language over the browser's (LocaleMiddleware's).
+    "vimbadmin.i18n.LanguagePreferenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view looks an identifier up (after auth: the error pages show the menu).
     "vimbadmin.control_characters.ControlCharacterMiddleware",
@@ -262,6 +264,18 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 PASSWORD_RESET_TIMEOUT = env_int("VIMBADMIN_PASSWORD_RESET_TIMEOUT", 3600)
 
 LANGUAGE_CODE = "en"
+# The shipped languages (README, "Languages"); the catalogues are in locale/, compiled at build.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt-br", "Português (Brasil)"),
+    ("pl", "Polski"),
+]
+LOCALE_PATHS = [FILES_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

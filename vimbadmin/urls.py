@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from selfservice.landing import LandingView
+from vimbadmin.i18n import set_language
 
 urlpatterns = [
     path("", LandingView.as_view(), name="home"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("bulk/", include("bulk.urls")),
     path("import/", include("csvimport.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
 ]
 
 # A database lock or statement timeout gets a "busy" page (503) instead of the plain 500.
