@@ -15,7 +15,7 @@ from accounts.scoping import forget_domain_names, is_superadmin, require_superad
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from mail import passwords
 from mail.names import normalize_address
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins manage admins.")
 
@@ -124,11 +124,19 @@ def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: 
         _check_email_other(
             email_other, username=admin.username, superadmin=stored_superadmin(admin)
         )
+    before = {"email_other": admin.email_other, "phone": admin.phone}
     admin.email_other = email_other
     admin.phone = phone.strip()
     admin.modified = timezone.now()
     admin.save(update_fields=["email_other", "phone", "modified"])
-    log_action(actor=actor, domain="", action="edit_admin", data=admin.username)
+    log_action(
+        actor=actor,
+        domain="",
+        action="edit_admin",
+        data=describe_changes(
+            admin.username, before, {"email_other": admin.email_other, "phone": admin.phone}
+        ),
+    )
     return admin
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,7 +28,7 @@ from domains.models import (
 from mail.names import normalize_domain, one_line_text
 from mail.quota import max_quota_mb
 from mailboxes.models import Mailbox
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 from pfa.cascade import delete_mailbox_rows
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins change domains.")
@@ -171,6 +173,8 @@ def domain_update(
         default_mailbox_quota=default_mailbox_quota,
     )
     obj = lock_domain(domain)
+    before = _domain_fields(obj)
+    before["default_mailbox_quota"] = domain_settings(obj).default_mailbox_quota
     obj.description = one_line_text(description, field="description")
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
     obj.transport = transport.strip()
@@ -180,8 +184,28 @@ def domain_update(
     DomainSettings.objects.update_or_create(
         domain_id=obj.pk, defaults={"default_mailbox_quota": max(default_mailbox_quota, 0)}
     )
-    log_action(actor=actor, domain=obj.domain, action="edit_domain", data=obj.domain)
+    after = {**_domain_fields(obj), "default_mailbox_quota": max(default_mailbox_quota, 0)}
+    log_action(
+        actor=actor,
+        domain=obj.domain,
+        action="edit_domain",
+        data=describe_changes(obj.domain, before, after),
+    )
     return obj
+
+
+def _domain_fields(domain: Domain) -> dict[str, Any]:
+    """Return the fields of a domain an edit may change, by their Postfix Admin column names."""
+    return {
+        "description": domain.description,
+        "aliases": domain.aliases,
+        "mailboxes": domain.mailboxes,
+        "maxquota": domain.maxquota,
+        "quota": domain.quota,
+        "transport": domain.transport,
+        "backupmx": domain.backupmx,
+        "active": domain.active,
+    }
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -28,7 +29,7 @@ from mail.names import (
 )
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 from pfa.cascade import delete_mailbox_rows
 from pfa.goto import parse_goto, with_destinations
 from pfa.schema import has_column
@@ -226,6 +227,9 @@ def mailbox_update(
     name = one_line_text(name, field="name")
     domain = lock_domain(mailbox.domain)
     counts = counters.lock(domain)
+    before = _mailbox_fields(mailbox)
+    if smtp_active is not None:
+        before["smtp_active"] = mailbox_smtp_active(mailbox)
     if quota_bytes != mailbox.quota:
         check_mailbox_quota(
             domain=domain,
@@ -249,8 +253,21 @@ def mailbox_update(
                 "UPDATE mailbox SET smtp_active = %s WHERE username = %s",
                 [smtp_active, mailbox.username],
             )
-    log_action(actor=actor, domain=domain.domain, action="edit_mailbox", data=mailbox.username)
+    after = _mailbox_fields(mailbox)
+    if smtp_active is not None and before.get("smtp_active") is not None:
+        after["smtp_active"] = smtp_active
+    log_action(
+        actor=actor,
+        domain=domain.domain,
+        action="edit_mailbox",
+        data=describe_changes(mailbox.username, before, after),
+    )
     return mailbox
+
+
+def _mailbox_fields(mailbox: Mailbox) -> dict[str, Any]:
+    """Return the fields of a mailbox an edit may change, by their Postfix Admin column names."""
+    return {"name": mailbox.name, "quota": mailbox.quota, "email_other": mailbox.email_other}
 
 
 def mailbox_smtp_active(mailbox: Mailbox) -> bool | None:
@@ -418,6 +435,7 @@ def mailbox_set_forwarding(
     now = timezone.now()
     counts = counters.lock(mailbox.domain_id)
     current = Alias.objects.select_for_update().filter(address=own).first()
+    old_goto = current.goto if current else ""
     goto = with_destinations(
         own, current.goto if current else "", keep_copy=keep_copy, forwards=cleaned
     )
@@ -440,7 +458,7 @@ def mailbox_set_forwarding(
         actor=actor,
         domain=mailbox.domain_id,
         action="edit_alias",
-        data=f"{mailbox.username} -> {alias.goto}",
+        data=describe_changes(mailbox.username, {"goto": old_goto}, {"goto": alias.goto}),
     )
     if isinstance(actor, str):
         from mailboxes.emails import send_owner_change_email
