@@ -153,6 +153,13 @@ class AdminCreateForm(PasswordPairMixin):
         domains = cast(forms.ModelMultipleChoiceField, self.fields["domains"])
         domains.queryset = scoped(user, Domain).order_by("domain")
         domains.label_from_instance = _domain_label  # type: ignore[method-assign,assignment]
+        self.offer_invite(
+            _(
+                "Instead of a password, mail a one-time link to the alternative address (else "
+                "the login address); the admin cannot log in until they have chosen one."
+            )
+        )
+        self.order_fields(["username", "invite", "password", "password2"])
 
     def clean_username(self) -> str:
         return _address(self.cleaned_data["username"])

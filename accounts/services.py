@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Admin
-from accounts.resets import admin_address_problem, admin_reset_token, stored_superadmin
+from accounts.resets import (
+    admin_address_problem,
+    admin_invite,
+    admin_reset_token,
+    invite_password,
+    stored_superadmin,
+)
 from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from mail import passwords
@@ -89,9 +95,16 @@ def admin_create(
     email_other: str = "",
     domains: list[Domain] | None = None,
     check_policy: bool = True,
+    invite: bool = False,
 ) -> Admin:
-    """Create an admin with a hashed password; super admins are stored the Postfix Admin way."""
+    """Create an admin with a hashed password; super admins are stored the Postfix Admin way.
+
+    `invite`: `password` is ignored; the admin gets a password nobody knows, and a link to
+    choose one goes to their reset address once committed (refused where no link may go).
+    """
     require_superadmin(actor, SUPERADMINS_ONLY)
+    if invite:
+        password, check_policy = invite_password(), False
     username = normalize_address(username)
     if Admin.objects.filter(username=username).exists():
         raise ValidationError({"username": _("An admin with this address already exists.")})
@@ -112,6 +125,8 @@ def admin_create(
     for domain in domains or []:
         DomainAdmin.objects.create(username_id=admin.pk, domain_id=domain.pk, active=True)
     log_action(actor=actor, domain="", action="create_admin", data=admin.username)
+    if invite:
+        admin_invite(admin)
     return admin
 
 

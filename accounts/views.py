@@ -57,6 +57,7 @@ from core.views import (
     safe_next,
 )
 from domains.models import Domain
+from mail.names import address_to_unicode
 
 REALM = AuthEvent.Realm.ADMIN
 
@@ -291,11 +292,18 @@ class AdminCreateView(SuperAdminRequiredMixin, FormView):
                 superadmin=data["superadmin"],
                 email_other=data["email_other"],
                 domains=list(data["domains"]),
+                invite=data.get("invite", False),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Admin %(admin)s created.") % {"admin": admin})
+        if data.get("invite"):
+            messages.info(
+                self.request,
+                _("A link to choose the password was mailed to %(address)s.")
+                % {"address": address_to_unicode(admin_reset_route(admin).address)},
+            )
         _warn_about_resets(self.request, [admin])
         return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
 

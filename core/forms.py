@@ -70,10 +70,38 @@ class PasswordPairMixin(forms.Form):
         super().clean()
         cleaned = self.cleaned_data
         first_name, second_name = self.password_fields
+        if cleaned.get("invite"):
+            # The account's owner chooses the password through the invitation's link.
+            for name in self.password_fields:
+                cleaned[name] = ""
+                self.errors.pop(name, None)
+            return cleaned
         first, second = cleaned.get(first_name), cleaned.get(second_name)
         if first and second and first != second:
             self.add_error(second_name, ValidationError(PASSWORDS_DIFFER, code="password_mismatch"))
         return cleaned
+
+    def offer_invite(self, help_text: StrOrPromise) -> None:
+        """Add the "invite" box: when ticked, no password is typed (both fields become optional)."""
+        self.fields["invite"] = forms.BooleanField(
+            label=_("Invite: mail a link to choose the password"),
+            required=False,
+            help_text=help_text,
+        )
+        for name in self.password_fields:
+            field = self.fields[name]
+            if field.required:
+                field.required = False
+                field.widget.is_required = False
+                self._invite_required = True
+
+    def clean_invite(self) -> bool:
+        invite = bool(self.cleaned_data.get("invite"))
+        if not invite and getattr(self, "_invite_required", False):
+            for name in self.password_fields:
+                if not self.data.get(self.add_prefix(name)):
+                    self.add_error(name, ValidationError(_("This field is required."), "required"))
+        return invite
 
     def passwords_match(self) -> bool:
         """Tell whether both passwords were given and are the same."""

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Admin
-from accounts.resets import check_rerouting
+from accounts.resets import check_rerouting, invite_password, mailbox_invite
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
@@ -155,9 +155,20 @@ def mailbox_create(
     send_welcome: bool = False,
     override_limits: bool = False,
     check_policy: bool = True,
+    invite: bool = False,
 ) -> Mailbox:
-    """Create a mailbox and its own alias row, within the domain's limits (checked under lock)."""
+    """Create a mailbox and its own alias row, within the domain's limits (checked under lock).
+
+    `invite`: `password` is ignored; the mailbox gets a password nobody knows, and a link to
+    choose one goes to `email_other` (required) once the mailbox is committed.
+    """
     require_domain_scope(actor, domain)
+    if invite:
+        if not email_other:
+            raise ValidationError(
+                {"email_other": _("An invitation goes to the alternative address: enter one.")}
+            )
+        password, check_policy = invite_password(), False
     name = one_line_text(name, field="name")
     domain = lock_domain(domain)
     counts = counters.lock(domain)
@@ -203,11 +214,14 @@ def mailbox_create(
     )
     counters.add(counts, mailboxes=1, alias_rows=1, quota=counters.positive(quota))
     log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
+    if invite:
+        # Refused (and the mailbox rolled back) where the reset policy sends no link.
+        mailbox_invite(mailbox)
     if send_welcome:
         from mailboxes.emails import send_welcome_email
 
         # Sent once the mailbox is committed; a failure becomes a warning, never a rollback.
-        send_welcome_email(mailbox)
+        send_welcome_email(mailbox, invited=invite)
     return mailbox
 
 

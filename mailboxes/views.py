@@ -127,6 +127,7 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
                 email_other=data["email_other"],
                 send_welcome=data["send_welcome"],
                 override_limits=data.get("override_limits", False),
+                invite=data.get("invite", False),
             )
         except ValidationError as exc:
             # Limits are about the domain: show them next to the domain choice.
@@ -136,6 +137,12 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
             self.request,
             _("Mailbox %(address)s created.") % {"address": address_to_unicode(mailbox.username)},
         )
+        if data.get("invite"):
+            messages.info(
+                self.request,
+                _("A link to choose the password was mailed to %(address)s.")
+                % {"address": address_to_unicode(mailbox.email_other)},
+            )
         warn_about_reset(self.request, mailbox)
         return HttpResponseRedirect(detail_url(mailbox))
 
