@@ -17,7 +17,7 @@ from accounts.resets import (
     invite_password,
     stored_superadmin,
 )
-from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin
+from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin, scoped
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from mail import passwords
 from mail.names import normalize_address
@@ -131,8 +131,18 @@ def admin_create(
 
 
 @transaction.atomic
-def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: str = "") -> Admin:
-    """Change an admin's contact details."""
+def admin_update(
+    *,
+    actor: Admin | None,
+    admin: Admin,
+    email_other: str,
+    phone: str = "",
+    domains: list[Domain] | None = None,
+) -> Admin:
+    """Change an admin's contact details and, given `domains`, exactly which domains they manage.
+
+    Domains out of the actor's sight are neither given nor taken.
+    """
     require_superadmin(actor, SUPERADMINS_ONLY)
     email_other = normalize_address(email_other) if email_other else ""
     if email_other != admin.email_other:
@@ -152,6 +162,20 @@ def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: 
             admin.username, before, {"email_other": admin.email_other, "phone": admin.phone}
         ),
     )
+    if domains is not None:
+        wanted = {domain.pk for domain in domains}
+        # The shell sees every domain; a super admin too (scoped() says so).
+        visible = Domain.objects.exclude(pk=ALL_DOMAINS) if actor is None else scoped(actor, Domain)
+        assigned = DomainAdmin.objects.filter(username_id=admin.pk, active=True)
+        current = {
+            domain.pk: domain for domain in visible.filter(domain__in=assigned.values("domain_id"))
+        }
+        for domain in domains:
+            if domain.pk not in current:
+                admin_assign_domain(actor=actor, admin=admin, domain=domain)
+        for name, domain in current.items():
+            if name not in wanted:
+                admin_unassign_domain(actor=actor, admin=admin, domain=domain)
     return admin
 
 

@@ -41,6 +41,7 @@ from accounts.resets import (
     admin_reset_route,
     admin_reset_token,
     admins_with_reset_in,
+    stored_superadmin,
 )
 from accounts.scoping import get_scoped_or_404
 from accounts.selectors import admin_domains, admin_list, domain_admins
@@ -337,7 +338,18 @@ class AdminEditView(AdminObjectMixin, FormView):
     template_name = "accounts/admin_edit.html"
 
     def get_initial(self) -> dict[str, Any]:
-        return {"email_other": self.get_object().email_other}
+        admin = self.get_object()
+        return {
+            "email_other": admin.email_other,
+            "domains": list(admin_domains(self.request.user, admin)),
+        }
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "user": self.request.user,
+            "superadmin": stored_superadmin(self.get_object()),
+        }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(admin_obj=self.get_object(), **kwargs)
@@ -345,11 +357,13 @@ class AdminEditView(AdminObjectMixin, FormView):
     def form_valid(self, form: AdminEditForm) -> HttpResponse:
         admin = self.get_object()
         try:
+            domains = form.cleaned_data.get("domains")
             services.admin_update(
                 actor=self.request.user,
                 admin=admin,
                 email_other=form.cleaned_data["email_other"],
                 phone=admin.phone,
+                domains=None if domains is None else list(domains),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)

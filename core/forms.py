@@ -155,7 +155,7 @@ class StyledForm(forms.Form):
         """Give every widget the Bootstrap class of its kind (call again after adding fields)."""
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
@@ -164,6 +164,24 @@ class StyledForm(forms.Form):
             classes = widget.attrs.get("class", "").split()
             if css not in classes:
                 widget.attrs["class"] = " ".join([*classes, css])
+
+
+class DomainCheckboxesField(forms.ModelMultipleChoiceField):
+    """Domains ticked in a list, shown in Unicode.
+
+    templates/_checklist.html draws it with a filter box that js/vimbadmin.js narrows the list
+    with (hidden without JavaScript, where the whole list stays usable), for hundreds of domains.
+    """
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Domain.objects.none())
+        super().__init__(**kwargs)
+        self.widget.attrs["class"] = "form-check-input"
+
+    def label_from_instance(self, obj: Domain) -> str:
+        return obj.unicode_name
 
 
 class DomainChoiceField(forms.ModelChoiceField):
