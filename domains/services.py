@@ -278,6 +278,40 @@ def alias_domain_create(
 
 
 @transaction.atomic
+def alias_domain_create_with_domain(
+    *, actor: Admin | None, domain: str, target_domain: Domain, active: bool = True
+) -> AliasDomain:
+    """Create an alias-only domain row and make it an alias of target_domain, all or nothing.
+
+    The row is what Postfix Admin needs for an alias domain: no mailboxes (-1), no limits of its
+    own (0), no quota, no RFC 2142 aliases (so postmaster@ and the rest follow the target's);
+    both rows are logged (create_domain, create_alias_domain).
+    """
+    # domain_create() lets super admins only.
+    created = domain_create(
+        actor=actor,
+        domain=domain,
+        description=f"Alias domain of {target_domain.domain}",
+        aliases=0,
+        mailboxes=-1,
+        maxquota=0,
+        quota=0,
+        default_mailbox_quota=0,
+        active=active,
+        create_default_aliases=False,
+    )
+    try:
+        return alias_domain_create(
+            actor=actor, alias_domain=created, target_domain=target_domain, active=active
+        )
+    except ValidationError as exc:
+        # The new row has no error of its own to show: the target's problem is the form's.
+        if hasattr(exc, "error_dict") and "alias_domain" in exc.error_dict:
+            raise ValidationError({"new_domain": exc.error_dict["alias_domain"]}) from None
+        raise
+
+
+@transaction.atomic
 def alias_domain_set_active(
     *, actor: Admin | None, alias_domain: AliasDomain, active: bool
 ) -> AliasDomain:

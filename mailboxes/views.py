@@ -26,7 +26,7 @@ from core.views import (
     apply_service_error,
 )
 from domains.models import Domain
-from mail.names import address_to_unicode, normalize_local_part
+from mail.names import address_to_unicode, normalize_local_part, to_unicode
 from mail.quota import quota_text
 from mailboxes.emails import send_settings_email
 from mailboxes.forms import (
@@ -137,6 +137,16 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
             self.request,
             _("Mailbox %(address)s created.") % {"address": address_to_unicode(mailbox.username)},
         )
+        if domain.backupmx:
+            messages.warning(
+                self.request,
+                _(
+                    "%(domain)s is a backup MX domain: this server only passes its mail on, so "
+                    "the mailbox receives no mail here until the domain's Backup MX box is "
+                    "cleared."
+                )
+                % {"domain": to_unicode(domain.domain)},
+            )
         if data.get("invite"):
             messages.info(
                 self.request,
