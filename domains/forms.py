@@ -119,9 +119,23 @@ class DomainEditForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+    password_expiry = forms.IntegerField(
+        label=_("Passwords expire after (days)"),
+        min_value=0,
+        max_value=MAX_COUNT,
+        initial=0,
+        help_text=_(
+            "0: never. Otherwise Dovecot refuses a mailbox password this many days after it "
+            "was set, and its owner is warned by mail beforehand."
+        ),
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+    )
 
     def __init__(self, *args: Any, current_transport: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not settings.VIMBADMIN_PASSWORD_EXPIRY_ENFORCED:
+            # Offered only where Dovecot enforces it (mailconfig dovecot --password-expiry).
+            del self.fields["password_expiry"]
         choices = _transport_choices()
         # An adopted domain may use a transport the operator has not listed; keep it selectable
         # so that saving the form does not silently change where mail goes.

@@ -81,6 +81,7 @@ def domain_create(
     backupmx: bool = False,
     active: bool = True,
     create_default_aliases: bool = True,
+    password_expiry: int | None = None,
 ) -> Domain:
     """Create a domain (limits default from settings) with its RFC 2142 aliases."""
     require_superadmin(actor, SUPERADMINS_ONLY)
@@ -113,7 +114,7 @@ def domain_create(
         active=active,
         created=now,
         modified=now,
-        password_expiry=0,
+        password_expiry=max(password_expiry or 0, 0),
         **values,
     )
     DomainSettings.objects.create(domain=obj, default_mailbox_quota=max(default_quota, 0))
@@ -162,8 +163,12 @@ def domain_update(
     transport: str,
     backupmx: bool,
     active: bool,
+    password_expiry: int = -1,
 ) -> Domain:
-    """Change a domain's description, limits, transport and flags (super admins only)."""
+    """Change a domain's description, limits, transport and flags (super admins only).
+
+    `password_expiry` (days, 0 = never) applies to passwords set from now on; -1 keeps it.
+    """
     require_superadmin(actor, SUPERADMINS_ONLY)
     check_domain_limits(
         aliases=aliases,
@@ -179,6 +184,8 @@ def domain_update(
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
     obj.transport = transport.strip()
     obj.backupmx, obj.active = backupmx, active
+    if password_expiry >= 0:
+        obj.password_expiry = password_expiry
     obj.modified = timezone.now()
     obj.save()
     DomainSettings.objects.update_or_create(
@@ -205,6 +212,7 @@ def _domain_fields(domain: Domain) -> dict[str, Any]:
         "transport": domain.transport,
         "backupmx": domain.backupmx,
         "active": domain.active,
+        "password_expiry": domain.password_expiry,
     }
 
 

@@ -205,6 +205,7 @@ class DomainEditView(DomainObjectMixin, FormView):
             "transport": d.transport,
             "backupmx": d.backupmx,
             "active": d.active,
+            "password_expiry": d.password_expiry or 0,
         }
 
     def form_valid(self, form: DomainEditForm) -> HttpResponse:

@@ -43,6 +43,7 @@ from mailboxes.selectors import (
     default_quotas,
     mailbox_list,
     mailbox_used_bytes,
+    password_expiry_enforced,
 )
 from mailboxes.services import (
     default_quota_bytes,
@@ -199,6 +200,7 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
         context["delivering_aliases"] = delivering.listed
         context["delivering"] = delivering
         context["smtp_active"] = mailbox_smtp_active(mailbox)
+        context["password_expires"] = password_expiry_enforced(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
         context["vacation"] = vacation_get(mailbox)
         return context

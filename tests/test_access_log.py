@@ -183,7 +183,10 @@ def test_mailbox_alias_and_admin_edit_rows(client_a, super_client, admin_a, doma
     assert Log.objects.filter(action="edit_alias").latest("id").data == (
         "sales@alpha.example: goto bob@alpha.example -> x@elsewhere.example"
     )
-    super_client.post("/accounts/admins/admin@alpha.example/edit/", {"email_other": "a@b.example"})
+    super_client.post(
+        "/accounts/admins/admin@alpha.example/edit/",
+        {"email_other": "a@b.example", "domains": ["alpha.example"]},
+    )
     assert Log.objects.filter(action="edit_admin").latest("id").data == (
         'admin@alpha.example: email_other "" -> a@b.example'
     )
