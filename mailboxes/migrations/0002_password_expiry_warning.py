@@ -4,6 +4,29 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def match_username_collation(apps, schema_editor):
+    """Give the warning table's username the character set and collation of mailbox.username.
+
+    The warning command compares the two; on MySQL/MariaDB two utf8mb4 columns of different
+    collations (Postfix Admin's, the server default's) refuse to compare.
+    """
+    connection = schema_editor.connection
+    if connection.vendor != "mysql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE"
+            " TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'mailbox' AND COLUMN_NAME = 'username'"
+        )
+        found = cursor.fetchone()
+        if found and all(found):
+            charset, collation = found
+            cursor.execute(
+                "ALTER TABLE vimbadmin_password_expiry_warning MODIFY username varchar(255)"
+                f" CHARACTER SET {charset} COLLATE {collation} NOT NULL"
+            )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -24,4 +47,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('username', 'password_expiry'), name='vimb_pwexpiry_warn_uniq')],
             },
         ),
+        migrations.RunPython(match_username_collation, migrations.RunPython.noop),
     ]
