@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Admin
 from accounts.scoping import scoped
+from core.forms import DomainCheckboxesField, StyledForm, login_field, password_field
 from core.forms import PasswordPairMixin as SharedPasswordPairMixin
-from core.forms import StyledForm, login_field, password_field
-from domains.models import Domain, DomainAdmin
+from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from mail.names import normalize_address, to_unicode
 
 
@@ -136,11 +136,7 @@ class AdminCreateForm(PasswordPairMixin):
         required=False,
         help_text=_("A super admin manages every domain and the other admins."),
     )
-    domains = forms.ModelMultipleChoiceField(
-        label=_("Domains"),
-        queryset=Domain.objects.none(),
-        required=False,
-    )
+    domains = DomainCheckboxesField(label=_("Domains"), required=False)
     email_other = forms.CharField(
         label=_("Alternative e-mail"),
         max_length=255,
@@ -150,9 +146,15 @@ class AdminCreateForm(PasswordPairMixin):
 
     def __init__(self, *args: Any, user: Admin, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        domains = cast(forms.ModelMultipleChoiceField, self.fields["domains"])
+        domains = cast(DomainCheckboxesField, self.fields["domains"])
         domains.queryset = scoped(user, Domain).order_by("domain")
-        domains.label_from_instance = _domain_label  # type: ignore[method-assign,assignment]
+        self.offer_invite(
+            _(
+                "Instead of a password, mail a one-time link to the alternative address (else "
+                "the login address); the admin cannot log in until they have chosen one."
+            )
+        )
+        self.order_fields(["username", "invite", "password", "password2"])
 
     def clean_username(self) -> str:
         return _address(self.cleaned_data["username"])
@@ -169,7 +171,7 @@ class AdminCreateForm(PasswordPairMixin):
 
 
 class AdminEditForm(StyledForm):
-    """Change an admin's contact details."""
+    """Change an admin's contact details and, for a domain admin, their domains."""
 
     email_other = forms.CharField(
         label=_("Alternative e-mail"),
@@ -177,6 +179,20 @@ class AdminEditForm(StyledForm):
         required=False,
         help_text=_("Password reset links go here when set."),
     )
+    domains = DomainCheckboxesField(
+        label=_("Domains"),
+        required=False,
+        help_text=_("The domains this admin manages."),
+    )
+
+    def __init__(self, *args: Any, user: Admin, superadmin: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if superadmin:
+            # A super admin manages every domain: there is nothing to tick.
+            del self.fields["domains"]
+        else:
+            domains = cast(DomainCheckboxesField, self.fields["domains"])
+            domains.queryset = scoped(user, Domain).order_by("domain")
 
     def clean_email_other(self) -> str:
         value = self.cleaned_data["email_other"]
@@ -200,7 +216,7 @@ class AssignDomainForm(StyledForm):
 
 
 class AssignAdminForm(StyledForm):
-    """Pick an admin who does not manage the domain yet."""
+    """Pick a domain admin who does not manage the domain yet (super admins manage it anyway)."""
 
     admin = forms.ModelChoiceField(
         label=_("Admin"),
@@ -212,10 +228,16 @@ class AssignAdminForm(StyledForm):
         assigned = DomainAdmin.objects.filter(domain_id=domain.pk, active=True).values(
             "username_id"
         )
+        superadmins = DomainAdmin.objects.filter(domain_id=ALL_DOMAINS, active=True).values(
+            "username_id"
+        )
         admins: QuerySet[Admin] = scoped(user, Admin)
-        cast(forms.ModelChoiceField, self.fields["admin"]).queryset = admins.exclude(
-            username__in=assigned
-        ).order_by("username")
+        cast(forms.ModelChoiceField, self.fields["admin"]).queryset = (
+            admins.exclude(username__in=assigned)
+            .exclude(superadmin=True)
+            .exclude(username__in=superadmins)
+            .order_by("username")
+        )
 
 
 class AdminFilterForm(StyledForm):

@@ -22,6 +22,7 @@ also refused aliases, catch-alls and forwarding for another admin's reset addres
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,11 +43,12 @@ from django.utils.translation import gettext as _
 from accounts.languages import ADMIN, mail_language
 from accounts.models import Admin
 from accounts.scoping import is_superadmin
+from core.context import report
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin
-from mail.email import compose, send_in_background
+from mail.email import compose, send_after_commit, send_in_background
 from mail.links import absolute_url
 from mail.names import address_to_unicode
-from mailboxes.emails import send_password_reset_email
+from mailboxes.emails import owner_page_url, send_password_reset_email
 from mailboxes.models import Mailbox
 from mailboxes.selectors import mailbox_for_login
 from mailboxes.tokens import encode_uid, mailbox_reset_token
@@ -383,6 +385,15 @@ def _standin_mailbox(address: str) -> Mailbox:
     )
 
 
+def _mailbox_reset_path(mailbox: Mailbox) -> str:
+    """Return the path of a fresh reset link for the mailbox (its token signs the hash)."""
+    token = mailbox_reset_token.make_token(mailbox)
+    return reverse(
+        "selfservice:password-reset-confirm",
+        kwargs={"uidb64": encode_uid(mailbox), "token": token},
+    )
+
+
 def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -> None:
     """Queue a reset link for an active mailbox if the policy allows; nothing tells whether.
 
@@ -403,12 +414,7 @@ def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -
             logger.warning(
                 "password reset link for mailbox %s not sent: %s", mailbox.pk, route.problem
             )
-        token = mailbox_reset_token.make_token(mailbox)
-        path = reverse(
-            "selfservice:password-reset-confirm",
-            kwargs={"uidb64": encode_uid(mailbox), "token": token},
-        )
-        link = absolute_url(path, request)
+        link = absolute_url(_mailbox_reset_path(mailbox), request)
         if link is None:
             return
         send_password_reset_email(
@@ -419,3 +425,103 @@ def mailbox_reset_request(*, address: str, request: HttpRequest | None = None) -
         )
     except Exception:
         logger.exception("password reset link for %s not sent", address)
+
+
+# --------------------------------------------------------------------------------------------
+# Invitations: a new account's first password, chosen through a reset link
+
+
+def invite_password() -> str:
+    """Return a random password nobody is told: the account cannot log in until it is set."""
+    return secrets.token_urlsafe(32)
+
+
+def _invite_problem(route: ResetRoute) -> str:
+    if not route.allowed:
+        return route.problem or _("The account has no address an invitation could go to.")
+    if not settings.VIMBADMIN_SELF_SERVICE_PASSWORD_RESET:
+        return _(
+            "Invitations use the password reset pages, which are switched off "
+            "(VIMBADMIN_SELF_SERVICE_PASSWORD_RESET)."
+        )
+    return ""
+
+
+def _invite_link(path: str) -> str:
+    link = absolute_url(path)
+    if link is None:
+        raise ValidationError(
+            _(
+                "Invitations need VIMBADMIN_BASE_URL, the address this site is reached at, "
+                "for the link in the mail."
+            )
+        )
+    return link
+
+
+def _report_invite_failure(error: str) -> None:
+    report(
+        _("The account was created, but the invitation could not be sent: %(error)s")
+        % {"error": error}
+    )
+
+
+def mailbox_invite(mailbox: Mailbox) -> str:
+    """Mail, once committed, a link that sets the new mailbox's password to its alternative address.
+
+    The link is a reset link: it works once and expires after PASSWORD_RESET_TIMEOUT; the owner
+    asks for a new one on the reset page. Returns the address it goes to; raises a field error
+    (`email_other`) when the reset policy would not send a link there.
+    """
+    route = mailbox_reset_route(mailbox)
+    problem = _invite_problem(route)
+    if problem:
+        raise ValidationError({"email_other": problem})
+    path = _mailbox_reset_path(mailbox)
+    mail = compose(
+        "mailbox_invite",
+        subject=_("Choose the password of your new mailbox %(address)s")
+        % {"address": address_to_unicode(mailbox.username)},
+        recipients=[route.address],
+        context={
+            "address": address_to_unicode(mailbox.username),
+            "mailbox": mailbox,
+            "link": _invite_link(path),
+            "valid_minutes": max(settings.PASSWORD_RESET_TIMEOUT // 60, 1),
+            "owner_url": owner_page_url(),
+            "reset_url": absolute_url(reverse("selfservice:password-reset")) or "",
+        },
+        about=mailbox.username,
+    )
+    send_after_commit(mail, on_failure=_report_invite_failure)
+    return route.address
+
+
+def admin_invite(admin: Admin) -> str:
+    """Mail, once committed, a link that sets the new admin's password (to the reset address).
+
+    As for mailboxes: a reset link, single use, expiring; raises a field error (`email_other`)
+    when the reset policy would not send a link there (super admins: see the module docstring).
+    """
+    route = admin_reset_route(admin)
+    problem = route.problem if not route.allowed else ""
+    if problem:
+        raise ValidationError({"email_other": problem})
+    uid = urlsafe_base64_encode(force_bytes(admin.pk))
+    token = admin_reset_token.make_token(admin)
+    path = reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+    link = _invite_link(path)
+    mail = compose(
+        "admin_invite",
+        subject=_("Choose your password for the mail administration"),
+        recipients=[route.address],
+        context={
+            **_admin_link_context(admin, link),
+            "address": address_to_unicode(admin.username),
+            "login_url": absolute_url(reverse("accounts:login")) or "",
+            "reset_url": absolute_url(reverse("accounts:password-reset")) or "",
+        },
+        about=admin.username,
+    )
+    send_after_commit(mail, on_failure=_report_invite_failure)
+    return route.address

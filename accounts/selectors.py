@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import Admin
-from accounts.scoping import scoped
+from accounts import throttle
+from accounts.models import Admin, AuthEvent, ThrottleCounter
+from accounts.scoping import is_superadmin, scoped
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 
 
@@ -61,3 +67,61 @@ def domain_admins(user: Any, domain: Domain) -> QuerySet[Admin]:
 def admin_for_login(address: str) -> Admin | None:
     """Return the admin with this login address, active or not, or None (no scope: anonymous)."""
     return Admin.objects.filter(username=address).first()
+
+
+def auth_event_list(user: Any, filters: dict[str, Any]) -> QuerySet[AuthEvent]:
+    """Return the logins, failures, lockouts and resets, newest first (super admins only).
+
+    `filters`: `kind`, `address` (a login, or a client address, matched in part), `start` and
+    `end` (instants: the rows whose first event lies in [start, end)).
+    """
+    if not is_superadmin(user):
+        # Events name accounts of every domain and the addresses they come from.
+        raise PermissionDenied
+    rows = AuthEvent.objects.all()
+    if filters.get("kind"):
+        rows = rows.filter(kind=filters["kind"])
+    address = (filters.get("address") or "").strip().lower()
+    if address:
+        rows = rows.filter(Q(username__contains=address) | Q(client_address__startswith=address))
+    if filters.get("start") is not None:
+        rows = rows.filter(timestamp__gte=filters["start"])
+    if filters.get("end") is not None:
+        rows = rows.filter(timestamp__lt=filters["end"])
+    return rows.order_by("-timestamp", "-id")
+
+
+@dataclass(frozen=True)
+class ThrottledAddress:
+    """A client address whose recent failures count against every login from it."""
+
+    realm: str
+    realm_label: str
+    action: str
+    client_address: str
+    failures: int
+    last_failure: datetime.datetime
+    held_back_seconds: int
+
+
+def throttled_addresses(user: Any, *, limit: int = 50) -> list[ThrottledAddress]:
+    """Return the client addresses with failures still counted, most failures first."""
+    if not is_superadmin(user):
+        raise PermissionDenied
+    now = timezone.now()
+    since = now - datetime.timedelta(seconds=settings.VIMBADMIN_LOGIN_LOCKOUT_SECONDS)
+    rows = ThrottleCounter.objects.filter(
+        scope=ThrottleCounter.Scope.ADDRESS, failures__gt=0, last_failure__gte=since
+    ).order_by("-failures", "-last_failure")[:limit]
+    return [
+        ThrottledAddress(
+            realm=row.realm,
+            realm_label=str(AuthEvent.Realm(row.realm).label),
+            action=row.action,
+            client_address=row.client_address,
+            failures=row.failures,
+            last_failure=row.last_failure or now,
+            held_back_seconds=throttle.held_back_seconds(row, now=now),
+        )
+        for row in rows
+    ]

@@ -11,12 +11,18 @@ from django.utils.translation import gettext_lazy
 
 from accounts.languages import ADMIN, language_preference_forget
 from accounts.models import Admin
-from accounts.resets import admin_address_problem, admin_reset_token, stored_superadmin
-from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin
+from accounts.resets import (
+    admin_address_problem,
+    admin_invite,
+    admin_reset_token,
+    invite_password,
+    stored_superadmin,
+)
+from accounts.scoping import forget_domain_names, is_superadmin, require_superadmin, scoped
 from domains.models import ALL_DOMAINS, Domain, DomainAdmin
 from mail import passwords
 from mail.names import normalize_address
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins manage admins.")
 
@@ -90,9 +96,16 @@ def admin_create(
     email_other: str = "",
     domains: list[Domain] | None = None,
     check_policy: bool = True,
+    invite: bool = False,
 ) -> Admin:
-    """Create an admin with a hashed password; super admins are stored the Postfix Admin way."""
+    """Create an admin with a hashed password; super admins are stored the Postfix Admin way.
+
+    `invite`: `password` is ignored; the admin gets a password nobody knows, and a link to
+    choose one goes to their reset address once committed (refused where no link may go).
+    """
     require_superadmin(actor, SUPERADMINS_ONLY)
+    if invite:
+        password, check_policy = invite_password(), False
     username = normalize_address(username)
     if Admin.objects.filter(username=username).exists():
         raise ValidationError({"username": _("An admin with this address already exists.")})
@@ -113,23 +126,57 @@ def admin_create(
     for domain in domains or []:
         DomainAdmin.objects.create(username_id=admin.pk, domain_id=domain.pk, active=True)
     log_action(actor=actor, domain="", action="create_admin", data=admin.username)
+    if invite:
+        admin_invite(admin)
     return admin
 
 
 @transaction.atomic
-def admin_update(*, actor: Admin | None, admin: Admin, email_other: str, phone: str = "") -> Admin:
-    """Change an admin's contact details."""
+def admin_update(
+    *,
+    actor: Admin | None,
+    admin: Admin,
+    email_other: str,
+    phone: str = "",
+    domains: list[Domain] | None = None,
+) -> Admin:
+    """Change an admin's contact details and, given `domains`, exactly which domains they manage.
+
+    Domains out of the actor's sight are neither given nor taken.
+    """
     require_superadmin(actor, SUPERADMINS_ONLY)
     email_other = normalize_address(email_other) if email_other else ""
     if email_other != admin.email_other:
         _check_email_other(
             email_other, username=admin.username, superadmin=stored_superadmin(admin)
         )
+    before = {"email_other": admin.email_other, "phone": admin.phone}
     admin.email_other = email_other
     admin.phone = phone.strip()
     admin.modified = timezone.now()
     admin.save(update_fields=["email_other", "phone", "modified"])
-    log_action(actor=actor, domain="", action="edit_admin", data=admin.username)
+    log_action(
+        actor=actor,
+        domain="",
+        action="edit_admin",
+        data=describe_changes(
+            admin.username, before, {"email_other": admin.email_other, "phone": admin.phone}
+        ),
+    )
+    if domains is not None:
+        wanted = {domain.pk for domain in domains}
+        # The shell sees every domain; a super admin too (scoped() says so).
+        visible = Domain.objects.exclude(pk=ALL_DOMAINS) if actor is None else scoped(actor, Domain)
+        assigned = DomainAdmin.objects.filter(username_id=admin.pk, active=True)
+        current = {
+            domain.pk: domain for domain in visible.filter(domain__in=assigned.values("domain_id"))
+        }
+        for domain in domains:
+            if domain.pk not in current:
+                admin_assign_domain(actor=actor, admin=admin, domain=domain)
+        for name, domain in current.items():
+            if name not in wanted:
+                admin_unassign_domain(actor=actor, admin=admin, domain=domain)
     return admin
 
 

@@ -384,3 +384,8 @@ def _delete_in_chunks(rows: QuerySet[Any], chunk: int = 5000) -> int:
             return deleted
         rows.model.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
+
+
+def held_back_seconds(row: ThrottleCounter, *, now: datetime.datetime | None = None) -> int:
+    """Return how many more seconds tries under this counter are refused (0: none are)."""
+    return math.ceil(_wait(row, row.scope, now or timezone.now()))

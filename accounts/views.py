@@ -41,6 +41,7 @@ from accounts.resets import (
     admin_reset_route,
     admin_reset_token,
     admins_with_reset_in,
+    stored_superadmin,
 )
 from accounts.scoping import get_scoped_or_404
 from accounts.selectors import admin_domains, admin_list, domain_admins
@@ -57,6 +58,7 @@ from core.views import (
     safe_next,
 )
 from domains.models import Domain
+from mail.names import address_to_unicode
 
 REALM = AuthEvent.Realm.ADMIN
 
@@ -291,11 +293,18 @@ class AdminCreateView(SuperAdminRequiredMixin, FormView):
                 superadmin=data["superadmin"],
                 email_other=data["email_other"],
                 domains=list(data["domains"]),
+                invite=data.get("invite", False),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Admin %(admin)s created.") % {"admin": admin})
+        if data.get("invite"):
+            messages.info(
+                self.request,
+                _("A link to choose the password was mailed to %(address)s.")
+                % {"address": address_to_unicode(admin_reset_route(admin).address)},
+            )
         _warn_about_resets(self.request, [admin])
         return HttpResponseRedirect(reverse("accounts:admin-detail", args=[admin.pk]))
 
@@ -329,7 +338,18 @@ class AdminEditView(AdminObjectMixin, FormView):
     template_name = "accounts/admin_edit.html"
 
     def get_initial(self) -> dict[str, Any]:
-        return {"email_other": self.get_object().email_other}
+        admin = self.get_object()
+        return {
+            "email_other": admin.email_other,
+            "domains": list(admin_domains(self.request.user, admin)),
+        }
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "user": self.request.user,
+            "superadmin": stored_superadmin(self.get_object()),
+        }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(admin_obj=self.get_object(), **kwargs)
@@ -337,11 +357,13 @@ class AdminEditView(AdminObjectMixin, FormView):
     def form_valid(self, form: AdminEditForm) -> HttpResponse:
         admin = self.get_object()
         try:
+            domains = form.cleaned_data.get("domains")
             services.admin_update(
                 actor=self.request.user,
                 admin=admin,
                 email_other=form.cleaned_data["email_other"],
                 phone=admin.phone,
+                domains=None if domains is None else list(domains),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)

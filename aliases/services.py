@@ -17,7 +17,7 @@ from domains.guards import lock_domain, require_domain_scope
 from domains.models import Domain
 from mail.names import normalize_local_part, normalize_target
 from mailboxes.models import Mailbox
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 from pfa.goto import is_vacation_target, split_goto
 
 
@@ -123,6 +123,7 @@ def alias_update(*, actor: Admin | None, alias: Alias, targets: list[str]) -> Al
         for t in split_goto(alias.goto)
         if is_vacation_target(t, alias.address) and t not in cleaned
     ]
+    before = {"goto": alias.goto}
     alias.goto = ",".join([*cleaned, *kept])
     alias.modified = timezone.now()
     alias.save(update_fields=["goto", "modified"])
@@ -130,7 +131,7 @@ def alias_update(*, actor: Admin | None, alias: Alias, targets: list[str]) -> Al
         actor=actor,
         domain=alias.domain_id,
         action="edit_alias",
-        data=f"{alias.address} -> {alias.goto}",
+        data=describe_changes(alias.address, before, {"goto": alias.goto}),
     )
     return alias
 

@@ -90,10 +90,44 @@ class MailboxSerializer(serializers.Serializer):
         return address_to_unicode(obj.username)
 
 
-class MailboxCreateSerializer(serializers.Serializer):
+class InviteMixin(serializers.Serializer):
+    """A password, or `invite`: a one-time link to choose one is mailed instead."""
+
+    password = serializers.CharField(required=False, write_only=True, trim_whitespace=False)
+    invite = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Instead of a password, mail a one-time link to choose one (to the alternative "
+            "address; for an admin, else to the login address)."
+        ),
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Checked beside the other fields, so one answer names every missing field.
+        errors: dict[str, Any] = {}
+        value: dict[str, Any] = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {}
+            if not errors:
+                raise
+        try:
+            invite = self.fields["invite"].to_internal_value(data.get("invite", False))
+        except serializers.ValidationError:
+            invite = False
+        if not invite and not data.get("password") and "password" not in errors:
+            errors["password"] = [serializers.ErrorDetail(_("This field is required."), "required")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        value.setdefault("password", "")
+        return value
+
+
+class MailboxCreateSerializer(InviteMixin):
     domain = serializers.CharField(max_length=255)
     local_part = serializers.CharField(max_length=255)
-    password = serializers.CharField(write_only=True, trim_whitespace=False)
     name = serializers.CharField(required=False, allow_blank=True, default="")
     quota_bytes = serializers.IntegerField(
         required=False, help_text=_("Absent: the domain's default mailbox quota.")
@@ -173,9 +207,8 @@ class AdminSerializer(serializers.Serializer):
     modified = serializers.DateTimeField(read_only=True)
 
 
-class AdminCreateSerializer(serializers.Serializer):
+class AdminCreateSerializer(InviteMixin):
     username = serializers.CharField(max_length=255)
-    password = serializers.CharField(write_only=True, trim_whitespace=False)
     superadmin = serializers.BooleanField(required=False, default=False)
     active = serializers.BooleanField(required=False, default=True)
     email_other = serializers.CharField(required=False, allow_blank=True, default="")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.models import AuthEvent
 from accounts.scoping import scoped_domain_names
 from mail.names import normalize_domain
 from pfa.audit import ACTIONS
@@ -54,8 +55,33 @@ class LogDomainField(forms.CharField):
             return text.strip().rstrip(".").lower()
 
 
-class LogFilterForm(forms.Form):
+class DateRangeForm(forms.Form):
+    """Two optional days, the first not after the second."""
+
+    date_from = forms.DateField(
+        label=pgettext_lazy("start of a date range", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("end of a date range", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError(_("The start date is after the end date."))
+        return data
+
+
+class LogFilterForm(DateRangeForm):
     """Narrow the log by domain, admin, action and date."""
+
+    field_order = ("domain", "admin", "action", "date_from", "date_to")
 
     domain = LogDomainField(label=_("Domain"), required=False)
     admin = forms.CharField(
@@ -66,16 +92,6 @@ class LogFilterForm(forms.Form):
     )
     action = forms.ChoiceField(
         label=_("Action"), required=False, widget=forms.Select(attrs={"class": "form-select"})
-    )
-    date_from = forms.DateField(
-        label=pgettext_lazy("start of a date range", "From"),
-        required=False,
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=pgettext_lazy("end of a date range", "To"),
-        required=False,
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -89,10 +105,21 @@ class LogFilterForm(forms.Form):
             *((key, action_label(key)) for key in sorted(ACTIONS)),
         ]
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise ValidationError(_("The start date is after the end date."))
-        return data
+
+class AccessFilterForm(DateRangeForm):
+    """Narrow the access log by kind of event, login or client address, and date."""
+
+    field_order = ("kind", "address", "date_from", "date_to")
+
+    kind = forms.ChoiceField(
+        label=_("Event"),
+        required=False,
+        choices=[("", _("All events")), *AuthEvent.Kind.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    address = forms.CharField(
+        label=_("Login or client address"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+    )

@@ -8,7 +8,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import AuthEvent
 from accounts.scoping import list_scope
+from accounts.selectors import auth_event_list
 from core.listing.pagination import ListQuerySet
 from pfa.models import Log
 
@@ -49,11 +51,33 @@ def log_list(user: Any, filters: dict[str, Any]) -> QuerySet[Log]:
         queryset = queryset.filter(action=filters["action"])
     if filters.get("admin"):
         queryset = queryset.filter(username__icontains=filters["admin"])
-    start = _start_of(filters["date_from"]) if filters.get("date_from") else None
+    start, end = day_range(filters)
     if start is not None:
         queryset = queryset.filter(timestamp__gte=start)
-    next_day = _day_after(filters["date_to"]) if filters.get("date_to") else None
-    end = _start_of(next_day) if next_day is not None else None
     if end is not None:
         queryset = queryset.filter(timestamp__lt=end)
     return ListQuerySet.of(queryset.order_by("-timestamp", "-id"), scope=scope)
+
+
+def day_range(
+    filters: dict[str, Any],
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """Return the instants [start, end) of the days `date_from` to `date_to` (None: no bound)."""
+    start = _start_of(filters["date_from"]) if filters.get("date_from") else None
+    next_day = _day_after(filters["date_to"]) if filters.get("date_to") else None
+    end = _start_of(next_day) if next_day is not None else None
+    return start, end
+
+
+def access_list(user: Any, filters: dict[str, Any]) -> QuerySet[AuthEvent]:
+    """Return the access events a super admin asked for, newest first."""
+    start, end = day_range(filters)
+    return auth_event_list(
+        user,
+        {
+            "kind": filters.get("kind"),
+            "address": filters.get("address"),
+            "start": start,
+            "end": end,
+        },
+    )

@@ -7,14 +7,16 @@ from typing import Any
 from django.db.models import QuerySet
 from django.views.generic import ListView
 
-from accounts.scoping import scoped
-from auditlog.forms import DOMAIN_SUGGESTIONS_ID, LogFilterForm
-from auditlog.selectors import log_list
-from auditlog.tables import LogTable
+from accounts.models import AuthEvent
+from accounts.scoping import is_superadmin, scoped
+from accounts.selectors import throttled_addresses
+from auditlog.forms import DOMAIN_SUGGESTIONS_ID, AccessFilterForm, LogFilterForm
+from auditlog.selectors import access_list, log_list
+from auditlog.tables import AuthEventTable, LogTable
 from core import sticky
 from core.http import AuthedRequest
 from core.listing.pagination import DeferredLazyPaginator, ListPaginationMixin
-from core.views import AdminRequiredMixin
+from core.views import AdminRequiredMixin, SuperAdminRequiredMixin
 from domains.models import Domain
 from pfa.models import Log
 
@@ -58,5 +60,32 @@ class LogListView(AdminRequiredMixin, ListPaginationMixin, ListView):
             filter_form=self.filter_form,
             sticky_domain=self.sticky_domain,
             domain_suggestions_id=DOMAIN_SUGGESTIONS_ID,
+            log_tab="changes",
+            show_log_tabs=is_superadmin(self.request.user),
+            **kwargs,
+        )
+
+
+class AccessListView(SuperAdminRequiredMixin, ListPaginationMixin, ListView):
+    """List logins, failures, lockouts and resets (super admins only), and throttled addresses."""
+
+    request: AuthedRequest
+
+    table_class = AuthEventTable
+    template_name = "auditlog/access_list.html"
+    paginator_class = DeferredLazyPaginator
+
+    def get_queryset(self) -> QuerySet[AuthEvent]:
+        self.filter_form = AccessFilterForm(self.request.GET)
+        if not self.filter_form.is_valid():
+            return AuthEvent.objects.none()
+        return access_list(self.request.user, self.filter_form.cleaned_data)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            throttled=throttled_addresses(self.request.user),
+            log_tab="access",
+            show_log_tabs=True,
             **kwargs,
         )

@@ -70,10 +70,38 @@ class PasswordPairMixin(forms.Form):
         super().clean()
         cleaned = self.cleaned_data
         first_name, second_name = self.password_fields
+        if cleaned.get("invite"):
+            # The account's owner chooses the password through the invitation's link.
+            for name in self.password_fields:
+                cleaned[name] = ""
+                self.errors.pop(name, None)
+            return cleaned
         first, second = cleaned.get(first_name), cleaned.get(second_name)
         if first and second and first != second:
             self.add_error(second_name, ValidationError(PASSWORDS_DIFFER, code="password_mismatch"))
         return cleaned
+
+    def offer_invite(self, help_text: StrOrPromise) -> None:
+        """Add the "invite" box: when ticked, no password is typed (both fields become optional)."""
+        self.fields["invite"] = forms.BooleanField(
+            label=_("Invite: mail a link to choose the password"),
+            required=False,
+            help_text=help_text,
+        )
+        for name in self.password_fields:
+            field = self.fields[name]
+            if field.required:
+                field.required = False
+                field.widget.is_required = False
+                self._invite_required = True
+
+    def clean_invite(self) -> bool:
+        invite = bool(self.cleaned_data.get("invite"))
+        if not invite and getattr(self, "_invite_required", False):
+            for name in self.password_fields:
+                if not self.data.get(self.add_prefix(name)):
+                    self.add_error(name, ValidationError(_("This field is required."), "required"))
+        return invite
 
     def passwords_match(self) -> bool:
         """Tell whether both passwords were given and are the same."""
@@ -127,7 +155,7 @@ class StyledForm(forms.Form):
         """Give every widget the Bootstrap class of its kind (call again after adding fields)."""
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
@@ -136,6 +164,24 @@ class StyledForm(forms.Form):
             classes = widget.attrs.get("class", "").split()
             if css not in classes:
                 widget.attrs["class"] = " ".join([*classes, css])
+
+
+class DomainCheckboxesField(forms.ModelMultipleChoiceField):
+    """Domains ticked in a list, shown in Unicode.
+
+    templates/_checklist.html draws it with a filter box that js/vimbadmin.js narrows the list
+    with (hidden without JavaScript, where the whole list stays usable), for hundreds of domains.
+    """
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", Domain.objects.none())
+        super().__init__(**kwargs)
+        self.widget.attrs["class"] = "form-check-input"
+
+    def label_from_instance(self, obj: Domain) -> str:
+        return obj.unicode_name
 
 
 class DomainChoiceField(forms.ModelChoiceField):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import scoped
+from accounts.scoping import is_superadmin, scoped
 from core.forms import scoped_domain_name_field
 from domains.models import Domain
 from domains.services import MAX_COUNT, default_aliases
@@ -52,8 +52,36 @@ def _limit_field(label: StrOrPromise, *, max_value: int | None = MAX_COUNT) -> f
     )
 
 
+def _transport_label(value: str) -> str:
+    """Name a Postfix transport the way a person reads it; the stored value stays in brackets."""
+    kind = value.partition(":")[0]
+    if value == "virtual":
+        meaning = _("Postfix's default for virtual mailboxes (virtual_transport)")
+    elif kind == "lmtp" and "dovecot" in value:
+        meaning = _("straight to Dovecot over LMTP")
+    elif kind == "lmtp":
+        meaning = _("to an LMTP server")
+    elif kind in ("smtp", "relay"):
+        meaning = _("passed on by SMTP to another server")
+    else:
+        return value
+    return f"{meaning} ({value})"
+
+
 def _transport_choices() -> list[tuple[str, str]]:
-    return [(item, item) for item in settings.VIMBADMIN_TRANSPORT_OPTIONS]
+    return [(item, _transport_label(item)) for item in settings.VIMBADMIN_TRANSPORT_OPTIONS]
+
+
+TRANSPORT_HELP = _(
+    "How Postfix delivers mail for this domain (the domain's row in transport_maps). "
+    "“virtual” leaves it to Postfix's virtual_transport, which the generated configuration "
+    "points at Dovecot; “lmtp:…” hands it to Dovecot's LMTP socket directly. Keep the "
+    "default unless this domain's mail is delivered elsewhere."
+)
+BACKUPMX_HELP = _(
+    "This server is only a backup MX for the domain: it accepts mail while the domain's own "
+    "server is down and passes it on (relay_domains). Mailboxes here receive no mail."
+)
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -86,11 +114,14 @@ class DomainEditForm(forms.Form):
         widget=forms.NumberInput(attrs={"class": "form-control"}),
     )
     transport = forms.ChoiceField(
-        label=_("Transport"), widget=forms.Select(attrs={"class": "form-select"})
+        label=_("Transport"),
+        help_text=TRANSPORT_HELP,
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     backupmx = forms.BooleanField(
         label=_("Backup MX"),
         required=False,
+        help_text=BACKUPMX_HELP,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     active = forms.BooleanField(
@@ -107,10 +138,24 @@ class DomainEditForm(forms.Form):
         ),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    password_expiry = forms.IntegerField(
+        label=_("Passwords expire after (days)"),
+        min_value=0,
+        max_value=MAX_COUNT,
+        initial=0,
+        help_text=_(
+            "0: never. Otherwise Dovecot refuses a mailbox password this many days after it "
+            "was set, and its owner is warned by mail beforehand."
+        ),
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+    )
 
     def __init__(self, *args: Any, current_transport: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["language"]).choices = language_choices()
+        if not settings.VIMBADMIN_PASSWORD_EXPIRY_ENFORCED:
+            # Offered only where Dovecot enforces it (mailconfig dovecot --password-expiry).
+            del self.fields["password_expiry"]
         choices = _transport_choices()
         # An adopted domain may use a transport the operator has not listed; keep it selectable
         # so that saving the form does not silently change where mail goes.
@@ -269,23 +314,64 @@ class AliasDomainForm(forms.Form):
                 _("… is delivered to the same local part at this domain."),
             ),
         }
+        # Super admins may name a domain that does not exist yet: it is created for the purpose.
+        self.may_create = is_superadmin(user)
         for name, (label, help_text) in fields.items():
-            field = scoped_domain_name_field(user, label=label, required=True)
+            field = scoped_domain_name_field(
+                user, label=label, required=name == "target_domain" or not self.may_create
+            )
             field.help_text = help_text
             self.fields[name] = field
-        self.order_fields(["alias_domain", "target_domain", "active"])
+        if self.may_create:
+            self.fields["alias_domain"].help_text = _(
+                "Mail to any address at this domain … (or leave it empty and name a new one below)"
+            )
+            self.fields["new_domain"] = forms.CharField(
+                label=_("Or a new alias domain"),
+                required=False,
+                max_length=255,
+                help_text=_(
+                    "Created as an alias-only domain: no mailboxes (-1), no limits of its own "
+                    "and no RFC 2142 aliases, so that postmaster@ and the rest go to the target "
+                    "domain's."
+                ),
+                widget=forms.TextInput(attrs={"class": "form-control"}),
+            )
+        self.order_fields(["alias_domain", "new_domain", "target_domain", "active"])
+
+    def clean_new_domain(self) -> str:
+        text = self.cleaned_data.get("new_domain", "").strip()
+        if not text:
+            return ""
+        name = normalize_domain(text)
+        if scoped(self.user, Domain).filter(domain=name).exists():
+            raise ValidationError(
+                _("This domain exists already: choose it as the alias domain above.")
+            )
+        return name
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         source, target = data.get("alias_domain"), data.get("target_domain")
-        if source and target:
-            found = {
-                d.domain: d for d in scoped(self.user, Domain).filter(domain__in=[source, target])
-            }
-            if source not in found or target not in found:
+        new = data.get("new_domain", "")
+        if (
+            self.may_create
+            and "new_domain" not in self.errors
+            and "alias_domain" not in self.errors
+        ):
+            if source and new:
+                raise ValidationError(_("Choose an alias domain or name a new one, not both."))
+            if not source and not new:
+                self.add_error("alias_domain", _("Choose an alias domain or name a new one."))
+                return data
+        if target:
+            names = [name for name in (source, target) if name]
+            found = {d.domain: d for d in scoped(self.user, Domain).filter(domain__in=names)}
+            if any(name not in found for name in names):
                 raise ValidationError(_("Select domains you manage."))
-            data["alias_domain"], data["target_domain"] = found[source], found[target]
+            data["target_domain"] = found[target]
+            data["alias_domain"] = found[source] if source else None
         return data
 
 

@@ -29,7 +29,7 @@ from domains.models import (
 from mail.names import normalize_domain, one_line_text
 from mail.quota import max_quota_mb
 from mailboxes.models import Mailbox, PasswordChange
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 from pfa.cascade import delete_mailbox_rows
 from twofactor.services import forget_owners
 
@@ -84,6 +84,7 @@ def domain_create(
     active: bool = True,
     create_default_aliases: bool = True,
     language: str = "",
+    password_expiry: int | None = None,
 ) -> Domain:
     """Create a domain (limits default from settings) with its RFC 2142 aliases."""
     require_superadmin(actor, SUPERADMINS_ONLY)
@@ -116,7 +117,7 @@ def domain_create(
         active=active,
         created=now,
         modified=now,
-        password_expiry=0,
+        password_expiry=max(password_expiry or 0, 0),
         **values,
     )
     DomainSettings.objects.create(
@@ -179,9 +180,13 @@ def domain_update(
     backupmx: bool,
     active: bool,
     language: str | None = None,
+    password_expiry: int = -1,
 ) -> Domain:
     """Change a domain's description, limits, transport, flags and the language of its mails
-    (super admins only; `language=None` keeps it)."""
+    (super admins only; `language=None` keeps it).
+
+    `password_expiry` (days, 0 = never) applies to passwords set from now on; -1 keeps it.
+    """
     require_superadmin(actor, SUPERADMINS_ONLY)
     check_domain_limits(
         aliases=aliases,
@@ -191,18 +196,46 @@ def domain_update(
         default_mailbox_quota=default_mailbox_quota,
     )
     obj = lock_domain(domain)
+    before = _domain_fields(obj)
+    kept_before = domain_settings(obj)
+    before["default_mailbox_quota"] = kept_before.default_mailbox_quota
+    if language is not None:
+        before["language"] = kept_before.language
     obj.description = one_line_text(description, field="description")
     obj.aliases, obj.mailboxes, obj.maxquota, obj.quota = aliases, mailboxes, maxquota, quota
     obj.transport = transport.strip()
     obj.backupmx, obj.active = backupmx, active
+    if password_expiry >= 0:
+        obj.password_expiry = password_expiry
     obj.modified = timezone.now()
     obj.save()
     kept: dict[str, Any] = {"default_mailbox_quota": max(default_mailbox_quota, 0)}
     if language is not None:
         kept["language"] = mail_language_code(language)
     DomainSettings.objects.update_or_create(domain_id=obj.pk, defaults=kept)
-    log_action(actor=actor, domain=obj.domain, action="edit_domain", data=obj.domain)
+    after = {**_domain_fields(obj), **kept}
+    log_action(
+        actor=actor,
+        domain=obj.domain,
+        action="edit_domain",
+        data=describe_changes(obj.domain, before, after),
+    )
     return obj
+
+
+def _domain_fields(domain: Domain) -> dict[str, Any]:
+    """Return the fields of a domain an edit may change, by their Postfix Admin column names."""
+    return {
+        "description": domain.description,
+        "aliases": domain.aliases,
+        "mailboxes": domain.mailboxes,
+        "maxquota": domain.maxquota,
+        "quota": domain.quota,
+        "transport": domain.transport,
+        "backupmx": domain.backupmx,
+        "active": domain.active,
+        "password_expiry": domain.password_expiry,
+    }
 
 
 @transaction.atomic
@@ -275,6 +308,40 @@ def alias_domain_create(
         actor=actor, domain=source, action="create_alias_domain", data=f"{source} -> {target}"
     )
     return obj
+
+
+@transaction.atomic
+def alias_domain_create_with_domain(
+    *, actor: Admin | None, domain: str, target_domain: Domain, active: bool = True
+) -> AliasDomain:
+    """Create an alias-only domain row and make it an alias of target_domain, all or nothing.
+
+    The row is what Postfix Admin needs for an alias domain: no mailboxes (-1), no limits of its
+    own (0), no quota, no RFC 2142 aliases (so postmaster@ and the rest follow the target's);
+    both rows are logged (create_domain, create_alias_domain).
+    """
+    # domain_create() lets super admins only.
+    created = domain_create(
+        actor=actor,
+        domain=domain,
+        description=f"Alias domain of {target_domain.domain}",
+        aliases=0,
+        mailboxes=-1,
+        maxquota=0,
+        quota=0,
+        default_mailbox_quota=0,
+        active=active,
+        create_default_aliases=False,
+    )
+    try:
+        return alias_domain_create(
+            actor=actor, alias_domain=created, target_domain=target_domain, active=active
+        )
+    except ValidationError as exc:
+        # The new row has no error of its own to show: the target's problem is the form's.
+        if hasattr(exc, "error_dict") and "alias_domain" in exc.error_dict:
+            raise ValidationError({"new_domain": exc.error_dict["alias_domain"]}) from None
+        raise
 
 
 @transaction.atomic

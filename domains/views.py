@@ -206,6 +206,7 @@ class DomainEditView(DomainObjectMixin, FormView):
             "backupmx": d.backupmx,
             "active": d.active,
             "language": services.domain_settings(d).language,
+            "password_expiry": d.password_expiry or 0,
         }
 
     def form_valid(self, form: DomainEditForm) -> HttpResponse:
@@ -341,12 +342,20 @@ class AliasDomainCreateView(AdminRequiredMixin, FormView):
     def form_valid(self, form: AliasDomainForm) -> HttpResponse:
         data = form.cleaned_data
         try:
-            obj = services.alias_domain_create(
-                actor=self.request.user,
-                alias_domain=data["alias_domain"],
-                target_domain=data["target_domain"],
-                active=data["active"],
-            )
+            if data["alias_domain"] is None:
+                obj = services.alias_domain_create_with_domain(
+                    actor=self.request.user,
+                    domain=data["new_domain"],
+                    target_domain=data["target_domain"],
+                    active=data["active"],
+                )
+            else:
+                obj = services.alias_domain_create(
+                    actor=self.request.user,
+                    alias_domain=data["alias_domain"],
+                    target_domain=data["target_domain"],
+                    active=data["active"],
+                )
         except ValidationError as exc:
             apply_validation_error(form, exc)
             return self.form_invalid(form)

@@ -52,8 +52,11 @@ def owner_language(mailbox: Mailbox) -> str:
     return mail_language(MAILBOX, mailbox.username)
 
 
-def _compose(kind: str, subject: str, mailbox: Mailbox, recipients: list[str]) -> OutgoingMail:
+def _compose(
+    kind: str, subject: str, mailbox: Mailbox, recipients: list[str], **extra: object
+) -> OutgoingMail:
     context = {
+        **extra,
         "mailbox": mailbox,
         "servers": server_settings(mailbox),
         "webmail": _fill(settings.VIMBADMIN_SETTINGS_WEBMAIL, mailbox),
@@ -75,10 +78,19 @@ def _report_failure(error: str) -> None:
     report(text % {"error": error})
 
 
-def send_welcome_email(mailbox: Mailbox) -> None:
-    """Send the welcome e-mail (client settings, never the password) once the mailbox exists."""
+def send_welcome_email(mailbox: Mailbox, *, invited: bool = False) -> None:
+    """Send the welcome e-mail (client settings, never the password) once the mailbox exists.
+
+    `invited`: the owner chooses the password through an invitation, not from the admin.
+    """
     with translation.override(owner_language(mailbox)):
-        mail = _compose("welcome", _("Welcome to your new mailbox"), mailbox, [mailbox.username])
+        mail = _compose(
+            "welcome",
+            _("Welcome to your new mailbox"),
+            mailbox,
+            [mailbox.username],
+            invited=invited,
+        )
     send_after_commit(mail, on_failure=_report_failure)
 
 
@@ -103,12 +115,20 @@ def _report_changed_failure(error: str) -> None:
 
 
 def send_password_changed_email(mailbox: Mailbox) -> None:
-    """Tell the mailbox, once committed, that its password was changed (never the password)."""
+    """Tell the mailbox, once committed, that its password was changed (never the password).
+
+    The alternative address is told too: whoever took the password may also read the mailbox.
+    It is stored only once confirmed (by its owner's link, or typed by an admin).
+    """
+    recipients = [mailbox.username]
+    other = (mailbox.email_other or "").strip().lower()
+    if other and other != mailbox.username:
+        recipients.append(other)
     with translation.override(owner_language(mailbox)):
         mail = compose(
             "mailbox_password_changed",
             subject=_("The password of %(address)s was changed") % {"address": mailbox.username},
-            recipients=[mailbox.username],
+            recipients=recipients,
             context={"address": mailbox.username, "mailbox": mailbox},
             about=mailbox.username,
             language=translation.get_language() or "",

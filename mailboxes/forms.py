@@ -63,6 +63,7 @@ class MailboxCreateForm(PasswordFieldsMixin):
         "domain",
         "local_part",
         "name",
+        "invite",
         "password",
         "password_confirm",
         "quota",
@@ -103,6 +104,12 @@ class MailboxCreateForm(PasswordFieldsMixin):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        self.offer_invite(
+            _(
+                "Instead of a password, mail a one-time link to the alternative address; "
+                "the mailbox cannot be used until its owner has chosen a password."
+            )
+        )
         if default_quotas is not None:
             # js/vimbadmin.js re-fills the quota with the picked domain's default (unless typed).
             attrs = self.fields["domain"].widget.attrs

@@ -68,3 +68,26 @@ class PasswordChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.changed.isoformat()}"
+
+
+class PasswordExpiryWarning(models.Model):
+    """A warning mailed for a mailbox's password expiring at this moment: at most one each.
+
+    `manage.py password_expiry_warn` writes a row before it mails, so a second run (or two at
+    once) sends nothing more; a new password has a new expiry and gets its own warning.
+    """
+
+    username = models.CharField(max_length=255)
+    password_expiry = models.DateTimeField()
+    sent = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "vimbadmin_password_expiry_warning"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "password_expiry"], name="vimb_pwexpiry_warn_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.password_expiry:%Y-%m-%d %H:%M}"

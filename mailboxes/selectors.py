@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -201,3 +202,16 @@ def default_quotas(user: Any) -> dict[str, int]:
         name: mb_to_bytes(stored[name] if name in stored else max(maxquota, 0))
         for name, maxquota in maxquotas.items()
     }
+
+
+def password_expiry_enforced(mailbox: Mailbox) -> datetime.datetime | None:
+    """Return when the mailbox's password expires, if Dovecot refuses it then; else None.
+
+    Enforced means VIMBADMIN_PASSWORD_EXPIRY_ENFORCED (Dovecot's query from `mailconfig dovecot
+    --password-expiry`) and a domain whose password_expiry is not 0 days ("never expires").
+    """
+    if not settings.VIMBADMIN_PASSWORD_EXPIRY_ENFORCED:
+        return None
+    if not mailbox.domain.password_expiry:
+        return None
+    return mailbox.password_expiry

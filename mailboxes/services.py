@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,7 +15,7 @@ from django.utils.translation import ngettext
 
 from accounts.languages import MAILBOX, language_preference_forget
 from accounts.models import Admin
-from accounts.resets import check_rerouting
+from accounts.resets import check_rerouting, invite_password, mailbox_invite
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
@@ -30,7 +31,7 @@ from mail.names import (
 )
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox, PasswordChange, password_digest
-from pfa.audit import log_action
+from pfa.audit import describe_changes, log_action
 from pfa.cascade import delete_mailbox_rows
 from pfa.goto import parse_goto, with_destinations
 from pfa.schema import has_column
@@ -165,9 +166,20 @@ def mailbox_create(
     send_welcome: bool = False,
     override_limits: bool = False,
     check_policy: bool = True,
+    invite: bool = False,
 ) -> Mailbox:
-    """Create a mailbox and its own alias row, within the domain's limits (checked under lock)."""
+    """Create a mailbox and its own alias row, within the domain's limits (checked under lock).
+
+    `invite`: `password` is ignored; the mailbox gets a password nobody knows, and a link to
+    choose one goes to `email_other` (required) once the mailbox is committed.
+    """
     require_domain_scope(actor, domain)
+    if invite:
+        if not email_other:
+            raise ValidationError(
+                {"email_other": _("An invitation goes to the alternative address: enter one.")}
+            )
+        password, check_policy = invite_password(), False
     name = one_line_text(name, field="name")
     domain = lock_domain(domain)
     counts = counters.lock(domain)
@@ -218,11 +230,14 @@ def mailbox_create(
     )
     counters.add(counts, mailboxes=1, alias_rows=1, quota=counters.positive(quota))
     log_action(actor=actor, domain=domain.domain, action="create_mailbox", data=username)
+    if invite:
+        # Refused (and the mailbox rolled back) where the reset policy sends no link.
+        mailbox_invite(mailbox)
     if send_welcome:
         from mailboxes.emails import send_welcome_email
 
         # Sent once the mailbox is committed; a failure becomes a warning, never a rollback.
-        send_welcome_email(mailbox)
+        send_welcome_email(mailbox, invited=invite)
     return mailbox
 
 
@@ -242,6 +257,9 @@ def mailbox_update(
     name = one_line_text(name, field="name")
     domain = lock_domain(mailbox.domain)
     counts = counters.lock(domain)
+    before = _mailbox_fields(mailbox)
+    if smtp_active is not None:
+        before["smtp_active"] = mailbox_smtp_active(mailbox)
     if quota_bytes != mailbox.quota:
         check_mailbox_quota(
             domain=domain,
@@ -266,13 +284,26 @@ def mailbox_update(
                 "UPDATE mailbox SET smtp_active = %s WHERE username = %s",
                 [smtp_active, mailbox.username],
             )
-    log_action(actor=actor, domain=domain.domain, action="edit_mailbox", data=mailbox.username)
+    after = _mailbox_fields(mailbox)
+    if smtp_active is not None and before.get("smtp_active") is not None:
+        after["smtp_active"] = smtp_active
+    log_action(
+        actor=actor,
+        domain=domain.domain,
+        action="edit_mailbox",
+        data=describe_changes(mailbox.username, before, after),
+    )
     if mailbox.email_other != previous_other:
         from mailboxes.emails import send_owner_change_email
 
         # Where reset links go: the owner hears of an administrator's change, as of their own.
         send_owner_change_email(mailbox, what="email_other", by_admin=True)
     return mailbox
+
+
+def _mailbox_fields(mailbox: Mailbox) -> dict[str, Any]:
+    """Return the fields of a mailbox an edit may change, by their Postfix Admin column names."""
+    return {"name": mailbox.name, "quota": mailbox.quota, "email_other": mailbox.email_other}
 
 
 def mailbox_smtp_active(mailbox: Mailbox) -> bool | None:
@@ -454,7 +485,7 @@ def mailbox_set_forwarding(
     now = timezone.now()
     counts = counters.lock(mailbox.domain_id)
     current = Alias.objects.select_for_update().filter(address=own).first()
-    previous = current.goto if current else ""
+    previous = old_goto = current.goto if current else ""
     goto = with_destinations(
         own, current.goto if current else "", keep_copy=keep_copy, forwards=cleaned
     )
@@ -477,7 +508,7 @@ def mailbox_set_forwarding(
         actor=actor,
         domain=mailbox.domain_id,
         action="edit_alias",
-        data=f"{mailbox.username} -> {alias.goto}",
+        data=describe_changes(mailbox.username, {"goto": old_goto}, {"goto": alias.goto}),
     )
     if current is None or _delivery(own, previous) != _delivery(own, alias.goto):
         from mailboxes.emails import send_owner_change_email

@@ -26,7 +26,7 @@ from core.views import (
     apply_service_error,
 )
 from domains.models import Domain
-from mail.names import address_to_unicode, normalize_local_part
+from mail.names import address_to_unicode, normalize_local_part, to_unicode
 from mail.quota import quota_text
 from mailboxes.emails import send_settings_email
 from mailboxes.forms import (
@@ -44,6 +44,7 @@ from mailboxes.selectors import (
     mailbox_list,
     mailbox_password_changed,
     mailbox_used_bytes,
+    password_expiry_enforced,
 )
 from mailboxes.services import (
     default_quota_bytes,
@@ -128,6 +129,7 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
                 email_other=data["email_other"],
                 send_welcome=data["send_welcome"],
                 override_limits=data.get("override_limits", False),
+                invite=data.get("invite", False),
             )
         except ValidationError as exc:
             # Limits are about the domain: show them next to the domain choice.
@@ -137,6 +139,22 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
             self.request,
             _("Mailbox %(address)s created.") % {"address": address_to_unicode(mailbox.username)},
         )
+        if domain.backupmx:
+            messages.warning(
+                self.request,
+                _(
+                    "%(domain)s is a backup MX domain: this server only passes its mail on, so "
+                    "the mailbox receives no mail here until the domain's Backup MX box is "
+                    "cleared."
+                )
+                % {"domain": to_unicode(domain.domain)},
+            )
+        if data.get("invite"):
+            messages.info(
+                self.request,
+                _("A link to choose the password was mailed to %(address)s.")
+                % {"address": address_to_unicode(mailbox.email_other)},
+            )
         warn_about_reset(self.request, mailbox)
         return HttpResponseRedirect(detail_url(mailbox))
 
@@ -183,6 +201,7 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
         context["delivering_aliases"] = delivering.listed
         context["delivering"] = delivering
         context["smtp_active"] = mailbox_smtp_active(mailbox)
+        context["password_expires"] = password_expiry_enforced(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
         vacation = context["vacation"] = vacation_get(mailbox)
         context["vacation_badge"] = vacation_badge(

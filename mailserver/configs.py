@@ -112,6 +112,10 @@ class Options:
     # Let the user query return a home and location of a mailbox's own where the project keeps
     # one (vimbadmin_mailbox_location, filled by import_vimbadmin): their mail stays there.
     mailbox_locations: bool = False
+    # Postfix Admin's documented expiry-aware password query (Password_Expiration.md): a
+    # mailbox whose password_expiry has passed cannot log in, unless its domain's
+    # password_expiry (days) is 0, which means "never expires".
+    password_expiry: bool = False
 
 
 def database_from_settings(
@@ -202,6 +206,12 @@ class _Dialect:
         # PG booleans; MySQL tinyint(1). Both compare against a literal of the column's type.
         self.true = "true" if driver == "pgsql" else "1"
         self.false = "false" if driver == "pgsql" else "0"
+
+    @property
+    def now(self) -> str:
+        # The project stores UTC: PG compares timestamptz with now(); MySQL's DATETIME holds
+        # naive UTC, which UTC_TIMESTAMP() matches whatever the server's time zone is.
+        return "now()" if self.driver == "pgsql" else "UTC_TIMESTAMP()"
 
     def concat(self, *parts: str) -> str:
         if self.driver == "pgsql":
@@ -595,13 +605,22 @@ def _dovecot_sql(options: Options) -> str:
 
 def _main_password_query(options: Options, active_mailbox: list[str]) -> list[str]:
     select = ["SELECT m.username AS user, m.password", *active_mailbox]
+    notes: list[str] = []
+    if options.password_expiry:
+        now = _Dialect(options.database.driver).now
+        notes = [
+            "# An expired password is refused (Postfix Admin's Password_Expiration.md); a domain",
+            "# whose password_expiry is 0 days never expires.",
+        ]
+        select.append(f"AND (m.password_expiry > {now} OR d.password_expiry = 0)")
     if not options.second_factor:
-        return [_continued("password_query", select)]
+        return [*notes, _continued("password_query", select)]
     # Postfix Admin 4's documented semantics: with a TOTP secret the main password counts only
     # from an exception address for the mailbox, its domain, or everyone (username NULL). An
     # exception is an address or a network (CIDR), IPv4 or IPv6, matched by value, not by
     # spelling; a row neither engine can read as one matches nothing and breaks no login.
     return [
+        *notes,
         "# A mailbox with a second factor (Postfix Admin 4's totp_secret) logs in with its main",
         "# password only from a TOTP exception address or network (for the mailbox, its domain",
         "# or everyone); anywhere else it uses app passwords (dovecot-sql-app-passwords.conf.ext).",

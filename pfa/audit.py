@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.context import acting_through, client_address
@@ -36,6 +37,46 @@ ACTIONS = frozenset(
         "delete_totp_exception",
     }
 )
+
+# How an edit row says what changed: "<object>: <field> <before> -> <after>; <field> ...".
+# Plain ASCII, because an adopted MySQL database keeps `log.data` in latin1 and Postfix Admin's
+# log page shows the text as it is.
+CHANGE_ARROW = " -> "
+CHANGE_SEPARATOR = "; "
+# A longer value (a long list of destinations) is cut, with "..." at the end.
+_CHANGE_VALUE_MAX = 200
+
+
+def _change_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    if not text:
+        return '""'
+    if not (text.isascii() and text.isprintable()):
+        # Free text in another script cannot be stored in a latin1 column: its change is named.
+        return "(changed)"
+    if len(text) > _CHANGE_VALUE_MAX:
+        return text[: _CHANGE_VALUE_MAX - 3] + "..."
+    return text
+
+
+def describe_changes(subject: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """Return the data of an edit row: the object, then each field that changed, before -> after.
+
+    Only the fields in both mappings whose values differ are named; with none, the object alone.
+    """
+    changed = []
+    for field, old in before.items():
+        if field in after and after[field] != old:
+            old_text, new_text = _change_value(old), _change_value(after[field])
+            if old_text == new_text:
+                changed.append(f"{field} (changed)")
+            else:
+                changed.append(f"{field} {old_text}{CHANGE_ARROW}{new_text}")
+    if not changed:
+        return subject
+    return f"{subject}: {CHANGE_SEPARATOR.join(changed)}"
 
 
 def log_action(*, actor: Any, domain: str, action: str, data: str) -> Log:

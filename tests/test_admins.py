@@ -193,7 +193,9 @@ def test_edit_email_other(super_client, admin_a):
     )
     assert response.status_code == 302
     assert Admin.objects.get(pk=admin_a.pk).email_other == "alt@other.example"
-    assert Log.objects.filter(action="edit_admin", data="admin@alpha.example").exists()
+    assert Log.objects.filter(
+        action="edit_admin", data='admin@alpha.example: email_other "" -> alt@other.example'
+    ).exists()
     response = super_client.post(
         "/accounts/admins/admin@alpha.example/edit/", {"email_other": "broken"}
     )

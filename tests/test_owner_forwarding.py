@@ -128,7 +128,9 @@ def test_owner_finds_and_sets_forwarding_with_a_copy(owner_client, owner):
     )
     row = Log.objects.filter(action="edit_alias").latest("id")
     assert row.username.startswith("owner@alpha.example (")
-    assert row.data == f"owner@alpha.example -> {goto_of(owner.username)}"
+    assert row.data == (
+        f"owner@alpha.example: goto owner@alpha.example -> {goto_of(owner.username)}"
+    )
     assert row.domain == "alpha.example"
     # The mailbox is told, so a hijacked session cannot redirect mail unnoticed.
     (sent,) = mail.outbox

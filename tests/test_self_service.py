@@ -324,7 +324,8 @@ def test_password_change_success(owner, owner_client, django_capture_on_commit_c
     assert row.username == "owner@alpha.example (127.0.0.1)"
     assert row.data == "owner@alpha.example"
     assert row.domain == "alpha.example"
-    assert [m.to for m in mail.outbox] == [["owner@alpha.example"]]
+    # The confirmed alternative address is told as well.
+    assert [m.to for m in mail.outbox] == [["owner@alpha.example", "olive@elsewhere.example"]]
     assert NEW_PASSWORD not in mail.outbox[0].body
     # This session goes on; the other session of the same mailbox is over.
     page = owner_client.get(reverse("selfservice:overview"))
@@ -344,7 +345,10 @@ def test_the_service_tells_the_owner_only_of_their_own_changes(
     with django_capture_on_commit_callbacks(execute=True):
         mailbox_set_password(actor=owner.username, mailbox=owner, password=PASSWORD)
     assert [(m.to, m.subject) for m in mail.outbox] == [
-        (["owner@alpha.example"], "The password of owner@alpha.example was changed")
+        (
+            ["owner@alpha.example", "olive@elsewhere.example"],
+            "The password of owner@alpha.example was changed",
+        )
     ]
     assert PASSWORD not in mail.outbox[0].body
 

@@ -239,7 +239,55 @@
     });
   }
 
+  /* Checkbox lists (templates/_checklist.html): a filter box narrows the list as one types;
+     ticked items always stay in sight, and a line counts how many are ticked. Without this
+     script the filter box stays hidden and the whole list is there to tick. */
+  function initChecklists() {
+    document.querySelectorAll("[data-vimb-checklist]").forEach(function (list) {
+      var filter = list.querySelector("[data-vimb-checklist-filter]");
+      var none = list.querySelector("[data-vimb-checklist-none]");
+      var count = list.querySelector("[data-vimb-checklist-count]");
+      var items = Array.prototype.slice.call(list.querySelectorAll("[data-vimb-checklist-item]"));
+      var texts = items.map(function (item) {
+        return item.textContent.trim().toLowerCase();
+      });
+      var countText = list.getAttribute("data-vimb-checklist-counted") || "";
+      function update() {
+        var words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+        var shown = 0;
+        var ticked = 0;
+        items.forEach(function (item, index) {
+          var box = item.querySelector("input");
+          var checked = box && box.checked;
+          if (checked) {
+            ticked += 1;
+          }
+          var match = words.every(function (word) {
+            return texts[index].indexOf(word) !== -1;
+          });
+          item.hidden = !(match || checked);
+          if (!item.hidden) {
+            shown += 1;
+          }
+        });
+        none.hidden = shown > 0 || items.length === 0;
+        count.textContent = countText.replace("%(count)s", String(ticked));
+      }
+      filter.hidden = false;
+      filter.addEventListener("input", update);
+      filter.addEventListener("keydown", function (event) {
+        /* Enter in the filter must not submit the whole form. */
+        if (event.key === "Enter") {
+          event.preventDefault();
+        }
+      });
+      list.addEventListener("change", update);
+      update();
+    });
+  }
+
   function init() {
+    initChecklists();
     initToggles();
     initDefaultQuota();
     initAutosubmit();

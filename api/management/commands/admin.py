@@ -75,6 +75,12 @@ class Command(EntityCommand):
         parser.add_argument(
             "--domain", action="append", default=[], help="a domain to manage (repeatable)"
         )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="instead of a password, mail a one-time link to choose one (needs "
+            "VIMBADMIN_BASE_URL)",
+        )
         add_password_arguments(parser)
 
     def args_update(self, parser: CommandParser) -> None:
@@ -112,7 +118,8 @@ class Command(EntityCommand):
     def do_add(self, options: dict[str, Any]) -> None:
         """Add an admin (a domain admin unless --superadmin)."""
         domains = [_domain(name) for name in options["domain"]]
-        password, generated = read_password(options, env=ENV_PASSWORD)
+        invite = options["invite"]
+        password, generated = ("", False) if invite else read_password(options, env=ENV_PASSWORD)
         admin = admin_create(
             actor=None,
             username=options["username"],
@@ -121,6 +128,7 @@ class Command(EntityCommand):
             active=not options["inactive"],
             email_other=options["email_other"],
             domains=domains,
+            invite=invite,
         )
         data = _shape(_admin(admin.username))
         text = f"Admin {admin.username} added."

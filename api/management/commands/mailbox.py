@@ -64,6 +64,12 @@ class Command(EntityCommand):
         parser.add_argument(
             "--override-limits", action="store_true", help="go past the domain's limits"
         )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="instead of a password, mail a one-time link to choose one (needs "
+            "VIMBADMIN_BASE_URL)",
+        )
         add_password_arguments(parser)
 
     def args_update(self, parser: CommandParser) -> None:
@@ -101,7 +107,8 @@ class Command(EntityCommand):
         domain = Domain.objects.filter(pk=domain_name).exclude(pk=ALL_DOMAINS).first()
         if domain is None:
             raise NotFound(f"domain {domain_name}")
-        password, generated = read_password(options, env=ENV_PASSWORD)
+        invite = options["invite"]
+        password, generated = ("", False) if invite else read_password(options, env=ENV_PASSWORD)
         box = mailbox_create(
             actor=None,
             domain=domain,
@@ -113,6 +120,7 @@ class Command(EntityCommand):
             active=not options["inactive"],
             send_welcome=options["send_welcome"],
             override_limits=options["override_limits"],
+            invite=invite,
         )
         data = MailboxSerializer(_mailbox(box.username)).data
         if generated:

@@ -87,6 +87,13 @@ class Command(BaseCommand):
             help="Postfix Admin 4 databases: Dovecot accepts app passwords, and takes the main "
             "password of a mailbox with a TOTP secret only from its TOTP exception addresses.",
         )
+        parser.add_argument(
+            "--password-expiry",
+            action="store_true",
+            help="Dovecot refuses a mailbox whose password has expired (mailbox.password_expiry; "
+            "a domain with password_expiry 0 never expires), as Postfix Admin documents. Set "
+            "VIMBADMIN_PASSWORD_EXPIRY_ENFORCED=true with it so the pages show the expiry.",
+        )
         parser.add_argument("--database", default="default", help="Django database alias.")
         parser.add_argument(
             "--vacation-domain",
@@ -148,6 +155,7 @@ class Command(BaseCommand):
                 second_factor=options["second_factor"],
                 mail_location=options["mail_location"],
                 mailbox_locations=options["mailbox_locations"],
+                password_expiry=options["password_expiry"],
             )
             files = postfix_files(opts) if target == "postfix" else dovecot_files(opts)
         except ConfigError as exc:
