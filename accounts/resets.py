@@ -22,6 +22,7 @@ also refused aliases, catch-alls and forwarding for another admin's reset addres
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -285,14 +286,7 @@ def check_rerouting(actor: Any, address: str, *, field: str) -> None:
     if local:
         taken = admins.filter(reset_to__in=[f"{local}@{name}" for name in domains])
         if taken.exists():
-            raise ValidationError(
-                {
-                    field: _(
-                        "Password reset links for an admin go to this address; only a super "
-                        "admin may change where its mail goes."
-                    )
-                }
-            )
+            raise _takes_reset_mail(field)
         return
     query = Q()
     for name in domains:
@@ -308,6 +302,38 @@ def check_rerouting(actor: Any, address: str, *, field: str) -> None:
                 % {"address": address_to_unicode(first)}
             }
         )
+
+
+def _takes_reset_mail(field: str) -> ValidationError:
+    return ValidationError(
+        {
+            field: _(
+                "Password reset links for an admin go to this address; only a super "
+                "admin may change where its mail goes."
+            )
+        }
+    )
+
+
+def rerouting_checker(actor: Any, domain: str, *, field: str) -> Callable[[str], None]:
+    """Return check_rerouting() for many addresses of one domain (a batch of new mailboxes),
+    with the admins' reset addresses in the domain and its alias domains read once."""
+    if actor is None or is_superadmin(actor):
+        return lambda address: None
+    query = Q()
+    for name in [domain, *_alias_domains_of(domain)]:
+        query |= Q(reset_to__endswith=f"@{name}")
+    admins = _with_reset_address().exclude(username=actor.pk).filter(query)
+    taken = {address.rpartition("@")[0] for address in admins.values_list("reset_to", flat=True)}
+
+    def check(address: str) -> None:
+        local, _at, own = address.lower().rpartition("@")
+        if own != domain or not local:
+            check_rerouting(actor, address, field=field)
+        elif local in taken:
+            raise _takes_reset_mail(field)
+
+    return check
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Admin
-from accounts.resets import check_rerouting
+from accounts.resets import check_rerouting, rerouting_checker
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
@@ -280,6 +280,7 @@ def mailbox_create_many(
     expiry = password_expiry_for(domain)
     mailboxes: list[Mailbox] = []
     seen: dict[str, int] = {}
+    rerouting = rerouting_checker(actor, domain.domain, field="local_part")
     for index, entry in enumerate(entries):
         try:
             name = one_line_text(entry.name, field="name")
@@ -290,7 +291,7 @@ def mailbox_create_many(
                     {"local_part": _("A mailbox with this address already exists.")}
                 )
             seen[username] = index
-            check_rerouting(actor, username, field="local_part")
+            rerouting(username)
             quota = entry.quota_bytes
             if quota is None:
                 if default_quota is None:

@@ -4,19 +4,21 @@ with the limits checked for the batch as a whole and nothing written when one is
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.models import Admin
 from aliases.models import Alias
 from core.context import acting_through
 from csvimport.plan import plan_import
 from csvimport.reader import read_csv
 from csvimport.services import ImportFailed, csv_import_apply
 from domains.counters import ensure
+from domains.services import alias_domain_create
 from mail.passwords import verify_password
 from mailboxes.models import Mailbox
 from mailboxes.services import MailboxRefused, NewMailbox, mailbox_create, mailbox_create_many
 from pfa.models import Log
-from tests.factories import PASSWORD, make_alias, make_domain, make_mailbox
+from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +213,33 @@ def test_an_import_creates_with_generated_passwords_and_one_log_row_each(superad
         assert verify_password(password, Mailbox.objects.get(username=username).password)
     logged = Log.objects.filter(action="create_mailbox", domain="one.example")
     assert sorted(logged.values_list("data", flat=True)) == ["a@one.example", "b@one.example"]
+
+
+def test_a_domain_admin_may_not_take_another_admins_reset_address(admin_a, domain_a):
+    other = make_admin("boss@admins.example")
+    Admin.objects.filter(pk=other.pk).update(email_other="boss@alpha.example")
+    entries = [NewMailbox(local_part="fine", password=PASSWORD)]
+    entries.append(NewMailbox(local_part="Boss", password=PASSWORD))
+    with pytest.raises(ValidationError) as single:
+        mailbox_create(actor=admin_a, domain=domain_a, local_part="boss", password=PASSWORD)
+    with pytest.raises(MailboxRefused) as refused:
+        mailbox_create_many(actor=admin_a, domain=domain_a, entries=entries)
+    assert refused.value.index == 1
+    assert refused.value.messages == single.value.messages
+    assert not Mailbox.objects.filter(domain_id=domain_a.pk).exists()
+    # Through an alias domain the same address is taken too.
+    alias_domain = make_domain("alias.example")
+    alias_domain_create(actor=None, alias_domain=alias_domain, target_domain=domain_a)
+    Admin.objects.filter(pk=other.pk).update(email_other="chief@alias.example")
+    with pytest.raises(MailboxRefused):
+        mailbox_create_many(
+            actor=admin_a,
+            domain=domain_a,
+            entries=[NewMailbox(local_part="chief", password=PASSWORD)],
+        )
+    # A super admin may.
+    mailbox_create_many(
+        actor=make_admin(superadmin=True),
+        domain=domain_a,
+        entries=[NewMailbox(local_part="chief", password=PASSWORD)],
+    )
