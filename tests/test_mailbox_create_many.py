@@ -243,3 +243,18 @@ def test_a_domain_admin_may_not_take_another_admins_reset_address(admin_a, domai
         domain=domain_a,
         entries=[NewMailbox(local_part="chief", password=PASSWORD)],
     )
+
+
+def test_a_large_batch_finds_a_clash_by_reading_the_domain(superadmin):
+    domain = make_domain("large.example")
+    make_alias(domain, "u120", ["x@elsewhere.example"])
+    entries = [NewMailbox(local_part=f"u{n}", password=PASSWORD) for n in range(150)]
+    before = _state(domain)
+    with pytest.raises(MailboxRefused) as refused:
+        mailbox_create_many(actor=superadmin, domain=domain, entries=entries)
+    assert refused.value.index == 120
+    assert "An alias with this address already exists." in refused.value.messages
+    assert _state(domain) == before
+    del entries[120]
+    created = mailbox_create_many(actor=superadmin, domain=domain, entries=entries)
+    assert len(created) == 149 == Mailbox.objects.filter(domain_id=domain.pk).count()
