@@ -324,7 +324,9 @@ def rerouting_checker(actor: Any, domain: str, *, field: str) -> Callable[[str],
     for name in [domain, *_alias_domains_of(domain)]:
         query |= Q(reset_to__endswith=f"@{name}")
     admins = _with_reset_address().exclude(username=actor.pk).filter(query)
-    taken = {address.rpartition("@")[0] for address in admins.values_list("reset_to", flat=True)}
+    # reset_to is _with_reset_address()'s annotation, which django-stubs cannot see.
+    found = admins.values_list("reset_to", flat=True)  # type: ignore[misc]
+    taken = {address.rpartition("@")[0] for address in found}
 
     def check(address: str) -> None:
         local, _at, own = address.lower().rpartition("@")
