@@ -1,4 +1,4 @@
-.PHONY: run test lint bench
+.PHONY: run test lint bench screenshots
 
 # Set up and run the app on http://127.0.0.1:8000 with SQLite; prints the demo login.
 run:
@@ -17,3 +17,7 @@ lint:
 
 bench:
 	.venv/bin/python bench/run.py --size $(or $(SIZE),S) --engine $(or $(ENGINE),postgresql)
+
+# The screenshots under docs/screenshots/ (every main page at 1280 and 390 px, light and dark).
+screenshots:
+	.venv/bin/python scripts/screenshots.py

@@ -30,6 +30,7 @@ from mailboxes.models import Mailbox
 from mailboxes.selectors import mailbox_for_login
 from mailboxes.services import mailbox_rehash_password
 from twofactor import flows as second_factor
+from twofactor.selectors import policy_version
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ def login_key(typed: str) -> str:
 def log_in(request: HttpRequest, realm: Realm, *, address: str, password: str) -> Outcome:
     """Log a user of the realm in, unless held back or the password is wrong."""
     key = login_key(address)
+    # Read before the policy is checked: a change in between is checked again on the next request.
+    version = policy_version()
     account = realm.find(key) if key else None
     # A collation may match another spelling (MariaDB: "ádm" is "adm"); only the same one counts.
     if account is not None and account.pk.lower() != key:
@@ -115,6 +118,7 @@ def log_in(request: HttpRequest, realm: Realm, *, address: str, password: str) -
         second_factor.hold(request, realm.name, outcome.account, outcome.second_step)
     elif outcome.account is not None:
         realm.start_session(request, outcome.account)
+        second_factor.policy_checked(request, realm.name, version)
     return outcome
 
 
@@ -132,6 +136,8 @@ def finish_login(request: HttpRequest, realm_name: str, account: Admin | Mailbox
     """Start the session of a held login whose second factor has just been proved."""
     second_factor.release(request)
     REALMS[realm_name].start_session(request, account)
+    # The account has a second factor now, which meets any policy.
+    second_factor.policy_checked(request, realm_name)
 
 
 def check_current_password(

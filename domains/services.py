@@ -25,9 +25,10 @@ from domains.models import (
 )
 from mail.names import normalize_domain, one_line_text
 from mail.quota import max_quota_mb
-from mailboxes.models import Mailbox
+from mailboxes.models import Mailbox, PasswordChange
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
+from twofactor.services import forget_owners
 
 SUPERADMINS_ONLY = gettext_lazy("Only super admins change domains.")
 # The mailbox and alias limits are INT columns.
@@ -210,7 +211,9 @@ def domain_purge(*, actor: Admin | None, domain: Domain) -> None:
     DomainAdmin.objects.filter(domain_id=name).delete()
     Alias.objects.filter(domain_id=name).delete()
     delete_mailbox_rows(domain=name)
+    forget_owners(domain=name)
     Mailbox.objects.filter(domain_id=name).delete()
+    PasswordChange.objects.filter(username__endswith=f"@{name}").delete()
     AliasDomain.objects.filter(alias_domain_id=name).delete()
     DomainSettings.objects.filter(domain_id=name).delete()
     counters.delete(name)

@@ -127,10 +127,12 @@ def _report_owner_change_failure(error: str) -> None:
     report(_("The change was saved, but the confirmation e-mail could not be sent."))
 
 
-def send_owner_change_email(mailbox: Mailbox, *, what: str) -> None:
-    """Tell the mailbox, once committed, that its owner changed `what` (forwarding, vacation...).
+def send_owner_change_email(mailbox: Mailbox, *, what: str, by_admin: bool = False) -> None:
+    """Tell the mailbox, once committed, that `what` (forwarding, vacation...) was changed.
 
-    A session taken over by someone else cannot redirect or answer the mail unnoticed.
+    By its owner or, `by_admin`, by an administrator (a page, the API or the shell): a session
+    taken over by someone else cannot redirect or answer the mail unnoticed. A forwarding notice
+    goes to the alternative address too: the new forwarding may no longer deliver here.
     """
     subjects = {
         "forwarding": _("The forwarding of %(address)s was changed"),
@@ -142,11 +144,20 @@ def send_owner_change_email(mailbox: Mailbox, *, what: str) -> None:
         "vacation": _("vacation auto-reply"),
         "email_other": _("alternative address"),
     }
+    recipients = [mailbox.username]
+    other = mailbox.email_other
+    if what == "forwarding" and other and other.lower() != mailbox.username.lower():
+        recipients.append(other)
     mail = compose(
         "mailbox_changed",
         subject=subjects[what] % {"address": mailbox.username},
-        recipients=[mailbox.username],
-        context={"address": mailbox.username, "mailbox": mailbox, "what": labels[what]},
+        recipients=recipients,
+        context={
+            "address": mailbox.username,
+            "mailbox": mailbox,
+            "what": labels[what],
+            "by_admin": by_admin,
+        },
         about=mailbox.username,
     )
     send_after_commit(mail, on_failure=_report_owner_change_failure)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,3 +44,27 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+def password_digest(stored_hash: str) -> str:
+    """Return the SHA-256 of a stored password hash (what PasswordChange compares against)."""
+    return hashlib.sha256(stored_hash.encode()).hexdigest()
+
+
+class PasswordChange(models.Model):
+    """When a mailbox's password was last set through this project, and which hash that was.
+
+    Postfix Admin keeps no such date (`modified` moves with any edit). The digest of the hash
+    written then tells whether the password is still that one: after a change by another tool
+    (Postfix Admin, doveadm, SQL) the date is unknown rather than wrong.
+    """
+
+    username = models.CharField(max_length=255, primary_key=True)
+    changed = models.DateTimeField()
+    hash_digest = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "vimbadmin_mailbox_password_change"
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.changed.isoformat()}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from domains import counters
 from domains.models import AliasDomain, Domain, DomainSettings
 from mail.names import domain_filter_value
 from mail.quota import mb_to_bytes
-from mailboxes.models import Mailbox
+from mailboxes.models import Mailbox, PasswordChange, password_digest
 from pfa.derived import search_grams
 from pfa.models import Quota2
 
@@ -66,6 +67,18 @@ def mailbox_list(user: Any, filters: dict[str, Any]) -> QuerySet[Mailbox]:
 def mailbox_used_bytes(mailbox: Mailbox) -> int | None:
     """Return what Dovecot reports as used by the mailbox, or None when it reports nothing."""
     return Quota2.objects.filter(username=mailbox.username).values_list("bytes", flat=True).first()
+
+
+def mailbox_password_changed(mailbox: Mailbox) -> datetime.datetime | None:
+    """Return when the mailbox's current password was set here, or None when not known.
+
+    Not known: set before this project kept the date, or changed since by another tool
+    (Postfix Admin, doveadm, SQL), which the stored hash's digest no longer matching tells.
+    """
+    row = PasswordChange.objects.filter(username=mailbox.username).first()
+    if row is None or row.hash_digest != password_digest(mailbox.password):
+        return None
+    return row.changed
 
 
 @dataclass(frozen=True)

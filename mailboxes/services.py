@@ -29,11 +29,12 @@ from mail.names import (
     one_line_text,
 )
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
-from mailboxes.models import Mailbox
+from mailboxes.models import Mailbox, PasswordChange, password_digest
 from pfa.audit import log_action, log_actions
 from pfa.cascade import delete_mailbox_rows
 from pfa.goto import parse_goto, with_destinations
 from pfa.schema import has_column
+from twofactor.services import forget_owners
 
 
 def maildir_for(local_part: str, domain: str) -> str:
@@ -51,6 +52,14 @@ def password_expiry_for(domain: Domain) -> datetime.datetime:
     """Return when a password set now expires: the domain's days, else the configured default."""
     days = domain.password_expiry or settings.VIMBADMIN_PASSWORD_EXPIRY_DAYS
     return timezone.now() + datetime.timedelta(days=days)
+
+
+def _record_password_change(mailbox: Mailbox, when: datetime.datetime) -> None:
+    # Every path that sets a password (pages, reset, API, CLI, CSV import) ends here.
+    PasswordChange.objects.update_or_create(
+        username=mailbox.username,
+        defaults={"changed": when, "hash_digest": password_digest(mailbox.password)},
+    )
 
 
 def _may_override(actor: Admin | None, override_limits: bool) -> bool:
@@ -198,6 +207,7 @@ def mailbox_create(
         email_other=normalize_address(email_other) if email_other else "",
         password_expiry=password_expiry_for(domain),
     )
+    _record_password_change(mailbox, now)
     # The own alias row keeps catch-alls and alias domains from swallowing this mailbox's mail.
     Alias.objects.create(
         address=username, goto=username, domain=domain, created=now, modified=now, active=active
@@ -343,6 +353,19 @@ def mailbox_create_many(
         if clash is not None:
             raise MailboxRefused(ValidationError({"local_part": message}), clash)
     Mailbox.objects.bulk_create(mailboxes, batch_size=_INSERT_BATCH)
+    # The date of each password, as _record_password_change() keeps it (replacing a row left
+    # by a mailbox another tool deleted).
+    for start in range(0, len(names), _INSERT_BATCH):
+        PasswordChange.objects.filter(username__in=names[start : start + _INSERT_BATCH]).delete()
+    PasswordChange.objects.bulk_create(
+        [
+            PasswordChange(
+                username=m.username, changed=now, hash_digest=password_digest(m.password)
+            )
+            for m in mailboxes
+        ],
+        batch_size=_INSERT_BATCH,
+    )
     # The own alias rows keep catch-alls and alias domains from swallowing these mailboxes' mail.
     Alias.objects.bulk_create(
         [
@@ -400,6 +423,7 @@ def mailbox_update(
             counts,
             quota=counters.positive(quota_bytes) - counters.positive(mailbox.quota),
         )
+    previous_other = mailbox.email_other
     mailbox.name = name
     mailbox.quota = quota_bytes
     mailbox.email_other = normalize_address(email_other) if email_other else ""
@@ -413,6 +437,11 @@ def mailbox_update(
                 [smtp_active, mailbox.username],
             )
     log_action(actor=actor, domain=domain.domain, action="edit_mailbox", data=mailbox.username)
+    if mailbox.email_other != previous_other:
+        from mailboxes.emails import send_owner_change_email
+
+        # Where reset links go: the owner hears of an administrator's change, as of their own.
+        send_owner_change_email(mailbox, what="email_other", by_admin=True)
     return mailbox
 
 
@@ -444,6 +473,7 @@ def mailbox_set_password(
     mailbox.token = ""
     mailbox.modified = timezone.now()
     mailbox.save(update_fields=["password", "password_expiry", "token", "modified"])
+    _record_password_change(mailbox, mailbox.modified)
     log_action(actor=actor, domain=mailbox.domain_id, action="edit_password", data=mailbox.username)
     if isinstance(actor, str):
         from mailboxes.emails import send_password_changed_email
@@ -473,7 +503,11 @@ def mailbox_reset_password(*, mailbox: Mailbox, token: str, password: str) -> Ma
 def mailbox_rehash_password(*, mailbox: Mailbox, raw_password: str) -> None:
     """Store a verified password again in the configured scheme (silent upgrade at login)."""
     new_hash = passwords.hash_password(raw_password)
-    Mailbox.objects.filter(pk=mailbox.pk, password=mailbox.password).update(password=new_hash)
+    if Mailbox.objects.filter(pk=mailbox.pk, password=mailbox.password).update(password=new_hash):
+        # The same password in another format: its date of change stays known.
+        PasswordChange.objects.filter(
+            username=mailbox.username, hash_digest=password_digest(mailbox.password)
+        ).update(hash_digest=password_digest(new_hash))
     mailbox.password = new_hash
 
 
@@ -502,6 +536,8 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
     username = mailbox.username
     counts = counters.lock(mailbox.domain_id)
     delete_mailbox_rows(username=username)
+    forget_owners(username=username)
+    PasswordChange.objects.filter(username=username).delete()
     aliases, _rows = Alias.objects.filter(address=username).delete()
     mailboxes, _rows = Mailbox.objects.filter(pk=username).delete()
     if mailboxes:
@@ -530,6 +566,12 @@ def _alias_domain_names(domain: str) -> list[str]:
     return list(
         AliasDomain.objects.filter(target_domain=domain).values_list("alias_domain", flat=True)
     )
+
+
+def _delivery(address: str, goto: str) -> tuple[bool, frozenset[str]]:
+    # What a forwarding edit decides: the copy kept and where else mail goes (order aside).
+    parsed = parse_goto(address, goto)
+    return parsed.keep_copy, frozenset(t.lower() for t in parsed.forwards)
 
 
 def check_mailbox_actor(actor: Admin | str | None, mailbox: Mailbox) -> None:
@@ -581,6 +623,7 @@ def mailbox_set_forwarding(
     now = timezone.now()
     counts = counters.lock(mailbox.domain_id)
     current = Alias.objects.select_for_update().filter(address=own).first()
+    previous = current.goto if current else ""
     goto = with_destinations(
         own, current.goto if current else "", keep_copy=keep_copy, forwards=cleaned
     )
@@ -605,8 +648,9 @@ def mailbox_set_forwarding(
         action="edit_alias",
         data=f"{mailbox.username} -> {alias.goto}",
     )
-    if isinstance(actor, str):
+    if current is None or _delivery(own, previous) != _delivery(own, alias.goto):
         from mailboxes.emails import send_owner_change_email
 
-        send_owner_change_email(mailbox, what="forwarding")
+        # Whoever changed it, owner or admin: a hijacked session is noticed either way.
+        send_owner_change_email(mailbox, what="forwarding", by_admin=not isinstance(actor, str))
     return alias

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_tables2 as tables
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +18,7 @@ from core.listing.tables import (
     display_address,
     display_domain,
     escape,
+    per_table,
     row_url,
     select_box,
     toggle_form,
@@ -22,6 +26,7 @@ from core.listing.tables import (
 from mail.names import visible_controls
 from mail.quota import format_bytes
 from mailboxes.models import Mailbox
+from mailboxes.vacation import LATEST_UNTIL, Window, vacation_windows
 
 
 def quota_cell(quota: int, used: int | None) -> SafeString:
@@ -47,6 +52,36 @@ def quota_cell(quota: int, used: int | None) -> SafeString:
         f'high="{quota * 95 // 100}" value="{min(used, quota)}" '
         f'aria-label="{label}" title="{label}">{percent}%</meter> '
         f'<span class="small">{label}</span>'
+    )
+
+
+def _day(value: datetime.datetime, now: datetime.datetime) -> str:
+    local = timezone.localtime(value)
+    same_year = local.year == timezone.localtime(now).year
+    return date_format(local, "MONTH_DAY_FORMAT" if same_year else "SHORT_DATE_FORMAT")
+
+
+def vacation_badge(window: Window | None, now: datetime.datetime | None = None) -> SafeString:
+    """Render a vacation's state as a small badge: away until, away from, or nothing.
+
+    Nothing when it is off or its window has ended (no replies go out then either).
+    """
+    if window is None:
+        return mark_safe("")
+    now = now or timezone.now()
+    start, end = window
+    if end is not None and end <= now:
+        return mark_safe("")
+    if start is not None and start > now:
+        text, style = gettext("Away from %(date)s") % {"date": _day(start, now)}, "secondary"
+    elif end is None or end >= LATEST_UNTIL - datetime.timedelta(days=366):
+        # Postfix Admin's default end (2038) means "until switched off".
+        text, style = gettext("Auto-reply on"), "info"
+    else:
+        text, style = gettext("Away until %(date)s") % {"date": _day(end, now)}, "info"
+    title = escape(gettext("Automatic reply"))
+    return mark_safe(  # noqa: S308 - escaped
+        f'<span class="badge text-bg-{style} vacation-badge" title="{title}">{escape(text)}</span>'
     )
 
 
@@ -81,9 +116,19 @@ class MailboxTable(tables.Table):
     def render_select(self, record: Mailbox) -> SafeString:
         return select_box(self, record.username, display_address(record.username))
 
+    def vacation_windows(self) -> dict[str, Window]:
+        """Return the page's vacations, read once per table in one query of its addresses."""
+        return per_table(
+            self,
+            "vacation",
+            lambda: vacation_windows([row.record.username for row in self.paginated_rows]),
+        )
+
     def render_username(self, value: str) -> SafeString:
         url = row_url(self, "mailboxes:mailbox-detail", value)
-        return mark_safe(f'<a href="{escape(url)}">{escape(display_address(value))}</a>')  # noqa: S308
+        link = f'<a href="{escape(url)}">{escape(display_address(value))}</a>'
+        badge = vacation_badge(self.vacation_windows().get(value))
+        return mark_safe(f"{link} {badge}" if badge else link)  # noqa: S308 - escaped
 
     def render_name(self, value: str) -> str:
         return visible_controls(value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +50,12 @@ class VacationState:
         """Tell whether replies go out now or later: row active and target in goto."""
         return self.row is not None and self.row.active and self.routed
 
+    @property
+    def has_ended(self) -> bool:
+        """Tell whether the vacation is switched on but its window is over (no replies)."""
+        until = self.row.activeuntil if self.row is not None else None
+        return self.is_on and until is not None and until <= timezone.now()
+
 
 def vacation_available() -> bool:
     """Tell whether the site names a vacation domain (without one, vacation cannot be set)."""
@@ -61,6 +68,30 @@ def vacation_get(mailbox: Mailbox) -> VacationState:
     alias = Alias.objects.filter(address=mailbox.username).first()
     routed = bool(alias and parse_goto(mailbox.username, alias.goto).vacation)
     return VacationState(row=row, routed=routed)
+
+
+Window = tuple[datetime.datetime | None, datetime.datetime | None]
+
+
+def vacation_windows(addresses: list[str]) -> dict[str, Window]:
+    """Return, of these mailboxes, the reply window of each whose vacation is switched on.
+
+    On: the row active and the alias routing to the responder, as VacationState.is_on. One
+    query for a list page's addresses, the alias's goto read in it beside the row.
+    """
+    if not addresses:
+        return {}
+    goto = Alias.objects.filter(address=OuterRef("email")).values("goto")[:1]
+    rows = (
+        Vacation.objects.filter(email__in=addresses, active=True)
+        .annotate(alias_goto=Subquery(goto))
+        .values_list("email", "activefrom", "activeuntil", "alias_goto")
+    )
+    return {
+        email: (start, end)
+        for email, start, end, alias_goto in rows
+        if parse_goto(email, alias_goto or "").vacation
+    }
 
 
 def check_vacation(
@@ -106,6 +137,27 @@ def check_vacation(
     return subject
 
 
+def _settings_of(row: Vacation | None, alias: Alias | None) -> tuple[object, ...] | None:
+    """Return what a vacation edit decides, to tell whether an edit changed anything."""
+    if row is None:
+        return None
+    routed = bool(alias and parse_goto(row.email, alias.goto).vacation)
+
+    def second(value: datetime.datetime | None) -> float | None:
+        # The columns may keep whole seconds only (MySQL `timestamp`).
+        return None if value is None else float(int(value.timestamp()))
+
+    return (
+        bool(row.active),
+        routed,
+        row.subject,
+        row.body,
+        second(row.activefrom),
+        second(row.activeuntil),
+        row.interval_time,
+    )
+
+
 def _insert_row(mailbox: Mailbox) -> None:
     # MySQL's `cache` column has no default; Postfix Admin writes '' there (absent on PostgreSQL).
     quote = connection.ops.quote_name
@@ -149,6 +201,7 @@ def vacation_set(
         )
     alias = Alias.objects.select_for_update().filter(address=mailbox.username).first()
     row = Vacation.objects.select_for_update().filter(email=mailbox.username).first()
+    before = _settings_of(row, alias)
     if row is None:
         _insert_row(mailbox)
         row = Vacation.objects.get(email=mailbox.username)
@@ -177,8 +230,9 @@ def vacation_set(
         action="edit_vacation",
         data=f"{mailbox.username}: {state}",
     )
-    if isinstance(actor, str):
+    if before != _settings_of(row, alias):
         from mailboxes.emails import send_owner_change_email
 
-        send_owner_change_email(mailbox, what="vacation")
+        # Whoever changed it, owner or admin: a hijacked session is noticed either way.
+        send_owner_change_email(mailbox, what="vacation", by_admin=not isinstance(actor, str))
     return row

@@ -42,6 +42,7 @@ from mailboxes.selectors import (
     aliases_delivering_to,
     default_quotas,
     mailbox_list,
+    mailbox_password_changed,
     mailbox_used_bytes,
 )
 from mailboxes.services import (
@@ -56,7 +57,7 @@ from mailboxes.services import (
     mailbox_update,
     unlimited_quota_allowed,
 )
-from mailboxes.tables import MailboxTable, quota_cell
+from mailboxes.tables import MailboxTable, quota_cell, vacation_badge
 from mailboxes.vacation import vacation_get
 
 
@@ -183,7 +184,13 @@ class MailboxDetailView(MailboxObjectMixin, DetailView):
         context["delivering"] = delivering
         context["smtp_active"] = mailbox_smtp_active(mailbox)
         context["quota_display"] = quota_cell(mailbox.quota, context["used_bytes"])
-        context["vacation"] = vacation_get(mailbox)
+        vacation = context["vacation"] = vacation_get(mailbox)
+        context["vacation_badge"] = vacation_badge(
+            (vacation.row.activefrom, vacation.row.activeuntil)
+            if vacation.is_on and vacation.row is not None
+            else None
+        )
+        context["password_changed"] = mailbox_password_changed(mailbox)
         return context
 
 

@@ -326,9 +326,11 @@ def _postfix_connection(db: Database) -> list[str]:
     return lines
 
 
-def _grant_comment(db: Database, *, dovecot: bool) -> list[str]:
+def _grant_comment(db: Database, *, dovecot: bool, second_factor: bool = False) -> list[str]:
     """Suggest a least-privilege role: Postfix only reads; Dovecot's quota dict writes quota2."""
     tables = "domain, mailbox, alias, alias_domain"
+    if second_factor:
+        tables += ", totp_exception_address, mailbox_app_password"
     if db.driver == "pgsql":
         lines = [
             "CREATE ROLE vimbadmin_mail LOGIN PASSWORD '...';",
@@ -551,7 +553,7 @@ def _dovecot_sql(options: Options) -> str:
         f"# {GENERATED_BY}",
         "# Dovecot 2.3 passdb/userdb on the Postfix Admin tables. Readable by root only",
         "# (chmod 600): it holds the database password.",
-        *_grant_comment(db, dovecot=False),
+        *_grant_comment(db, dovecot=False, second_factor=options.second_factor),
         "",
         f"driver = {db.driver}",
         f"connect = {_dovecot_connect(db)}",
@@ -596,20 +598,57 @@ def _main_password_query(options: Options, active_mailbox: list[str]) -> list[st
     if not options.second_factor:
         return [_continued("password_query", select)]
     # Postfix Admin 4's documented semantics: with a TOTP secret the main password counts only
-    # from an exception address for the mailbox, its domain, or everyone (username NULL).
+    # from an exception address for the mailbox, its domain, or everyone (username NULL). An
+    # exception is an address or a network (CIDR), IPv4 or IPv6, matched by value, not by
+    # spelling; a row neither engine can read as one matches nothing and breaks no login.
     return [
         "# A mailbox with a second factor (Postfix Admin 4's totp_secret) logs in with its main",
-        "# password only from a TOTP exception address (for the mailbox, its domain or everyone);",
-        "# anywhere else it uses app passwords (dovecot-sql-app-passwords.conf.ext).",
+        "# password only from a TOTP exception address or network (for the mailbox, its domain",
+        "# or everyone); anywhere else it uses app passwords (dovecot-sql-app-passwords.conf.ext).",
+        *(
+            [
+                "# vimbadmin_inet() reads an address or network, NULL for anything else;",
+                "# `manage.py migrate` installs it.",
+            ]
+            if options.database.driver == "pgsql"
+            else [
+                "# A network's first prefix-length bits are compared as hex digits of INET6_ATON;",
+                "# a prefix that is not a plain number matches nothing.",
+            ]
+        ),
         _continued(
             "password_query",
             [
                 *select,
                 "AND (m.totp_secret IS NULL OR m.totp_secret = ''",
-                "OR EXISTS (SELECT 1 FROM totp_exception_address e WHERE e.ip = '%r'",
-                "AND (e.username IS NULL OR e.username = m.username OR e.username = m.domain)))",
+                "OR EXISTS (SELECT 1 FROM totp_exception_address e",
+                "WHERE (e.username IS NULL OR e.username = m.username OR e.username = m.domain)",
+                *_exception_match(options.database.driver),
+                "))",
             ],
         ),
+    ]
+
+
+def _exception_match(driver: str) -> list[str]:
+    """Return the condition that the client address (%r) lies in the exception row `e`."""
+    if driver == "pgsql":
+        return ["AND vimbadmin_inet('%r') <<= vimbadmin_inet(e.ip)"]
+    # MariaDB/MySQL: INET6_ATON gives 4 or 16 bytes (NULL for anything else). The network's
+    # prefix length is its "/n" (all bits without one); whole hex digits compare as text, a
+    # partial one by its leading bits.
+    net = "HEX(INET6_ATON(SUBSTRING_INDEX(e.ip, '/', 1)))"
+    client = "HEX(INET6_ATON('%r'))"
+    length = "SUBSTRING_INDEX(e.ip, '/', -1)"
+    bits = f"IF(LOCATE('/', e.ip) > 0, CAST({length} AS UNSIGNED), LENGTH({net}) * 4)"
+    return [
+        f"AND LENGTH({net}) = LENGTH({client})",
+        f"AND (LOCATE('/', e.ip) = 0 OR ({length} <> '' AND {length} NOT REGEXP '[^0-9]'",
+        f"AND CHAR_LENGTH({length}) <= 3 AND CAST({length} AS UNSIGNED) <= LENGTH({net}) * 4))",
+        f"AND LEFT({net}, {bits} DIV 4) = LEFT({client}, {bits} DIV 4)",
+        f"AND ({bits} MOD 4 = 0",
+        f"OR CONV(SUBSTRING({net}, {bits} DIV 4 + 1, 1), 16, 10) DIV POW(2, 4 - {bits} MOD 4)",
+        f"= CONV(SUBSTRING({client}, {bits} DIV 4 + 1, 1), 16, 10) DIV POW(2, 4 - {bits} MOD 4))",
     ]
 
 

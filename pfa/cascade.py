@@ -11,11 +11,16 @@ _MAILBOX_ROWS = (
     ("vacation", "email"),
     ("quota", "username"),
     ("quota2", "username"),
+    # Postfix Admin 4 leaves these behind; a mailbox created again at the same address would
+    # inherit the old app passwords (Dovecot accepts them) and second-factor exceptions.
+    ("mailbox_app_password", "username"),
+    ("totp_exception_address", "username"),
 )
 
 
 def delete_mailbox_rows(*, username: str | None = None, domain: str | None = None) -> None:
-    """Delete fetchmail, vacation and quota rows of one mailbox, or of every mailbox of a domain."""
+    """Delete fetchmail, vacation, quota, app password and second-factor exception rows of one
+    mailbox, or of every mailbox of a domain (and then the domain's own exceptions too)."""
     if (username is None) == (domain is None):
         raise ValueError("give exactly one of username and domain")
     operator, value = ("=", username) if username is not None else ("LIKE", f"%@{domain}")
@@ -25,4 +30,9 @@ def delete_mailbox_rows(*, username: str | None = None, domain: str | None = Non
             cursor.execute(
                 f"DELETE FROM {quote(table)} WHERE {quote(column)} {operator} %s",  # noqa: S608
                 [value],
+            )
+        if domain is not None:
+            cursor.execute(
+                f"DELETE FROM {quote('totp_exception_address')} WHERE {quote('username')} = %s",  # noqa: S608
+                [domain],
             )

@@ -30,6 +30,7 @@ from mailboxes.selectors import (
     aliases_delivering_to,
     mailbox_alias_domains,
     mailbox_for_login,
+    mailbox_password_changed,
     mailbox_used_bytes,
 )
 from mailboxes.services import (
@@ -46,6 +47,12 @@ from selfservice.forms import (
     MailboxSetPasswordForm,
 )
 from selfservice.mail_views import TIME_ZONE_SESSION_KEY
+from twofactor.selectors import (
+    app_passwords_available,
+    app_passwords_of,
+    has_totp,
+    totp_available,
+)
 
 REALM = AuthEvent.Realm.MAILBOX
 # Stands in for the token in the address bar once it is checked, so it cannot leak via Referer.
@@ -152,6 +159,10 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
             keep_copy=keep_copy,
             vacation=vacation_get(mailbox),
             vacation_zone=self.request.session.get(TIME_ZONE_SESSION_KEY, ""),
+            password_changed=mailbox_password_changed(mailbox),
+            totp_available=totp_available(REALM),
+            has_totp=has_totp(REALM, mailbox.username),
+            app_passwords=(len(app_passwords_of(mailbox)) if app_passwords_available() else None),
         )
         return context
 

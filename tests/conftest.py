@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Admin
@@ -29,6 +30,17 @@ def _fast_hashes(settings):
     # Links in mails come from the configured base URL, never from the request's Host header.
     settings.VIMBADMIN_BASE_URL = "http://testserver"
     forget_columns()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(monkeypatch) -> Iterator[None]:
+    """Django's cache starts empty in every test, and the cached two-factor policy version does not
+    expire during one: another test's rolled-back policy is never seen, and a slow machine cannot
+    add a query to a count halfway through a test. A policy save clears the entry itself."""
+    monkeypatch.setattr("twofactor.selectors.POLICY_VERSION_SECONDS", None)
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

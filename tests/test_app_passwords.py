@@ -7,9 +7,12 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from pfa.models import Log, MailboxAppPassword
 from tests.factories import make_mailbox, owner_client_for
+from twofactor.models import AppPasswordInfo
 
 PAGE = "/me/app-passwords/"
 
@@ -89,3 +92,62 @@ def test_admins_see_and_revoke_app_passwords_in_scope_only(client_a, client_b, o
 
 def test_revoking_an_unknown_app_password_is_404(super_client, db):
     assert super_client.post("/2fa/app-passwords/999999/revoke/").status_code == 404
+
+
+# --- When each was made -----------------------------------------------------------------------
+
+
+def created_cells(page: str) -> dict[str, str]:
+    """Return {app or device: what its Created cell shows} of the owner's page."""
+    rows = re.findall(r"<tr><td>([^<]*)</td><td data-created>(.*?)</td>", page)
+    return {name: re.sub(r"<[^>]+>", "", cell) for name, cell in rows}
+
+
+def test_the_owner_sees_when_each_was_made_and_a_dash_for_postfix_admins(owner_client, owner):
+    made = timezone.now()
+    create(owner_client, "Phone")
+    # Postfix Admin's own page writes only its columns: no date is known.
+    MailboxAppPassword.objects.create(
+        username=owner.pk, description="Laptop", password_hash="{SHA512.HEX}00"
+    )
+    info = AppPasswordInfo.objects.get()
+    assert info.username == owner.pk
+    assert abs((info.created - made).total_seconds()) < 60
+    cells = created_cells(owner_client.get(PAGE).content.decode())
+    assert cells["Laptop"] == "—"
+    assert cells["Phone"] == date_format(timezone.localtime(info.created), "DATETIME_FORMAT")
+
+
+def test_revoking_removes_the_date_too(owner_client, owner):
+    create(owner_client, "Phone")
+    row = MailboxAppPassword.objects.get(username=owner.pk)
+    owner_client.post(PAGE, {"action": "revoke", "id": str(row.pk)})
+    assert not AppPasswordInfo.objects.exists()
+
+
+def test_rows_postfix_admin_deleted_or_reused_never_show_a_wrong_date(
+    owner_client, owner, domain_a
+):
+    create(owner_client, "Phone")
+    row = MailboxAppPassword.objects.get(username=owner.pk)
+    # Postfix Admin deletes the row; the project's row stays behind without harm.
+    MailboxAppPassword.objects.filter(pk=row.pk).delete()
+    assert owner_client.get(PAGE).status_code == 200
+    # The id comes back for another mailbox's app password written by Postfix Admin.
+    other = make_mailbox(domain_a, "other")
+    MailboxAppPassword.objects.create(
+        pk=row.pk, username=other.pk, description="Tablet", password_hash="{SHA512.HEX}00"
+    )
+    other_page = owner_client_for(other).get(PAGE).content.decode()
+    assert created_cells(other_page) == {"Tablet": "—"}
+
+
+def test_admins_see_the_date_on_the_mailbox_page(client_a, owner_client, owner):
+    create(owner_client, "Phone")
+    MailboxAppPassword.objects.create(
+        username=owner.pk, description="Laptop", password_hash="{SHA512.HEX}00"
+    )
+    detail = client_a.get(f"/mailboxes/{owner.pk}/").content.decode()
+    shown = dict(re.findall(r"<span>([^<]*)</span> <span[^>]*data-created>([^<]*)</span>", detail))
+    created = timezone.localtime(AppPasswordInfo.objects.get().created)
+    assert shown == {"Phone": f"created {date_format(created, 'DATETIME_FORMAT')}", "Laptop": "—"}

@@ -15,7 +15,7 @@ from csvimport.services import ImportFailed, csv_import_apply
 from domains.counters import ensure
 from domains.services import alias_domain_create
 from mail.passwords import verify_password
-from mailboxes.models import Mailbox
+from mailboxes.models import Mailbox, PasswordChange, password_digest
 from mailboxes.services import MailboxRefused, NewMailbox, mailbox_create, mailbox_create_many
 from pfa.models import Log
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
@@ -81,6 +81,10 @@ def test_the_rows_are_those_of_mailbox_create(superadmin):
     assert _row(Alias, address="anna@many.example") == _row(Alias, address="anna@one.example")
     anna = Mailbox.objects.get(username="anna@many.example")
     assert anna.maildir == "many.example/anna/"
+    # The date of the password is kept as for a single create, with the hash it was set as.
+    kept = PasswordChange.objects.get(username="anna@many.example")
+    assert kept.hash_digest == password_digest(anna.password)
+    assert PasswordChange.objects.filter(username="anna@one.example").exists()
     assert verify_password(PASSWORD, anna.password)
     assert Alias.objects.get(address="bert@many.example").goto == "bert@many.example"
     # Counters as one create each: two mailboxes, two own alias rows, their quotas.

@@ -4,12 +4,13 @@ gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from io import StringIO
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -22,6 +23,7 @@ from mailboxes.services import mailbox_purge, mailbox_set_forwarding, mailbox_up
 from pfa.derived import search_grams, triggers
 from pfa.derived.alias_listed import ALIAS_LISTED
 from pfa.derived.search_grams import SEARCH_TABLES
+from pfa.management.commands import install_derived
 from tests.factories import make_alias, make_domain, make_mailbox
 
 pytestmark = [
@@ -367,3 +369,167 @@ def test_install_derived_search_apply_adds_the_search_and_the_list_tables(super_
         for table in (ALIAS_LISTED, SEARCH_TABLES):
             if not table.installed(connection):
                 table.install(connection)
+
+
+def numbered_rows() -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT kind, id FROM {search_grams.ROW_TABLE} ORDER BY kind, id")
+        return list(cursor.fetchall())
+
+
+def session_checks() -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.unique_checks, @@SESSION.foreign_key_checks")
+        return tuple(cursor.fetchone())
+
+
+def like_search_tables(cls: type, **changes: object) -> search_grams.SearchTables:
+    """SEARCH_TABLES as an instance of a subclass, with some fields changed."""
+    fields = {f.name: getattr(SEARCH_TABLES, f.name) for f in dataclasses.fields(SEARCH_TABLES)}
+    return cls(**{**fields, **changes})
+
+
+SEEN_BY_FILL: list[tuple[int, int]] = []
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NotingTables(search_grams.SearchTables):
+    """The search tables, noting the session's unique and foreign key checks when filled."""
+
+    def fill(self, connection, progress=None):
+        SEEN_BY_FILL.append(session_checks())
+        return super().fill(connection, progress)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ddl")
+def test_a_build_in_many_chunks_on_a_bulk_loading_session_indexes_every_row():
+    """bench/fill.py built the tables on a session with unique_checks and foreign_key_checks
+    off, where MariaDB loads an INSERT into an empty table in bulk and a duplicate gram (the
+    'ann' twice in 'anna.hartmann') cut the first chunk short while reporting success."""
+    domain = make_domain("chunks.example")
+    other = make_domain("Other-Chunks.example")
+    for i in range(12):
+        make_mailbox(domain, f"anna.hartmann.{i}", name=f"Anna Hartmann {i}")
+        make_alias(other, f"list.{i}", [f"anna.hartmann.{i}@chunks.example", "far@away.example"])
+    make_mailbox(other, "Zoe.Banana", name="Zoë Banana Bananas")
+    make_mailbox(domain, "ab", name="")  # too short for a gram of its own
+    # Gaps between the keys and the numbers: rows deleted at the start, in between, at the end.
+    for i in (0, 5, 6, 11):
+        mailbox_purge(
+            actor=None, mailbox=Mailbox.objects.get(username=f"anna.hartmann.{i}@chunks.example")
+        )
+    alias_delete(actor=None, alias=Alias.objects.get(address="list.7@other-chunks.example"))
+    indexed = stored_index()
+    SEARCH_TABLES.remove(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")
+    try:
+        small = like_search_tables(NotingTables, chunk=3)
+        assert len(list(search_grams._chunks(connection, "mailbox", "username", 3))) >= 4
+        assert len(list(search_grams._chunks(connection, "alias", "address", 3))) >= 6
+        SEEN_BY_FILL.clear()
+        numbered = small.install(connection)
+        assert SEEN_BY_FILL == [(1, 1)], "filled with both checks on"
+        assert session_checks() == (0, 0), "the session's own settings are put back"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION unique_checks = 1, foreign_key_checks = 1")
+    assert numbered == Mailbox.objects.count() + Alias.objects.count()
+    assert stored_index() == indexed == expected_index()
+    assert SEARCH_TABLES.installed(connection)
+    assert SEARCH_TABLES.unfilled(connection) == {}
+    # Numbering goes on after the build: a row written by another tool gets a new number.
+    before = numbered_rows()
+    other_tool(
+        "INSERT INTO mailbox (username, password, name, maildir, quota, local_part, domain,"
+        " created, modified) VALUES (%s, 'x', %s, 'chunks.example/new/', 0, 'new', %s, %s, %s)",
+        ["anna.new@chunks.example", "Anna New", "chunks.example", timezone.now(), timezone.now()],
+    )
+    assert len(numbered_rows()) == len(before) + 1
+    assert stored_index() == expected_index()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ddl")
+def test_install_derived_reports_an_incomplete_index_and_apply_builds_it_anew():
+    domain = make_domain("damaged.example")
+    for i in range(5):
+        make_mailbox(domain, f"anna.becker.{i}", name=f"Anna Becker {i}")
+        make_alias(domain, f"team.{i}", [f"anna.becker.{i}@damaged.example"])
+    out = StringIO()
+    call_command("install_derived", "--search", stdout=out)
+    assert "The search tables and their triggers are present." in out.getvalue()
+    # A partial index, as a fill that lost rows leaves it: one mailbox without its grams, one
+    # alias with only some, one alias not numbered at all.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE g FROM {search_grams.GRAM_TABLE} g JOIN {search_grams.ROW_TABLE} r"
+            " ON r.id = g.row_id AND r.kind = g.kind WHERE r.kind = 1 AND r.address = %s",
+            ["anna.becker.1@damaged.example"],
+        )
+        cursor.execute(
+            f"DELETE g FROM {search_grams.GRAM_TABLE} g JOIN {search_grams.ROW_TABLE} r"
+            " ON r.id = g.row_id AND r.kind = g.kind WHERE r.address = %s"
+            f" AND g.gram = {search_grams.term_piece(connection)}",
+            ["team.2@damaged.example", "tea"],
+        )
+        cursor.execute(
+            f"DELETE FROM {search_grams.ROW_TABLE} WHERE address = %s", ["team.3@damaged.example"]
+        )
+    assert SEARCH_TABLES.unfilled(connection) == {"mailbox": 1, "alias": 2}
+    assert SEARCH_TABLES.installed(connection)  # its tables and triggers are all there
+
+    out = StringIO()
+    call_command("install_derived", "--search", stdout=out)
+    report = out.getvalue()
+    assert "incomplete: the search tables" in report
+    assert "its fill missed 1 row of mailbox, 2 rows of alias;" in report
+    assert "Nothing changed" in report
+    assert "present" not in report
+
+    out = StringIO()
+    call_command("install_derived", "--search", "--apply", stdout=out)
+    assert "created the search tables" in out.getvalue()
+    assert SEARCH_TABLES.unfilled(connection) == {}
+    assert stored_index() == expected_index()
+    out = StringIO()
+    call_command("install_derived", "--search", stdout=out)
+    assert "The search tables and their triggers are present." in out.getvalue()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LosingTables(search_grams.SearchTables):
+    """The search tables on a database that loses rows of a fill without an error: the fill
+    runs, then the grams of one mailbox disappear (as MariaDB's bulk load lost them)."""
+
+    def fill(self, connection, progress=None):
+        rows = super().fill(connection, progress)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {search_grams.GRAM_TABLE} WHERE kind = %s AND row_id ="
+                f" (SELECT MIN(id) FROM {search_grams.ROW_TABLE} WHERE kind = %s)",
+                [search_grams.MAILBOX, search_grams.MAILBOX],
+            )
+        return rows
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("ddl")
+def test_an_install_whose_fill_comes_out_incomplete_fails_and_leaves_nothing(monkeypatch):
+    domain = make_domain("lossy.example")
+    make_mailbox(domain, "anna", name="Anna")
+    losing = like_search_tables(LosingTables)
+    with pytest.raises(triggers.IncompleteFill) as failed:
+        losing.install(connection)
+    assert failed.value.unfilled == {"mailbox": 1}
+    assert not SEARCH_TABLES.present(connection)  # searches read the rows instead
+
+    # The command says so instead of claiming success.
+    monkeypatch.setattr(install_derived, "TRIGGER_TABLES", (ALIAS_LISTED, losing))
+    out = StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("install_derived", "--search", "--apply", stdout=out)
+    assert "nothing of it is left: its fill missed 1 row of mailbox" in str(refused.value)
+    assert "created the search tables" not in out.getvalue()
+    assert not SEARCH_TABLES.present(connection)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from pfa.models import Log, TotpExceptionAddress
 from tests.factories import PASSWORD, make_mailbox
+from twofactor.services import totp_exception_add
 
 ADMIN_PAGE = "/2fa/exceptions/"
 OWNER_PAGE = "/me/totp-exceptions/"
@@ -84,3 +86,62 @@ def test_owner_manages_exceptions_for_their_own_mailbox_only(domain_a):
     assert client.post(OWNER_PAGE, {"action": "delete", "id": domain_row.pk}).status_code == 404
     client.post(OWNER_PAGE, {"action": "delete", "id": row.pk})
     assert not TotpExceptionAddress.objects.filter(pk=row.pk).exists()
+
+
+# --- Addresses and networks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        (" 192.0.2.7 ", "192.0.2.7"),
+        ("192.0.2.7/24", "192.0.2.0/24"),  # host bits typed: the network is meant
+        ("192.0.2.7/32", "192.0.2.7"),  # one address: stored as Postfix Admin stores it
+        ("10.0.0.0/8", "10.0.0.0/8"),
+        ("2001:DB8:0:0::1", "2001:db8::1"),
+        ("2001:DB8::/32", "2001:db8::/32"),
+        ("2001:db8::1/128", "2001:db8::1"),
+    ],
+)
+def test_addresses_and_networks_are_stored_in_one_spelling(client_a, domain_a, typed, stored):
+    response = add(client_a, ADMIN_PAGE, ip=typed, target="alpha.example")
+    assert response.status_code == 302
+    assert list(TotpExceptionAddress.objects.values_list("ip", flat=True)) == [stored]
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("192.0.2.300", "Enter an IP address (such as 192.0.2.7) or a network"),
+        ("192.0.2.0/33", "Enter an IP address (such as 192.0.2.7) or a network"),
+        ("192.0.2.0/abc", "Enter an IP address (such as 192.0.2.7) or a network"),
+        ("fe80::1%eth0", "Enter an IP address (such as 192.0.2.7) or a network"),
+        ("0.0.0.0/0", "A network this large (/0) would let most of the internet in"),
+        ("64.0.0.0/2", "use /8 or longer"),
+        ("2000::/3", "use /16 or longer"),
+    ],
+)
+def test_anything_else_is_refused_on_every_page(client_a, domain_a, typed, error):
+    owner = make_mailbox(domain_a, "owner")
+    client = Client()
+    client.post("/me/login/", {"address": owner.pk, "password": PASSWORD})
+    for page, response in (
+        (ADMIN_PAGE, add(client_a, ADMIN_PAGE, ip=typed, target="alpha.example")),
+        (OWNER_PAGE, add(client, OWNER_PAGE, ip=typed)),
+    ):
+        assert response.status_code == 200, page
+        assert error in response.content.decode(), page
+    assert not TotpExceptionAddress.objects.exists()
+
+
+def test_the_service_checks_the_address_too(admin_a, domain_a):
+    with pytest.raises(ValidationError) as refused:
+        totp_exception_add(
+            actor=admin_a, ip="127.0.0.1/-1", username="alpha.example", description="x"
+        )
+    assert "ip" in refused.value.message_dict
+    assert not TotpExceptionAddress.objects.exists()
+    row = totp_exception_add(
+        actor=admin_a, ip="127.0.0.9/8", username="alpha.example", description="lo"
+    )
+    assert row.ip == "127.0.0.0/8"

@@ -5,6 +5,12 @@ policy obliges to set one up, starts no session: the session only remembers whic
 held, for a few minutes, and every page stays closed until the code page (or the forced
 enrolment page) finishes the login. Code tries are counted like password tries (the same
 counters, the same fail2ban line); a code is accepted once.
+
+A policy change reaches open sessions too: the session keeps, per realm, the policy version its
+login was checked against (`policy_checked`), and `enforce_policy` (run on every request by
+twofactor.middleware) compares it with the current version, read through the cache. Only when
+they differ is the login checked again; a user the policy now covers who has no second factor
+is logged out of that realm and held at the enrolment step, as if they had just logged in.
 """
 
 from __future__ import annotations
@@ -13,16 +19,22 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import SESSION_KEY as ADMIN_SESSION_KEY
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts import throttle
+from accounts import owner_session, throttle
 from accounts.models import Admin, AuthEvent
 from core.context import request_client_address
 from mailboxes.models import Mailbox
 from twofactor import selectors, services
 
 PENDING_KEY = "vimb_2fa_pending"
+# {realm: policy version} of the logins in this session.
+POLICY_KEY = "vimb_2fa_policy"
 # How long a held login waits for its code.
 HOLD_SECONDS = 5 * 60
 CODE = "code"
@@ -130,3 +142,74 @@ def check_code(request: HttpRequest, realm: str, account: Admin | Mailbox, code:
             realm=realm, kind=kind, username=account.pk, client_address=attempt.client_address
         )
     return CodeCheck(accepted=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Policy changes and open sessions
+
+
+def policy_checked(request: HttpRequest, realm: str, version: str | None = None) -> None:
+    """Record that the realm's login in this session meets the policy of `version` (or now)."""
+    stamps = request.session.get(POLICY_KEY)
+    stamps = dict(stamps) if isinstance(stamps, dict) else {}
+    stamps[realm] = selectors.policy_version() if version is None else version
+    request.session[POLICY_KEY] = stamps
+
+
+def policy_recheck(request: HttpRequest, realm: str) -> None:
+    """Have the realm's login checked against the policy again on the next request."""
+    stamps = request.session.get(POLICY_KEY)
+    if isinstance(stamps, dict) and realm in stamps:
+        request.session[POLICY_KEY] = {k: v for k, v in stamps.items() if k != realm}
+
+
+@receiver(user_logged_in, dispatch_uid="vimbadmin.twofactor.policy_checked")
+def _admin_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    # Every admin login flow decides the second step before it starts the session
+    # (accounts.flows), which records the version it checked; this covers any other caller of
+    # Django's login().
+    if request is not None and hasattr(request, "session"):
+        policy_checked(request, AuthEvent.Realm.ADMIN)
+
+
+_SESSION_KEYS = {
+    AuthEvent.Realm.ADMIN: ADMIN_SESSION_KEY,
+    AuthEvent.Realm.MAILBOX: owner_session.SESSION_KEY,
+}
+
+
+def _logged_in(request: HttpRequest, realm: str) -> Admin | Mailbox | None:
+    """Return the account logged in to the realm in this session (it still holds), or None."""
+    if realm == AuthEvent.Realm.ADMIN:
+        user = getattr(request, "user", None)
+        return user if isinstance(user, Admin) and user.is_authenticated else None
+    return owner_session.owner_mailbox(request)
+
+
+def enforce_policy(request: HttpRequest) -> Held | None:
+    """Hold a logged-in user whom a changed policy now obliges to enrol; None when nobody is.
+
+    Costs nothing beyond a cache read while the session's logins were checked against the
+    current version.
+    """
+    session = request.session
+    if not any(key in session for key in _SESSION_KEYS.values()):
+        return None
+    version = selectors.policy_version()
+    stamps = session.get(POLICY_KEY)
+    stamps = stamps if isinstance(stamps, dict) else {}
+    for realm, key in _SESSION_KEYS.items():
+        if key not in session or stamps.get(realm) == version:
+            continue
+        account = _logged_in(request, realm)
+        if account is None:
+            continue
+        if second_step(realm, account) == ENROL:
+            if realm == AuthEvent.Realm.ADMIN:
+                logout(request)
+            else:
+                owner_session.owner_logout(request)
+            hold(request, realm, account, ENROL)
+            return Held(realm=realm, account=account, step=ENROL)
+        policy_checked(request, realm, version)
+    return None

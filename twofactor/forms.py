@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import StyledForm, password_field
 from mail.names import normalize_address, normalize_domain
+from twofactor.networks import normalize_exception_address
 from twofactor.selectors import scoped_domain_names_of
 
 if TYPE_CHECKING:
@@ -90,30 +90,21 @@ class PolicyForm(StyledForm):
         super().__init__(*args, **kwargs)
 
 
-def _ip_or_network(value: str) -> str:
-    text = value.strip()
-    try:
-        if "/" in text:
-            return str(ipaddress.ip_network(text, strict=False))
-        return str(ipaddress.ip_address(text))
-    except ValueError as exc:
-        raise ValidationError(
-            _("Enter an IP address (or a network such as 192.0.2.0/24).")
-        ) from exc
-
-
 class OwnerExceptionForm(StyledForm):
     """An address from which the owner's main password works despite the second factor."""
 
     ip = forms.CharField(
-        label=_("IP address"),
+        label=_("IP address or network"),
         max_length=46,
-        help_text=_("Mail apps connecting from here may use your main password."),
+        help_text=_(
+            "Mail apps connecting from this address or network (such as 192.0.2.0/24) may use "
+            "the main password."
+        ),
     )
     description = forms.CharField(label=_("Description"), max_length=255)
 
     def clean_ip(self) -> str:
-        return _ip_or_network(self.cleaned_data["ip"])
+        return normalize_exception_address(self.cleaned_data["ip"])
 
 
 class ExceptionForm(OwnerExceptionForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from django.core.cache import cache
 from django.db import connection, connections
 from django.db.models import Q
 
@@ -13,7 +14,7 @@ from domains.models import Domain
 from mailboxes.models import Mailbox
 from pfa.models import MailboxAppPassword, TotpExceptionAddress
 from pfa.schema import has_column
-from twofactor.models import RecoveryCode, TwoFactorDomain, TwoFactorPolicy
+from twofactor.models import AppPasswordInfo, RecoveryCode, TwoFactorDomain, TwoFactorPolicy
 
 Realm = AuthEvent.Realm
 # The Postfix Admin table whose `totp_secret` column holds each realm's secrets.
@@ -54,6 +55,28 @@ def twofactor_policy() -> TwoFactorPolicy:
     return TwoFactorPolicy.objects.order_by("pk").first() or TwoFactorPolicy()
 
 
+# Django's cache holds the policy's version for this long: every process sees a change within
+# it (at once in the process that made it, and everywhere with a shared cache backend).
+POLICY_VERSION_KEY = "vimbadmin:twofactor:policy-version"
+POLICY_VERSION_SECONDS = 10
+
+
+def policy_version() -> str:
+    """Return the version of the policy ("" before one is saved), read through the cache."""
+    version = cache.get(POLICY_VERSION_KEY)
+    if not isinstance(version, str):
+        version = (
+            TwoFactorPolicy.objects.order_by("pk").values_list("version", flat=True).first() or ""
+        )
+        cache.set(POLICY_VERSION_KEY, version, POLICY_VERSION_SECONDS)
+    return version
+
+
+def forget_policy_version() -> None:
+    """Drop the cached policy version (after a change is committed)."""
+    cache.delete(POLICY_VERSION_KEY)
+
+
 def policy_domains() -> list[str]:
     """Return the domains whose mailbox owners must have a second factor."""
     return list(TwoFactorDomain.objects.order_by("domain").values_list("domain", flat=True))
@@ -70,8 +93,28 @@ def policy_requires(realm: str, account: Admin | Mailbox) -> bool:
 
 
 def app_passwords_of(mailbox: Mailbox) -> list[MailboxAppPassword]:
-    """Return the app passwords of one mailbox (the caller reached the mailbox through scope)."""
-    return list(MailboxAppPassword.objects.filter(username=mailbox.username).order_by("id"))
+    """Return a mailbox's app passwords, each with `created` (None where Postfix Admin made it).
+
+    The caller reached the mailbox through scope.
+    """
+    rows = list(MailboxAppPassword.objects.filter(username=mailbox.username).order_by("id"))
+    # Matched by id, then by username here rather than in SQL: on MySQL/MariaDB the two tables'
+    # username columns may have different collations (Postfix Admin re-creates its table), which
+    # a comparison in SQL refuses. A row without a project row (Postfix Admin's) shows no date,
+    # and a project row of another mailbox (an id deleted elsewhere, then reused) is not used.
+    info = {
+        row.app_password_id: row
+        for row in AppPasswordInfo.objects.filter(app_password_id__in=[r.pk for r in rows])
+    }
+    for row in rows:
+        found = info.get(row.pk)
+        row.created = found.created if found and found.username == row.username else None  # type: ignore[attr-defined]
+    return rows
+
+
+def app_password_of_owner(mailbox: Mailbox, pk: int) -> MailboxAppPassword | None:
+    """Return one of the mailbox's own app passwords, or None (missing or another mailbox's)."""
+    return MailboxAppPassword.objects.filter(pk=pk, username=mailbox.username).first()
 
 
 def app_password_in_scope(user: object, pk: int) -> MailboxAppPassword | None:
@@ -109,6 +152,11 @@ def totp_exceptions_for_admin(user: object) -> list[TotpExceptionAddress]:
     return [row for row in candidates if (row.username or "").rpartition("@")[2] in mine] + list(
         rows.filter(username__isnull=True)
     )
+
+
+def totp_exception_of_owner(mailbox: Mailbox, pk: int) -> TotpExceptionAddress | None:
+    """Return an exception the owner set for their own mailbox, or None (missing or not theirs)."""
+    return TotpExceptionAddress.objects.filter(pk=pk, username=mailbox.username).first()
 
 
 def totp_exceptions_for_owner(mailbox: Mailbox) -> list[TotpExceptionAddress]:

@@ -24,7 +24,15 @@ from mailboxes.models import Mailbox
 from pfa.audit import log_action
 from pfa.models import MailboxAppPassword, TotpExceptionAddress
 from twofactor import selectors, totp
-from twofactor.models import LastCodeStep, RecoveryCode, TwoFactorDomain, TwoFactorPolicy
+from twofactor.models import (
+    AppPasswordInfo,
+    LastCodeStep,
+    RecoveryCode,
+    TwoFactorDomain,
+    TwoFactorPolicy,
+    new_policy_version,
+)
+from twofactor.networks import normalize_exception_address
 
 Realm = AuthEvent.Realm
 RECOVERY_CODES = 10
@@ -199,8 +207,14 @@ def app_password_create(*, actor: object, mailbox: Mailbox, description: str) ->
     if len(description) > 255:
         raise ValidationError({"description": _("Use at most 255 characters.")})
     raw = generate_password(APP_PASSWORD_LENGTH)
-    MailboxAppPassword.objects.create(
+    row = MailboxAppPassword.objects.create(
         username=mailbox.username, description=description, password_hash=app_password_hash(raw)
+    )
+    # A leftover row of an id Postfix Admin deleted and the database handed out again is
+    # replaced, never shown for the new app password.
+    AppPasswordInfo.objects.update_or_create(
+        app_password_id=row.pk,
+        defaults={"username": mailbox.username, "created": timezone.now()},
     )
     log_action(
         actor=actor,
@@ -215,6 +229,7 @@ def app_password_create(*, actor: object, mailbox: Mailbox, description: str) ->
 def app_password_revoke(*, actor: object, app_password: MailboxAppPassword) -> None:
     """Delete an app password; mail clients using it are refused from the next login."""
     username = app_password.username or ""
+    AppPasswordInfo.objects.filter(app_password_id=app_password.pk).delete()
     app_password.delete()
     log_action(
         actor=actor,
@@ -251,7 +266,13 @@ def twofactor_policy_set(
             )
         setattr(policy, field, value)
     policy.modified = timezone.now()
+    # Open sessions compare this with the version their logins were checked against.
+    policy.version = new_policy_version()
     policy.save()
+    # Now for this connection's own reads, and again once committed for every other reader
+    # (one that re-read the old version in between must not keep it).
+    selectors.forget_policy_version()
+    transaction.on_commit(selectors.forget_policy_version)
     wanted = set(domains)
     current = set(TwoFactorDomain.objects.values_list("domain", flat=True))
     for name in sorted(wanted - current):
@@ -297,10 +318,15 @@ def totp_exception_add(
 ) -> TotpExceptionAddress:
     """Let the main password of a mailbox with a second factor in from one address or network.
 
-    `username` is a mailbox address, a domain name (its whole domain) or None (everyone), as
-    Postfix Admin 4 stores it; a row for the same address and target replaces the old one.
+    `ip` is an IP address or a CIDR network, IPv4 or IPv6 (stored normalised); `username` is a
+    mailbox address, a domain name (its whole domain) or None (everyone), as Postfix Admin 4
+    stores it; a row for the same address and target replaces the old one.
     """
     _check_exception_scope(actor, username)
+    try:
+        ip = normalize_exception_address(ip)
+    except ValidationError as exc:
+        raise ValidationError({"ip": exc.messages}) from exc
     description = description.strip()
     if not description:
         raise ValidationError({"description": _("Say what the address is (e.g. office).")})
@@ -330,3 +356,25 @@ def totp_exception_delete(*, actor: object, exception: TotpExceptionAddress) -> 
         action="delete_totp_exception",
         data=f"{exception.username or '*'}: {exception.ip}",
     )
+
+
+def forget_owners(*, username: str | None = None, domain: str | None = None) -> None:
+    """Drop the project's second-factor rows of a purged mailbox, or of a purged domain's mailboxes.
+
+    Runs inside the purge's transaction, after Postfix Admin's own rows went (pfa.cascade): the
+    recovery codes, the last accepted code step and the app-password dates, and for a domain its
+    place in the two-factor policy, so nothing carries over to a mailbox created again later.
+    """
+    if (username is None) == (domain is None):
+        raise ValueError("give exactly one of username and domain")
+    owner = AuthEvent.Realm.MAILBOX
+    if username is not None:
+        RecoveryCode.objects.filter(realm=owner, username=username).delete()
+        LastCodeStep.objects.filter(realm=owner, username=username).delete()
+        AppPasswordInfo.objects.filter(username=username).delete()
+        return
+    suffix = f"@{domain}"
+    RecoveryCode.objects.filter(realm=owner, username__endswith=suffix).delete()
+    LastCodeStep.objects.filter(realm=owner, username__endswith=suffix).delete()
+    AppPasswordInfo.objects.filter(username__endswith=suffix).delete()
+    TwoFactorDomain.objects.filter(domain=domain).delete()

@@ -119,6 +119,8 @@ MIDDLEWARE = [
     # Before any view looks an identifier up (after auth: the error pages show the menu).
     "vimbadmin.control_characters.ControlCharacterMiddleware",
     "core.context.RequestContextMiddleware",
+    # A second-factor policy change reaches open sessions (a cache read per request).
+    "twofactor.middleware.PolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

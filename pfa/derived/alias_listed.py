@@ -103,6 +103,8 @@ class ChunkFilledTable(TriggerTable):
     chunks_sql: str
     chunk_column: str
     fill_statements: tuple[str, ...]
+    # Counts the source rows missing from the table, per source table (see unfilled()).
+    unfilled_sql: dict[str, str]
 
     def fill_sql(self, *, chunked: bool) -> list[str]:
         """Return the fill's statements, for one chunk key (one %s each) or for every row."""
@@ -115,6 +117,17 @@ class ChunkFilledTable(TriggerTable):
             cursor.execute(self.chunks_sql.format(table=self.name))
             keys = [row[0] for row in cursor.fetchall()]
             return sum(_fill_chunk(cursor, self.fill_sql(chunked=True), key) for key in keys)
+
+    def unfilled(self, connection: BaseDatabaseWrapper) -> dict[str, int]:
+        """Return how many rows of each source table lack their row in the table (if any)."""
+        out = {}
+        with connection.cursor() as cursor:
+            for source, sql in self.unfilled_sql.items():
+                cursor.execute(sql.format(table=self.name))
+                count = int(cursor.fetchone()[0])
+                if count:
+                    out[source] = count
+        return out
 
     def fill_script(self) -> list[str]:
         """Return the fill as one transaction (--apply fills one chunk per transaction)."""
@@ -181,4 +194,9 @@ ALIAS_LISTED = ChunkFilledTable(
         "INSERT IGNORE INTO {table} (domain, address) SELECT a.domain, a.address FROM alias a"
         " WHERE {chunk} AND NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.username = a.address)",
     ),
+    unfilled_sql={
+        "alias": "SELECT COUNT(*) FROM alias a WHERE NOT EXISTS (SELECT 1 FROM mailbox m"
+        " WHERE m.username = a.address) AND NOT EXISTS (SELECT 1 FROM {table} l"
+        " WHERE l.domain = a.domain AND l.address = a.address)"
+    },
 )

@@ -27,7 +27,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
 from pfa.derived import TRIGGER_TABLES, indexes
-from pfa.derived.triggers import MISSING, OUTDATED
+from pfa.derived.triggers import MISSING, OUTDATED, IncompleteFill
 from pfa.schema import clear_fresh_mark, marked_fresh
 
 
@@ -66,6 +66,16 @@ def sync(
                         "See `manage.py install_derived`.\n"
                     )
                     % {"label": structure.label, "error": str(exc).strip()}
+                )
+                continue
+            except IncompleteFill as exc:
+                out.write(
+                    _(
+                        "\n  Notice: %(label)s not created: its fill was incomplete (%(error)s)."
+                        " Lists and searches work, but slower on large domains. Run "
+                        "`manage.py install_derived --search --apply` to build it again.\n"
+                    )
+                    % {"label": structure.label, "error": str(exc)}
                 )
                 continue
             if verbosity:

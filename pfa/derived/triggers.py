@@ -17,8 +17,14 @@ bodies, an older version, a trigger dropped by hand, a collation changed since. 
 structure anew. Raise `version` when what the fill stores changes while no trigger body does.
 
 All or nothing. `install` drops what an earlier attempt left, creates the tables, then the
-triggers, then fills them; any failure (no TRIGGER privilege, binary logging refusing
-triggers, a conflicting object, a lost connection) removes everything it created and raises.
+triggers, then fills them, then checks that the fill is complete (`unfilled`: every source row
+has what the structure derives from it); any failure (no TRIGGER privilege, binary logging
+refusing triggers, a conflicting object, a lost connection, an incomplete fill) removes
+everything it created and raises. It runs with the session's unique_checks and
+foreign_key_checks on: with both off (as a bulk loader or a mysqldump script leaves a session),
+MariaDB 10.6+ loads an INSERT into an empty table in bulk (MDEV-24818), and there a duplicate
+that INSERT IGNORE should skip ends the load: the statement keeps only part of its rows and
+reports success with one warning.
 
 One cache. A list asks "is it installed?" on every view; `installed_cached` asks the database
 once per RECHECK_SECONDS per process, and `forget` is the one reset (after an install or a
@@ -41,7 +47,7 @@ import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -57,6 +63,16 @@ _SAFE_TYPE = re.compile(r"^[A-Za-z0-9_(), ]+$")
 _INT_WIDTH = re.compile(r"\b(tinyint|smallint|mediumint|int|bigint)\(\d+\)")
 
 Progress = Callable[[str, float], None]
+
+
+class IncompleteFill(Exception):
+    """A fill left source rows without what the structure derives from them."""
+
+    def __init__(self, label: str, unfilled: dict[str, int]) -> None:
+        self.label = label
+        self.unfilled = unfilled
+        rows = ", ".join(f"{count} rows of {table}" for table, count in unfilled.items())
+        super().__init__(f"{label}: the fill missed {rows}")
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,11 @@ class TriggerTable:
     def fill_script(self) -> list[str]:
         """Return the fill as statements for the mysql/mariadb command-line client."""
         raise NotImplementedError
+
+    def unfilled(self, connection: BaseDatabaseWrapper) -> dict[str, int]:
+        """Return, per source table, how many of its rows lack what the structure derives from
+        them (only tables with such rows: empty when the tables are complete)."""
+        return {}
 
     # Names and SQL --------------------------------------------------------------------------
 
@@ -294,14 +315,19 @@ class TriggerTable:
         try:
             types = self.column_types(connection)
             values = self.values(connection, types)
-            with connection.cursor() as cursor:
-                for statement in self.drop_sql(connection):
-                    cursor.execute(statement)
-                for table in self.tables:
-                    cursor.execute(self.create_table_sql(connection, table, types))
-                for trigger in self.triggers:
-                    cursor.execute(self.create_trigger_sql(connection, trigger, values))
-            return self.fill(connection, progress)
+            with checked_writes(connection):
+                with connection.cursor() as cursor:
+                    for statement in self.drop_sql(connection):
+                        cursor.execute(statement)
+                    for table in self.tables:
+                        cursor.execute(self.create_table_sql(connection, table, types))
+                    for trigger in self.triggers:
+                        cursor.execute(self.create_trigger_sql(connection, trigger, values))
+                rows = self.fill(connection, progress)
+                unfilled = self.unfilled(connection)
+            if unfilled:
+                raise IncompleteFill(self.label, unfilled)
+            return rows
         except BaseException:
             # The error that made the install fail is the one to report.
             with contextlib.suppress(Exception):
@@ -319,6 +345,23 @@ class TriggerTable:
                     cursor.execute(statement)
         finally:
             forget()
+
+
+@contextlib.contextmanager
+def checked_writes(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Run the block with the session's unique_checks and foreign_key_checks on, and put back
+    what the session had after it (see "All or nothing" above)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.unique_checks, @@SESSION.foreign_key_checks")
+        saved = tuple(int(v) for v in cursor.fetchone())
+        if saved != (1, 1):
+            cursor.execute("SET SESSION unique_checks = 1, foreign_key_checks = 1")
+    try:
+        yield
+    finally:
+        if saved != (1, 1):
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION unique_checks = %s, foreign_key_checks = %s", saved)
 
 
 def _version(comment: str) -> int:

@@ -3,8 +3,12 @@ scrolling (every navigation of the browser tests also checks the page width at 3
 
 from __future__ import annotations
 
-import pytest
+import datetime
 
+import pytest
+from django.utils import timezone
+
+from mailboxes.vacation import vacation_set
 from tests.factories import PASSWORD, make_alias, make_mailbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,10 +31,23 @@ def _on_screen(locator) -> bool:
     ],
 )
 def test_lists_show_address_state_and_actions_on_a_phone(
-    ui, superadmin, admin_a, domain_a, path, address, actions
+    ui, superadmin, admin_a, domain_a, path, address, actions, settings
 ):
-    make_mailbox(domain_a, "anna-with-a-rather-long-local-part")
+    settings.VIMBADMIN_VACATION_DOMAIN = "autoreply.example.org"
+    long_one = make_mailbox(domain_a, "anna-with-a-rather-long-local-part")
     make_mailbox(domain_a, "anna")
+    # The longest address also carries the automatic-reply badge.
+    now = timezone.now()
+    vacation_set(
+        actor=None,
+        mailbox=long_one,
+        active=True,
+        subject="Away",
+        body="",
+        activefrom=now - datetime.timedelta(days=1),
+        activeuntil=now + datetime.timedelta(days=9),
+        interval_time=86400,
+    )
     make_alias(domain_a, "sales", ["anna@alpha.example", "someone@elsewhere.example"])
     ui.login(superadmin.username, PASSWORD)
     ui.page.set_viewport_size(PHONE)
@@ -46,8 +63,17 @@ def test_lists_show_address_state_and_actions_on_a_phone(
         assert _on_screen(row.get_by_role("checkbox", name=f"Select {address}", exact=True))
     for action in actions:
         assert _on_screen(row.get_by_role("link", name=f"{action} {address}", exact=True))
+    if path == "/mailboxes/":
+        badge = ui.page.locator("main table tbody tr .vacation-badge")
+        assert badge.count() == 1
+        assert badge.inner_text().startswith("Away until ")
+        assert _on_screen(badge)
     assert ui.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     ui.check_page(f"{path} on a phone")
+    if path == "/mailboxes/":
+        ui.goto(f"/mailboxes/{long_one.username}/")
+        assert _on_screen(ui.page.locator("main .vacation-badge"))
+        ui.check_page("a mailbox away, on a phone")
 
 
 def _toggle_role(path: str) -> str:

@@ -89,3 +89,29 @@ def test_policy_forces_a_domain_admin_to_enrol_right_after_the_password(ui, supe
     assert len(read_recovery_codes(ui)) == 10
     ui.follow(page.get_by_role("link", name="Continue"))
     assert ui.path() == "/domains/"
+
+
+def test_a_policy_change_takes_a_logged_in_domain_admin_to_enrolment(ui, new_ui, superadmin):
+    shop = make_domain("shop.example")
+    admin = make_admin("boss@shop.example", domains=[shop])
+    ui.login(admin.username, PASSWORD)
+    assert ui.path() == "/domains/"
+
+    root = new_ui()
+    root.login(superadmin.username, PASSWORD)
+    root.goto("/2fa/policy/")
+    root.page.get_by_label("Domain admins").check()
+    root.submit("Save")
+    assert "taken to set one up on their next page" in root.page.locator("main").inner_text()
+
+    # The domain admin's very next page is the enrolment, saying why.
+    ui.goto("/domains/")
+    assert ui.path() == "/2fa/enrol/?next=%2Fdomains%2F"
+    assert "A second factor is now required" in ui.page.locator("main").inner_text()
+    ui.check_page("enrolment after a policy change")
+    secret = read_secret(ui)
+    ui.page.locator("input[name=code]").fill(rfc6238(secret, fresh_period(5.0)))
+    ui.submit("Set up")
+    assert len(read_recovery_codes(ui)) == 10
+    ui.follow(ui.page.get_by_role("link", name="Continue"))
+    assert ui.path() == "/domains/"

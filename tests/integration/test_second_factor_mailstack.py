@@ -2,7 +2,8 @@
 
 The stack's Dovecot runs `mailconfig dovecot --second-factor`. For a mailbox with a TOTP secret
 (written by SQL as Postfix Admin 4 writes it) the main password is refused, except from a TOTP
-exception address; app passwords made on the owner's page log in from anywhere until revoked.
+exception address or network; app passwords made on the owner's page log in from anywhere until
+revoked.
 Clients connect from 127.0.0.1 or from 127.0.0.2 (both loopback) to tell exception addresses
 apart.
 """
@@ -23,6 +24,7 @@ from mailboxes.models import Mailbox
 from mailboxes.services import mailbox_create
 from pfa.models import MailboxAppPassword, TotpExceptionAddress
 from tests.support.mailstack import MailStack
+from twofactor.services import totp_exception_add
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.django_db(transaction=True)]
 
@@ -120,3 +122,32 @@ def test_an_exception_for_another_mailbox_does_not_count(stack: MailStack, actor
     TotpExceptionAddress.objects.create(ip=HERE, username="bob@" + mailbox.domain_id)
 
     assert not stack.can_login(mailbox.pk, password, source=HERE)
+
+
+def test_an_exception_network_lets_the_main_password_in_from_inside_it_only(
+    stack: MailStack, actor: Admin
+) -> None:
+    mailbox, password = make_mailbox(actor)
+    set_totp_secret(mailbox)
+    plain, plain_password = make_mailbox(actor)
+    # A row that is no address (a script may write anything) matches nothing and breaks nothing.
+    TotpExceptionAddress.objects.create(ip="not an address", username=None, description="junk")
+    assert stack.can_login(plain.pk, plain_password, source=HERE)
+
+    # A network elsewhere does not help.
+    totp_exception_add(actor=actor, ip="10.0.0.0/8", username=mailbox.pk, description="office")
+    assert not stack.can_login(mailbox.pk, password, source=HERE)
+    assert not stack.can_smtp_auth(mailbox.pk, password, source=HERE)
+
+    # 127.0.0.2/31 holds 127.0.0.2 and .3, not .1: a prefix within one byte.
+    totp_exception_add(actor=actor, ip="127.0.0.2/31", username=mailbox.pk, description="pair")
+    assert stack.can_login(mailbox.pk, password, source=ELSEWHERE)
+    assert not stack.can_login(mailbox.pk, password, source=HERE)
+
+    # The whole loopback network, for the mailbox's domain.
+    totp_exception_add(
+        actor=actor, ip="127.0.0.0/8", username=mailbox.domain_id, description="loopback"
+    )
+    assert stack.can_login(mailbox.pk, password, source=HERE)
+    assert stack.can_smtp_auth(mailbox.pk, password, source=HERE)
+    assert not stack.can_login(mailbox.pk, password + "x", source=HERE)

@@ -214,3 +214,40 @@ def test_forwarding_with_and_without_a_copy(vacation_site, actor):
     only = send(stack, sender="someone@sender.test", to=owner.username)
     assert stack.wait_for(boss.username, boss_pw, only)
     assert only not in stack.inbox_subjects(owner.username, owner_pw)
+
+
+def test_an_admins_forwarding_change_is_noticed_through_real_smtp(vacation_site, actor, settings):
+    """The notice leaves through Django's SMTP backend into Postfix: with the copy dropped, the
+    mailbox's own notice follows the new forwarding, and the alternative address gets one too."""
+    stack = vacation_site
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = stack.smtp_port
+    settings.DEFAULT_FROM_EMAIL = "ViMbAdmin <postmaster@sender.test>"
+    domain = domain_create(
+        actor=actor,
+        domain=f"n{secrets.token_hex(5)}.example",
+        maxquota=0,
+        quota=0,
+        mailboxes=0,
+        aliases=0,
+        create_default_aliases=False,
+    )
+    private, private_pw = mailbox(actor, domain, "private")
+    elsewhere, elsewhere_pw = mailbox(actor, domain, "elsewhere")
+    owner, _owner_pw = mailbox(actor, domain, "owner")
+    owner.email_other = private.username
+    owner.save(update_fields=["email_other"])
+    subject = f"The forwarding of {owner.username} was changed"
+    mailbox_set_forwarding(
+        actor=actor, mailbox=owner, targets=[elsewhere.username], keep_copy=False
+    )
+    assert stack.wait_for(private.username, private_pw, subject)
+    assert stack.wait_for(elsewhere.username, elsewhere_pw, subject)
+    # Saving the same forwarding again changes nothing and sends nothing.
+    mailbox_set_forwarding(
+        actor=actor, mailbox=owner, targets=[elsewhere.username], keep_copy=False
+    )
+    marker = send(stack, sender="someone@sender.test", to=private.username)
+    assert stack.wait_for(private.username, private_pw, marker)
+    assert stack.inbox_subjects(private.username, private_pw).count(subject) == 1

@@ -17,7 +17,6 @@ from django.views.decorators.cache import never_cache
 from accounts.owner_session import MailboxLoginRequiredMixin
 from core.http import AuthedRequest
 from core.views import AdminRequiredMixin, apply_validation_error, safe_next
-from pfa.models import MailboxAppPassword
 from twofactor import selectors, services
 from twofactor.forms import AppPasswordForm
 from twofactor.views.common import to_int
@@ -46,9 +45,7 @@ class OwnerAppPasswordsView(MailboxLoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("action") == "revoke":
-            row = MailboxAppPassword.objects.filter(
-                pk=to_int(request.POST.get("id")), username=self.mailbox.username
-            ).first()
+            row = selectors.app_password_of_owner(self.mailbox, to_int(request.POST.get("id")))
             if row is None:
                 raise Http404
             services.app_password_revoke(actor=self.mailbox.username, app_password=row)

@@ -17,7 +17,6 @@ from accounts.owner_session import MailboxLoginRequiredMixin
 from accounts.scoping import is_superadmin
 from core.http import AuthedRequest
 from core.views import AdminRequiredMixin, apply_validation_error
-from pfa.models import TotpExceptionAddress
 from twofactor import selectors, services
 from twofactor.forms import ExceptionForm, OwnerExceptionForm
 from twofactor.views.common import to_int
@@ -105,9 +104,7 @@ class OwnerExceptionsView(MailboxLoginRequiredMixin, View):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         owner = self.mailbox.username
         if request.POST.get("action") == "delete":
-            row = TotpExceptionAddress.objects.filter(
-                pk=to_int(request.POST.get("id")), username=owner
-            ).first()
+            row = selectors.totp_exception_of_owner(self.mailbox, to_int(request.POST.get("id")))
             if row is None:
                 raise Http404
             services.totp_exception_delete(actor=owner, exception=row)

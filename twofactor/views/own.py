@@ -28,7 +28,7 @@ from core.views import (
     safe_next,
 )
 from mailboxes.models import Mailbox
-from twofactor import selectors, services, totp
+from twofactor import flows, selectors, services, totp
 from twofactor.forms import DisableForm, EnrolForm
 from twofactor.views.common import NEW_SECRET_KEY, Realm, base_template, check_code_form, show_codes
 
@@ -124,6 +124,8 @@ class _OwnFactorView(OwnFactorMixin, View):
             disable_form = DisableForm(request.POST)
             if disable_form.is_valid() and self.disable_checks(disable_form, account):
                 services.totp_disable(actor=self.actor(), account=account)
+                # A policy that covers the account takes it to enrolment on the next request.
+                flows.policy_recheck(request, self.realm)
                 messages.success(request, _("Your second factor is removed."))
                 return redirect(request.path)
             return self.render_page(disable_form=disable_form)

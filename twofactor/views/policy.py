@@ -58,5 +58,11 @@ class PolicyView(SuperAdminRequiredMixin, FormView):
         except (PermissionDenied, ValidationError) as exc:
             form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
             return self.form_invalid(form)
-        messages.success(self.request, _("Saved. It applies from each user's next login."))
+        messages.success(
+            self.request,
+            _(
+                "Saved. Users it covers who have no second factor are taken to set one up on "
+                "their next page."
+            ),
+        )
         return redirect(reverse("twofactor:policy"))

@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pfa.derived import TRIGGER_TABLES
 from pfa.derived.indexes import (
@@ -41,7 +42,7 @@ from pfa.derived.indexes import (
     search_wanted,
     wanted,
 )
-from pfa.derived.triggers import INSTALLED, OUTDATED, TriggerTable
+from pfa.derived.triggers import INSTALLED, OUTDATED, IncompleteFill, TriggerTable
 from pfa.schema import SchemaError, check_usable, inspect_database
 
 
@@ -53,6 +54,17 @@ def _columns(index: ListIndex | SearchIndex) -> str:
 
 def _sources(table: TriggerTable) -> str:
     return " and ".join(table.sources)
+
+
+def _unfilled(unfilled: dict[str, int]) -> str:
+    return ", ".join(
+        ngettext("%(count)d row of %(table)s", "%(count)d rows of %(table)s", count)
+        % {"count": count, "table": table}
+        for table, count in unfilled.items()
+    )
+
+
+INCOMPLETE = "incomplete"
 
 
 class Command(BaseCommand):
@@ -134,6 +146,9 @@ class Command(BaseCommand):
             return
         todo: list[ListIndex | SearchIndex] = [*missing(connection)]
         states = {t.name: t.state(connection) for t in tables}
+        # An installed table whose rows a fill left incomplete is built anew, like an outdated one.
+        unfilled = {t.name: t.unfilled(connection) for t in tables if states[t.name] == INSTALLED}
+        states.update({name: INCOMPLETE for name, rows in unfilled.items() if rows})
         tables_todo = [t for t in tables if states[t.name] != INSTALLED]
         needs_extension = False
         if search_indexes:
@@ -171,7 +186,13 @@ class Command(BaseCommand):
             )
         for table in tables_todo:
             values = {"label": table.label, "sources": _sources(table), "purpose": table.purpose}
-            if states[table.name] == OUTDATED:
+            if states[table.name] == INCOMPLETE:
+                values["rows"] = _unfilled(unfilled[table.name])
+                message = _(
+                    "incomplete: %(label)s, maintained by triggers on %(sources)s, for the "
+                    "%(purpose)s: its fill missed %(rows)s; --apply builds it anew"
+                )
+            elif states[table.name] == OUTDATED:
                 message = _(
                     "outdated: %(label)s, maintained by triggers on %(sources)s, for the "
                     "%(purpose)s: its triggers or its version are not this release's"
@@ -211,6 +232,16 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             rows = table.install(connection, progress)
+        except IncompleteFill as exc:
+            raise CommandError(
+                _(
+                    "%(label)s not created, and nothing of it is left: its fill missed "
+                    "%(rows)s, although the database reported no error. "
+                    "Run this again; if it fails again, report it with the MariaDB/MySQL "
+                    "version."
+                )
+                % {"label": table.label, "rows": _unfilled(exc.unfilled)}
+            ) from None
         except (DatabaseError, LookupError) as exc:
             raise CommandError(
                 _(
