@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -289,14 +290,7 @@ def check_rerouting(actor: Any, address: str, *, field: str) -> None:
     if local:
         taken = admins.filter(reset_to__in=[f"{local}@{name}" for name in domains])
         if taken.exists():
-            raise ValidationError(
-                {
-                    field: _(
-                        "Password reset links for an admin go to this address; only a super "
-                        "admin may change where its mail goes."
-                    )
-                }
-            )
+            raise _takes_reset_mail(field)
         return
     query = Q()
     for name in domains:
@@ -312,6 +306,40 @@ def check_rerouting(actor: Any, address: str, *, field: str) -> None:
                 % {"address": address_to_unicode(first)}
             }
         )
+
+
+def _takes_reset_mail(field: str) -> ValidationError:
+    return ValidationError(
+        {
+            field: _(
+                "Password reset links for an admin go to this address; only a super "
+                "admin may change where its mail goes."
+            )
+        }
+    )
+
+
+def rerouting_checker(actor: Any, domain: str, *, field: str) -> Callable[[str], None]:
+    """Return check_rerouting() for many addresses of one domain (a batch of new mailboxes),
+    with the admins' reset addresses in the domain and its alias domains read once."""
+    if actor is None or is_superadmin(actor):
+        return lambda address: None
+    query = Q()
+    for name in [domain, *_alias_domains_of(domain)]:
+        query |= Q(reset_to__endswith=f"@{name}")
+    admins = _with_reset_address().exclude(username=actor.pk).filter(query)
+    # reset_to is _with_reset_address()'s annotation, which django-stubs cannot see.
+    found = admins.values_list("reset_to", flat=True)  # type: ignore[misc]
+    taken = {address.rpartition("@")[0] for address in found}
+
+    def check(address: str) -> None:
+        local, _at, own = address.lower().rpartition("@")
+        if own != domain or not local:
+            check_rerouting(actor, address, field=field)
+        elif local in taken:
+            raise _takes_reset_mail(field)
+
+    return check
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ Action = ThrottleCounter.Action
 Scope = ThrottleCounter.Scope
 # Failures from unknown addresses are forgotten after this long without another one.
 SLOWDOWN_MEMORY = datetime.timedelta(days=1)
+# look(): how often a success refreshes its address's "known" mark (last_success).
+KNOWN_REFRESH = datetime.timedelta(hours=1)
 # Doublings of the slowdown beyond which the delay is the lockout anyway (keeps 2**n small).
 _MAX_DOUBLINGS = 32
 # How often a transaction the database picked as a deadlock victim is run (MariaDB 1213,
@@ -63,6 +65,8 @@ class Attempt:
     retry_after: int = 0
     # Whether the try was counted against the account as coming from an unknown address.
     counted_for_account: bool = False
+    # look(): whether a success has anything to write (see succeed_looked()).
+    success_to_write: bool = False
 
 
 def user_key(username: str) -> str:
@@ -127,6 +131,65 @@ def succeed(attempt: Attempt, *, login: bool = True) -> None:
         ).update(failures=F("failures") - 1, updated=now)
     if login:
         _remember(attempt.realm, AuthEvent.Kind.LOGIN, attempt.username, attempt.client_address)
+
+
+def look(*, realm: str, username: str, client_address: str) -> Attempt:
+    """Tell whether a login try would be held back, counting nothing: one read, no write.
+
+    Only for secrets nobody can guess in any number of tries (API keys, 256 random bits):
+    their check needs no count before it, so a right key costs this read alone. A wrong one
+    is counted afterwards by fail_looked(), so an address or account is held back after the
+    same failures as with begin(); a burst of concurrent wrong keys may get a few more checks
+    than the limit, none of which can find such a key. Passwords and codes go through begin().
+    """
+    now = timezone.now()
+    user, client = user_key(username), client_address[:45]
+    rows = _read_counters(_counter_keys(realm, Action.LOGIN, user, client))
+    pair = rows.get(Scope.PAIR)
+    known = _known_address(realm, user, client, now, pair, action=Action.LOGIN)
+    held = _holding_back(rows, known, now)
+    if held is not None:
+        wait, scope = held
+        shown = "" if scope == Scope.ADDRESS else user
+        _remember(realm, AuthEvent.Kind.LOCKED_OUT, shown, client, shown_user=user)
+        return Attempt(
+            realm=realm,
+            action=Action.LOGIN,
+            username=shown,
+            client_address=client,
+            allowed=False,
+            retry_after=math.ceil(wait),
+        )
+    # A success is written only when it changes something: failures to clear, or an address
+    # not marked known for a while (known addresses escape the account-wide slowdown).
+    stale = pair is None or pair.last_success is None or now - pair.last_success > KNOWN_REFRESH
+    return Attempt(
+        realm=realm,
+        action=Action.LOGIN,
+        username=user,
+        client_address=client,
+        allowed=True,
+        success_to_write=stale or _live_failures(pair, Scope.PAIR, now) > 0,
+    )
+
+
+def fail_looked(attempt: Attempt, *, kind: str = AuthEvent.Kind.LOGIN_FAILED) -> None:
+    """Count and record a wrong secret whose try look() let through (as begin() + fail())."""
+    # Counted as begin() counts a try (held back by now: recorded as such, not counted again).
+    begin(realm=attempt.realm, username=attempt.username, client_address=attempt.client_address)
+    _remember(attempt.realm, kind, attempt.username, attempt.client_address)
+
+
+def succeed_looked(attempt: Attempt) -> None:
+    """Clear the pair's failures and mark its address known, when look() saw a need to."""
+    if not attempt.success_to_write:
+        return
+    now = timezone.now()
+    key = _counter_keys(attempt.realm, attempt.action, attempt.username, attempt.client_address)[
+        Scope.PAIR
+    ]
+    _create_missing({Scope.PAIR: key}, {}, [Scope.PAIR], now)
+    ThrottleCounter.objects.filter(**key).update(failures=0, last_success=now, updated=now)
 
 
 def reset_allowed(*, realm: str, username: str, client_address: str) -> bool:

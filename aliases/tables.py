@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aliases.models import Alias
 from core.listing.tables import (
+    SelectColumn,
     action_buttons,
     active_badge,
     display_address,
@@ -18,6 +19,7 @@ from core.listing.tables import (
     escape,
     per_table,
     row_url,
+    select_box,
     toggle_form,
 )
 
@@ -49,6 +51,7 @@ ALIAS_ACTIONS = (
 class AliasTable(tables.Table):
     """Aliases with their destinations, one-click activation and row actions."""
 
+    select = SelectColumn()
     address = tables.Column(verbose_name=_("Address"))
     goto = tables.Column(verbose_name=_("Destinations"), orderable=False)
     domain = tables.Column(verbose_name=_("Domain"), accessor="domain_id", order_by="domain_id")
@@ -58,10 +61,15 @@ class AliasTable(tables.Table):
     class Meta:
         model = Alias
         fields = ("address", "goto", "domain", "active")
-        sequence = ("address", "goto", "domain", "active", "actions")
+        sequence = ("select", "address", "goto", "domain", "active", "actions")
         order_by = "address"
         attrs = {"class": "table table-striped table-hover align-middle"}
         empty_text = _("No aliases match.")
+
+    def render_select(self, record: Alias) -> SafeString:
+        if getattr(record, "is_mailbox", False):
+            return mark_safe("")  # a mailbox's own row is changed as the mailbox
+        return select_box(self, record.address, alias_label(record.address))
 
     def render_address(self, value: str, record: Any) -> SafeString:
         if getattr(record, "is_mailbox", False):

@@ -50,8 +50,10 @@ class ApiTokenAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise TokenFailed(_("The API key is not valid.")) from None
         address = request_client_address(request._request)
-        # Counted per client address and per key prefix, like a login per address and account.
-        attempt = throttle.begin(
+        # Held back per client address and per key prefix, like a login per address and account.
+        # A key has 256 random bits: it is checked first and counted only when wrong (one read
+        # for a right key, see throttle.look).
+        attempt = throttle.look(
             realm=AuthEvent.Realm.ADMIN,
             username=f"api-token:{key_prefix(key) or '-'}",
             client_address=address,
@@ -60,9 +62,9 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.Throttled(wait=attempt.retry_after)
         token = api_token_for_key(key)
         if token is None or not token.is_usable or not is_admin(token.admin):
-            throttle.fail(attempt)
+            throttle.fail_looked(attempt)
             raise TokenFailed(_("The API key is not valid, has expired or was revoked."))
-        throttle.succeed(attempt, login=False)
+        throttle.succeed_looked(attempt)
         api_token_record_use(token=token, address=address)
         # Every log row written for this request names the token (pfa.audit).
         acting_through.set(token_label(token))

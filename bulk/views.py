@@ -73,6 +73,8 @@ class BulkMixin:
     list_url_name: str
     kind_label: Any
     request: AuthedRequest
+    # Whether only super admins have the bulk actions of this list (and its boxes).
+    super_admins_only = False
 
     if TYPE_CHECKING:  # the list view's, after this class in the order
 
@@ -105,12 +107,22 @@ class BulkMixin:
         }
         return render(request, "bulk/bulk_select.html", context)
 
+    def posted_keys(self) -> list[str]:
+        """Return the keys of the ticked rows; with the list's "all on this page" box ticked,
+        the keys of every row of that page (sent along by each row, so no script is needed)."""
+        post = self.request.POST
+        return post.getlist("page_key" if post.get("all_on_page") else "key")
+
+    def from_list(self) -> bool:
+        """Tell whether the post came from the list's own action bar (bulk/_bulk_bar.html)."""
+        return self.request.POST.get("origin") == "list"
+
     def chosen(self, form: BulkForm) -> QuerySet:
         """Return the chosen objects from the list's queryset; a key outside it is a 404."""
         rows = self.rows()
         if form.cleaned_data["all"]:
             return rows
-        keys = set(self.request.POST.getlist("key"))
+        keys = set(self.posted_keys())
         if not keys:
             return rows.none()
         if len(keys) > BULK_LIMIT:
@@ -137,7 +149,11 @@ class BulkMixin:
         context = self.base_context() | {"form": form}
         if not form.is_valid():
             rows = self.rows()
-            context |= {"objects": list(rows[:SHOWN]), "total": rows.count()}
+            context |= {
+                "objects": list(rows[:SHOWN]),
+                "total": rows.count(),
+                "checked": set(self.posted_keys()),
+            }
             return render(request, "bulk/bulk_select.html", context)
         chosen = self.chosen(form)
         total = chosen.count()
@@ -155,14 +171,15 @@ class BulkMixin:
                 % {"limit": BULK_LIMIT}
             )
             messages.error(request, text)
-            return HttpResponseRedirect(request.get_full_path())
+            back = self.list_url() if self.from_list() else request.get_full_path()
+            return HttpResponseRedirect(back)
         purge = action == DELETE and self.purges
         phrase = f"purge {total}"
         context |= {
             "action": action,
             "action_label": ACTION_LABELS[action],
             "total": total,
-            "keys": [] if form.cleaned_data["all"] else sorted(request.POST.getlist("key")),
+            "keys": [] if form.cleaned_data["all"] else sorted(set(self.posted_keys())),
             "all": form.cleaned_data["all"],
             "quota": request.POST.get("quota", ""),
             "purge": purge,
@@ -226,6 +243,7 @@ class DomainBulkView(SuperAdminRequiredMixin, BulkMixin, DomainListView):
     """Bulk actions on the domain list (super admins: domains are theirs to switch and purge)."""
 
     request: AuthedRequest
+    super_admins_only = True
 
     kind, key, purges = "domains", "domain", True
     actions = (ACTIVATE, DEACTIVATE, DELETE)
@@ -234,3 +252,11 @@ class DomainBulkView(SuperAdminRequiredMixin, BulkMixin, DomainListView):
 
     def delete_effect(self) -> str:
         return _("purged with all its mailboxes, aliases and alias domains (log rows are kept)")
+
+
+# Each list's bulk page, by the kind its URL names (bulk/templatetags/bulk.py).
+VIEWS: dict[str, type[BulkMixin]] = {
+    "mailboxes": MailboxBulkView,
+    "aliases": AliasBulkView,
+    "domains": DomainBulkView,
+}

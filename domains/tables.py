@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy
 
 from accounts.scoping import is_superadmin
 from core.listing.tables import (
+    SelectColumn,
     active_badge,
     display_domain,
     escape,
     per_table,
     row_url,
+    select_box,
     state_and_link,
     toggle_form,
 )
@@ -53,6 +55,8 @@ def _domain_link(table: tables.Table, name: str) -> SafeString:
 class DomainTable(tables.Table):
     """List domains with their counts against limits, quota and usage."""
 
+    # Bulk actions on domains are a super admin's (the list view leaves it out for others).
+    select = SelectColumn()
     domain = tables.Column(verbose_name=gettext_lazy("Domain"))
     description = tables.Column(verbose_name=gettext_lazy("Description"))
     mailbox_count = tables.Column(verbose_name=gettext_lazy("Mailboxes"), empty_values=())
@@ -71,6 +75,9 @@ class DomainTable(tables.Table):
         attrs = _TABLE_ATTRS
         order_by = "domain"
         empty_text = gettext_lazy("No domains match.")
+
+    def render_select(self, record: Any) -> SafeString:
+        return select_box(self, record.domain, display_domain(record.domain))
 
     def render_domain(self, value: str) -> SafeString:
         return _domain_link(self, value)

@@ -56,6 +56,10 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     table_class = DomainTable
     template_name = "domains/domain_list.html"
 
+    def get_table_kwargs(self) -> dict[str, Any]:
+        # The boxes for bulk actions: domains are a super admin's to switch and purge.
+        return {} if is_superadmin(self.request.user) else {"exclude": ("select",)}
+
     def get_queryset(self) -> QuerySet[Domain]:
         self.filter_form = DomainFilterForm(self.request.GET or None)
         filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}

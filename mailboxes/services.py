@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.utils.translation import ngettext
 
 from accounts.languages import MAILBOX, language_preference_forget
 from accounts.models import Admin
-from accounts.resets import check_rerouting, invite_password, mailbox_invite
+from accounts.resets import check_rerouting, invite_password, mailbox_invite, rerouting_checker
 from accounts.scoping import is_superadmin
 from aliases.models import Alias
 from domains import counters
@@ -31,7 +33,7 @@ from mail.names import (
 )
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox, PasswordChange, password_digest
-from pfa.audit import describe_changes, log_action
+from pfa.audit import describe_changes, log_action, log_actions
 from pfa.cascade import delete_mailbox_rows
 from pfa.goto import parse_goto, with_destinations
 from pfa.schema import has_column
@@ -239,6 +241,180 @@ def mailbox_create(
         # Sent once the mailbox is committed; a failure becomes a warning, never a rollback.
         send_welcome_email(mailbox, invited=invite)
     return mailbox
+
+
+@dataclass(frozen=True)
+class NewMailbox:
+    """One mailbox for mailbox_create_many(): mailbox_create()'s arguments of one mailbox."""
+
+    local_part: str
+    password: str
+    name: str = ""
+    quota_bytes: int | None = None
+    email_other: str = ""
+    active: bool = True
+
+
+class MailboxRefused(ValidationError):
+    """mailbox_create_many(): the entry at `index` (None: the batch as a whole) was refused."""
+
+    def __init__(self, error: ValidationError, index: int | None) -> None:
+        super().__init__(getattr(error, "error_dict", None) or error.messages)
+        self.index = index
+
+
+# Rows per INSERT statement.
+_INSERT_BATCH = 1000
+# Up to this many new addresses are looked up by address, more by reading the domain's.
+_BY_ADDRESS = 100
+
+
+@transaction.atomic
+def mailbox_create_many(
+    *,
+    actor: Admin | None,
+    domain: Domain,
+    entries: Sequence[NewMailbox],
+    send_welcome: bool = False,
+    override_limits: bool = False,
+    check_policy: bool = True,
+) -> list[Mailbox]:
+    """Create mailboxes of one domain as mailbox_create() creates each, in a few statements.
+
+    The same checks on each mailbox, the same rows (mailbox, own alias), counters and one log
+    row per mailbox; the domain is locked once and its limits are checked for the batch as a
+    whole. All or nothing: the first refusal raises MailboxRefused (with the entry's index)
+    and nothing is written.
+    """
+    require_domain_scope(actor, domain)
+    domain = lock_domain(domain)
+    counts = counters.lock(domain)
+    override = _may_override(actor, override_limits)
+    if domain.mailboxes < 0 and not override and entries:
+        raise MailboxRefused(ValidationError(_("This domain may not have mailboxes.")), None)
+    if domain.mailboxes > 0 and not override and counts.mailboxes + len(entries) > domain.mailboxes:
+        raise MailboxRefused(
+            ValidationError(
+                _(
+                    "The domain may have %(limit)d mailboxes: %(new)d more would pass it "
+                    "(%(free)d free)."
+                )
+                % {
+                    "limit": domain.mailboxes,
+                    "new": len(entries),
+                    "free": max(domain.mailboxes - counts.mailboxes, 0),
+                }
+            ),
+            None,
+        )
+    default_quota: int | None = None
+    allocated = counts.quota_allocated
+    now = timezone.now()
+    expiry = password_expiry_for(domain)
+    mailboxes: list[Mailbox] = []
+    seen: dict[str, int] = {}
+    rerouting = rerouting_checker(actor, domain.domain, field="local_part")
+    for index, entry in enumerate(entries):
+        try:
+            name = one_line_text(entry.name, field="name")
+            local = normalize_local_part(entry.local_part, domain.domain)
+            username = f"{local}@{domain.domain}"
+            if username in seen:
+                raise ValidationError(
+                    {"local_part": _("A mailbox with this address already exists.")}
+                )
+            seen[username] = index
+            rerouting(username)
+            quota = entry.quota_bytes
+            if quota is None:
+                if default_quota is None:
+                    default_quota = default_quota_bytes(domain)
+                quota = default_quota
+            check_mailbox_quota(
+                domain=domain, quota_bytes=quota, allocated=allocated, override=override
+            )
+            allocated += counters.positive(quota)
+            if check_policy:
+                _check_password(entry.password, username=username, name=name)
+            email_other = normalize_address(entry.email_other) if entry.email_other else ""
+        except ValidationError as exc:
+            raise MailboxRefused(exc, index) from None
+        mailboxes.append(
+            Mailbox(
+                username=username,
+                password=passwords.hash_password(entry.password),
+                name=name,
+                maildir=maildir_for(local, domain.domain),
+                quota=quota,
+                local_part=local,
+                domain=domain,
+                created=now,
+                modified=now,
+                active=entry.active,
+                email_other=email_other,
+                password_expiry=expiry,
+            )
+        )
+    names = list(seen)
+    for model, field, message in (
+        (Mailbox, "username", _("A mailbox with this address already exists.")),
+        (Alias, "address", _("An alias with this address already exists.")),
+    ):
+        if len(names) <= _BY_ADDRESS:
+            taken = model.objects.filter(**{f"{field}__in": names})
+        else:
+            # A large batch reads the domain's addresses by its index: an `IN` list of many
+            # addresses on a table being filled may get a plan that probes the trigram index
+            # per address (bench/RESULTS.md, "Importing from ViMbAdmin 3").
+            taken = model.objects.filter(domain_id=domain.pk)
+        clash = min(
+            (seen[a] for a in taken.values_list(field, flat=True).iterator() if a in seen),
+            default=None,
+        )
+        if clash is not None:
+            raise MailboxRefused(ValidationError({"local_part": message}), clash)
+    Mailbox.objects.bulk_create(mailboxes, batch_size=_INSERT_BATCH)
+    # The date of each password, as _record_password_change() keeps it (replacing a row left
+    # by a mailbox another tool deleted).
+    for start in range(0, len(names), _INSERT_BATCH):
+        PasswordChange.objects.filter(username__in=names[start : start + _INSERT_BATCH]).delete()
+    PasswordChange.objects.bulk_create(
+        [
+            PasswordChange(
+                username=m.username, changed=now, hash_digest=password_digest(m.password)
+            )
+            for m in mailboxes
+        ],
+        batch_size=_INSERT_BATCH,
+    )
+    # The own alias rows keep catch-alls and alias domains from swallowing these mailboxes' mail.
+    Alias.objects.bulk_create(
+        [
+            Alias(
+                address=m.username,
+                goto=m.username,
+                domain=domain,
+                created=now,
+                modified=now,
+                active=m.active,
+            )
+            for m in mailboxes
+        ],
+        batch_size=_INSERT_BATCH,
+    )
+    counters.add(
+        counts,
+        mailboxes=len(mailboxes),
+        alias_rows=len(mailboxes),
+        quota=sum(counters.positive(m.quota) for m in mailboxes),
+    )
+    log_actions(actor=actor, domain=domain.domain, action="create_mailbox", data=names)
+    if send_welcome:
+        from mailboxes.emails import send_welcome_email
+
+        for mailbox in mailboxes:
+            send_welcome_email(mailbox)
+    return mailboxes
 
 
 @transaction.atomic

@@ -13,12 +13,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.listing.tables import (
+    SelectColumn,
     action_buttons,
     display_address,
     display_domain,
     escape,
     per_table,
     row_url,
+    select_box,
     toggle_form,
 )
 from mail.names import visible_controls
@@ -94,6 +96,7 @@ MAILBOX_ACTIONS = (
 class MailboxTable(tables.Table):
     """Mailboxes with usage bar, one-click activation and row actions."""
 
+    select = SelectColumn()
     username = tables.Column(verbose_name=_("Address"))
     name = tables.Column(verbose_name=_("Name"))
     domain = tables.Column(verbose_name=_("Domain"), accessor="domain_id", order_by="domain_id")
@@ -105,10 +108,13 @@ class MailboxTable(tables.Table):
     class Meta:
         model = Mailbox
         fields = ("username", "name", "domain", "quota", "active", "created")
-        sequence = ("username", "name", "domain", "quota", "active", "created", "actions")
+        sequence = ("select", "username", "name", "domain", "quota", "active", "created", "actions")
         order_by = "username"
         attrs = {"class": "table table-striped table-hover align-middle"}
         empty_text = _("No mailboxes match.")
+
+    def render_select(self, record: Mailbox) -> SafeString:
+        return select_box(self, record.username, display_address(record.username))
 
     def vacation_windows(self) -> dict[str, Window]:
         """Return the page's vacations, read once per table in one query of its addresses."""

@@ -99,7 +99,9 @@ def log_actions(*, actor: Any, domain: str, action: str, data: list[str]) -> Non
     if action not in ACTIONS:
         raise ValueError(f"unknown log action {action!r}")
     login = str(actor) if actor is not None else "cli"
-    username = f"{login} ({client_address.get()})"[:255]
+    through = acting_through.get()
+    origin = f"{client_address.get()}, {through}" if through else client_address.get()
+    username = f"{login} ({origin})"[:255]
     Log.objects.bulk_create(
         [Log(username=username, domain=domain[:255], action=action, data=item) for item in data],
         batch_size=1000,

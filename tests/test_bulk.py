@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -205,3 +207,85 @@ def test_bulk_pages_never_show_another_domain(client_b, domain_a, domain_b):
             assert page.status_code == 200
             html = page.content.decode().replace("q=alpha", "")
             assert "alpha.example" not in html, f"{url}{query}"
+
+
+# --- the boxes and the action bar of the list pages themselves --------------------------------
+
+
+def _boxes(text: str) -> list[str]:
+    """Return the keys of a list page's row boxes, in page order."""
+    return re.findall(r'type="checkbox" name="key" value="([^"]+)" form="bulk-list-form"', text)
+
+
+@pytest.mark.django_db
+def test_list_pages_have_named_boxes_and_an_action_bar(client_a, super_client, domain_a):
+    make_mailbox(domain_a, "jane")
+    make_alias(domain_a, "info", ["jane@alpha.example"])
+    mailboxes = client_a.get("/mailboxes/?q=jan").content.decode()
+    assert _boxes(mailboxes) == ["jane@alpha.example"]
+    assert 'aria-label="Select jane@alpha.example"' in mailboxes
+    assert 'aria-label="Select all on this page"' in mailboxes
+    # The bar posts to the bulk page with the list's own query string.
+    assert f'<form method="post" action="{MAILBOXES}?q=jan" id="bulk-list-form"' in mailboxes
+    assert 'value="quota"' in mailboxes
+    aliases = client_a.get("/aliases/?show_mailbox_aliases=1").content.decode()
+    # A mailbox's own alias row is changed as the mailbox: it has no box.
+    assert _boxes(aliases) == ["info@alpha.example"]
+    assert 'value="quota"' not in aliases
+    # Domains are a super admin's to act on in bulk: a domain admin gets neither boxes nor bar.
+    assert _boxes(client_a.get("/domains/").content.decode()) == []
+    assert 'id="bulk-list-form"' not in client_a.get("/domains/").content.decode()
+    assert "alpha.example" in _boxes(super_client.get("/domains/").content.decode())
+
+
+@pytest.mark.django_db
+def test_the_page_box_chooses_the_rows_of_the_page(client_a, domain_a):
+    for name in ("anna", "bert", "carl"):
+        make_mailbox(domain_a, name)
+    page = client_a.get("/mailboxes/?per_page=2").content.decode()
+    keys = re.findall(r'name="page_key" value="([^"]+)"', page)
+    assert keys == ["anna@alpha.example", "bert@alpha.example"]
+    # Without a script only the page's box is ticked; each row sent its key as page_key.
+    confirm = client_a.post(
+        MAILBOXES + "?per_page=2",
+        {"action": "deactivate", "all_on_page": "1", "page_key": keys, "origin": "list"},
+    )
+    assert confirm.status_code == 200
+    text = confirm.content.decode()
+    assert 'name="key" value="anna@alpha.example"' in text
+    assert 'name="key" value="bert@alpha.example"' in text
+    assert "carl@alpha.example" not in text
+    # Ticked rows without the page's box: only those.
+    confirm = client_a.post(
+        MAILBOXES,
+        {"action": "deactivate", "key": ["bert@alpha.example"], "page_key": keys, "origin": "list"},
+    )
+    assert 'name="key" value="anna@alpha.example"' not in confirm.content.decode()
+    assert Mailbox.objects.filter(active=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_bar_with_nothing_ticked_goes_back_to_the_list(client_a, domain_a):
+    make_mailbox(domain_a, "anna")
+    answer = client_a.post(
+        MAILBOXES + "?q=an", {"action": "deactivate", "origin": "list"}, follow=True
+    )
+    assert answer.redirect_chain[-1][0] == "/mailboxes/?q=an"
+    assert "Choose at least one row." in answer.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_forged_page_key_of_another_domain_is_404(client_a, domain_a, domain_b):
+    make_mailbox(domain_a, "anna")
+    bob = make_mailbox(domain_b, "bob")
+    answer = client_a.post(
+        MAILBOXES,
+        {
+            "action": "deactivate",
+            "all_on_page": "1",
+            "page_key": ["anna@alpha.example", bob.username],
+            "step": "apply",
+        },
+    )
+    assert answer.status_code == 404
+    assert Mailbox.objects.filter(active=False).count() == 0

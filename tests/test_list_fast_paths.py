@@ -87,7 +87,10 @@ def test_sort_links_keep_the_query_and_flip_the_direction(super_client, domain_a
 
     head = text.split("<thead", 1)[1].split("</thead>", 1)[0]
     headers = re.findall(r'<th([^>]*) scope="col">(.*?)</th>', head, re.S)
+    # The first header is the bulk box for the whole page (a box, no text).
+    assert 'aria-label="Select all on this page"' in headers[0][1]
     assert [re.sub(r"<[^>]+>", "", label).strip() for _, label in headers] == [
+        "",
         "Address",
         "Name",
         "Domain",

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    # Bulk actions (bulk/): installed for its {% bulk_bar %} tag on the list pages.
+    "bulk",
     "vimbadmin",
 ]
 

@@ -23,7 +23,8 @@ from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS, urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django_tables2.columns.base import Column
 from django_tables2.columns.datecolumn import DateColumn
 from django_tables2.columns.datetimecolumn import DateTimeColumn
 from django_tables2.columns.linkcolumn import BaseLinkColumn
@@ -186,6 +187,41 @@ def action_buttons(
     )
     return mark_safe(  # noqa: S308 - labels and URLs are escaped
         f'<div class="btn-group btn-group-sm" role="group" aria-label="{labels[0]}">\n{links}</div>'
+    )
+
+
+# The id of a list's bulk action bar (bulk/templatetags/bulk.py): each row's box names it with
+# form=, so the boxes need no form around the table (whose rows hold their own toggle forms).
+BULK_FORM_ID = "bulk-list-form"
+
+
+class SelectColumn(Column):
+    """A box per row to choose it for the list's bulk actions; the header's box chooses every
+    row of the page. Works without a script: each row also sends its key as `page_key`, which
+    the bulk page reads when the page's box is ticked (static/js/vimbadmin.js ticks the rows)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("verbose_name", gettext_lazy("Select"))
+        kwargs.setdefault("attrs", {"th": {"class": "bulk-select"}, "td": {"class": "bulk-select"}})
+        super().__init__(orderable=False, empty_values=(), **kwargs)
+
+    @property
+    def header(self) -> SafeString:
+        label = escape(gettext("Select all on this page"))
+        return mark_safe(  # noqa: S308 - escaped
+            f'<input class="form-check-input" type="checkbox" name="all_on_page" value="1" '
+            f'form="{BULK_FORM_ID}" data-vimb-select-page aria-label="{label}">'
+        )
+
+
+def select_box(table: Any, key: str, name: str) -> SafeString:
+    """Render a row's box for the bulk actions, named for screen readers ("Select anna@...")."""
+    label = per_table(table, "select", lambda: gettext("Select %(name)s"))
+    value = escape(key)
+    return mark_safe(  # noqa: S308 - escaped
+        f'<input class="form-check-input" type="checkbox" name="key" value="{value}" '
+        f'form="{BULK_FORM_ID}" aria-label="{escape(label % {"name": name})}">'
+        f'<input type="hidden" name="page_key" value="{value}" form="{BULK_FORM_ID}">'
     )
 
 

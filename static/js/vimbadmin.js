@@ -286,6 +286,28 @@
     });
   }
 
+  /* A list's "all on this page" box ticks every row's box (without a script the bulk page
+     reads the page's keys instead), and shows "some" when only some rows are ticked. */
+  function initSelectPage() {
+    document.querySelectorAll("input[data-vimb-select-page]").forEach(function (all) {
+      var formId = all.getAttribute("form");
+      var boxes = Array.prototype.slice.call(
+        document.querySelectorAll('input[type=checkbox][name=key][form="' + formId + '"]')
+      );
+      function update() {
+        var ticked = boxes.filter(function (box) { return box.checked; }).length;
+        all.checked = boxes.length > 0 && ticked === boxes.length;
+        all.indeterminate = ticked > 0 && ticked < boxes.length;
+      }
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = all.checked; });
+        all.indeterminate = false;
+      });
+      boxes.forEach(function (box) { box.addEventListener("change", update); });
+      update();
+    });
+  }
+
   function init() {
     initChecklists();
     initToggles();
@@ -293,6 +315,7 @@
     initAutosubmit();
     initCopy();
     initGeneratePassword();
+    initSelectPage();
   }
 
   if (document.readyState === "loading") {

@@ -58,6 +58,9 @@ def test_lists_show_address_state_and_actions_on_a_phone(
     assert _on_screen(row.get_by_role("link", name=address, exact=True))
     assert _on_screen(row.get_by_text("Active", exact=True))
     assert _on_screen(row.get_by_role(_toggle_role(path), name=f"Deactivate {address}"))
+    if path != "/accounts/admins/":
+        # The box that picks the row for a bulk action, beside its address.
+        assert _on_screen(row.get_by_role("checkbox", name=f"Select {address}", exact=True))
     for action in actions:
         assert _on_screen(row.get_by_role("link", name=f"{action} {address}", exact=True))
     if path == "/mailboxes/":
