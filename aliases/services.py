@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Admin
 from accounts.resets import check_rerouting
@@ -53,6 +54,17 @@ def _is_mailbox_alias(alias: Alias) -> bool:
     return Mailbox.objects.filter(username=alias.address).exists()
 
 
+def alias_limit_text(limit: int) -> str:
+    """Say that a domain is full of aliases, and how a domain admin gets past it."""
+    return ngettext(
+        "The domain has reached its limit of %(limit)d alias: ask your provider "
+        "(a super admin) to raise it, or delete an alias.",
+        "The domain has reached its limit of %(limit)d aliases: ask your provider "
+        "(a super admin) to raise it, or delete an alias.",
+        limit,
+    ) % {"limit": limit}
+
+
 @transaction.atomic
 def alias_create(
     *,
@@ -76,9 +88,7 @@ def alias_create(
         raise ValidationError(_("This domain may not have aliases."))
     taken = max(counts.alias_rows - counts.mailboxes, 0)
     if domain.aliases > 0 and not override and taken >= domain.aliases:
-        raise ValidationError(
-            _("The domain has reached its limit of %(limit)d aliases.") % {"limit": domain.aliases}
-        )
+        raise ValidationError(alias_limit_text(domain.aliases))
     if Mailbox.objects.filter(username=address).exists():
         raise ValidationError(
             {"local_part": _("This address is a mailbox; edit the mailbox's forwarding instead.")}

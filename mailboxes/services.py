@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Admin
 from accounts.resets import check_rerouting
@@ -140,6 +142,106 @@ def _check_password(password: str, *, username: str, name: str) -> None:
         raise ValidationError({"password": exc.messages}) from None
 
 
+class _Problems:
+    """Every refusal of a write, gathered so a form shows them all in one round."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[Any]] = {}
+
+    def check(self, function: Any, *args: Any, default_field: str = "domain", **kwargs: Any) -> Any:
+        """Run one check; its ValidationError is kept instead of raised."""
+        try:
+            return function(*args, **kwargs)
+        except ValidationError as exc:
+            self.add(exc, default_field=default_field)
+            return None
+
+    def add(self, exc: ValidationError, *, default_field: str = "domain") -> None:
+        """Keep a ValidationError's messages under their fields."""
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.errors.setdefault(field, []).extend(errors)
+        else:
+            self.errors.setdefault(default_field, []).extend(exc.error_list)
+
+    def raise_any(self) -> None:
+        """Raise one ValidationError with everything found, if anything was."""
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _mailbox_limit(domain: Domain, mailboxes: int, *, override: bool) -> None:
+    if domain.mailboxes < 0 and not override:
+        raise ValidationError(_("This domain may not have mailboxes."))
+    if domain.mailboxes > 0 and not override and mailboxes >= domain.mailboxes:
+        raise ValidationError(mailbox_limit_text(domain.mailboxes))
+
+
+def mailbox_limit_text(limit: int) -> str:
+    """Say that a domain is full of mailboxes, and how a domain admin gets past it."""
+    return ngettext(
+        "The domain has reached its limit of %(limit)d mailbox: ask your provider "
+        "(a super admin) to raise it, or purge a mailbox.",
+        "The domain has reached its limit of %(limit)d mailboxes: ask your provider "
+        "(a super admin) to raise it, or purge a mailbox.",
+        limit,
+    ) % {"limit": limit}
+
+
+def mailbox_create_problems(
+    *,
+    actor: Admin | None,
+    domain: Domain,
+    local_part: str,
+    password: str | None,
+    name: str = "",
+    quota_bytes: int | None = None,
+    override_limits: bool = False,
+    mailbox_count: int | None = None,
+    allocated: int | None = None,
+) -> tuple[dict[str, list[Any]], str]:
+    """Find every reason to refuse a new mailbox, at once; return them and the address.
+
+    The service calls it under the domain's lock with the locked counters; a form calls it
+    without (`mailbox_count`/`allocated` None: read from the counters), so one submit shows
+    every problem, and the service still has the last word.
+    """
+    problems = _Problems()
+    if mailbox_count is None or allocated is None:
+        counts = counters.ensure([domain.domain])[domain.domain]
+        mailbox_count, allocated = counts.mailboxes, counts.quota_allocated
+    override = _may_override(actor, override_limits)
+    problems.check(_mailbox_limit, domain, mailbox_count, override=override)
+    local = problems.check(
+        normalize_local_part, local_part, domain.domain, default_field="local_part"
+    )
+    username = f"{local}@{domain.domain}" if local else ""
+    if username:
+        if Mailbox.objects.filter(username=username).exists():
+            problems.add(
+                ValidationError({"local_part": _("A mailbox with this address already exists.")})
+            )
+        elif Alias.objects.filter(address=username).exists():
+            problems.add(
+                ValidationError({"local_part": _("An alias with this address already exists.")})
+            )
+        else:
+            problems.check(check_rerouting, actor, username, field="local_part")
+    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
+    problems.check(
+        check_mailbox_quota,
+        domain=domain,
+        quota_bytes=quota,
+        allocated=allocated,
+        override=override,
+    )
+    if password is not None:
+        problems.check(
+            _check_password, password, username=username or domain.domain, name=name
+        )
+    return problems.errors, username
+
+
 @transaction.atomic
 def mailbox_create(
     *,
@@ -155,32 +257,29 @@ def mailbox_create(
     override_limits: bool = False,
     check_policy: bool = True,
 ) -> Mailbox:
-    """Create a mailbox and its own alias row, within the domain's limits (checked under lock)."""
+    """Create a mailbox and its own alias row, within the domain's limits (checked under lock).
+
+    Every refusal is reported at once (one ValidationError naming each field).
+    """
     require_domain_scope(actor, domain)
     name = one_line_text(name, field="name")
     domain = lock_domain(domain)
     counts = counters.lock(domain)
-    local = normalize_local_part(local_part, domain.domain)
-    username = f"{local}@{domain.domain}"
-    override = _may_override(actor, override_limits)
-    if domain.mailboxes < 0 and not override:
-        raise ValidationError(_("This domain may not have mailboxes."))
-    if domain.mailboxes > 0 and not override and counts.mailboxes >= domain.mailboxes:
-        raise ValidationError(
-            _("The domain has reached its limit of %(limit)d mailboxes.")
-            % {"limit": domain.mailboxes}
-        )
-    if Mailbox.objects.filter(username=username).exists():
-        raise ValidationError({"local_part": _("A mailbox with this address already exists.")})
-    if Alias.objects.filter(address=username).exists():
-        raise ValidationError({"local_part": _("An alias with this address already exists.")})
-    check_rerouting(actor, username, field="local_part")
-    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
-    check_mailbox_quota(
-        domain=domain, quota_bytes=quota, allocated=counts.quota_allocated, override=override
+    errors, username = mailbox_create_problems(
+        actor=actor,
+        domain=domain,
+        local_part=local_part,
+        password=password if check_policy else None,
+        name=name,
+        quota_bytes=quota_bytes,
+        override_limits=override_limits,
+        mailbox_count=counts.mailboxes,
+        allocated=counts.quota_allocated,
     )
-    if check_policy:
-        _check_password(password, username=username, name=name)
+    if errors:
+        raise ValidationError(errors)
+    local = username.split("@", 1)[0]
+    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
     now = timezone.now()
     mailbox = Mailbox.objects.create(
         username=username,

@@ -287,6 +287,11 @@ class MailboxPasswordView(MailboxFormMixin, FormView):
     form_class = MailboxPasswordForm
     template_name = "mailboxes/mailbox_password.html"
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["mailbox"] = self.object
+        return kwargs
+
     def form_valid(self, form: MailboxPasswordForm) -> HttpResponse:
         try:
             mailbox_set_password(

@@ -89,7 +89,10 @@ def test_defaults_keep_the_domain_counters_right(super_client):
             {"domain": "rfc2142.example", "local_part": local, "targets": "x@y.example"},
         )
         assert response.status_code == status
-    assert "The domain has reached its limit of 5 aliases." in page(response)
+    assert (
+        "The domain has reached its limit of 5 aliases: ask your provider (a super admin) to raise it, or delete an alias."
+        in page(response)
+    )
 
 
 def test_defaults_within_the_alias_limit_and_the_rest_explained(super_client):
@@ -100,7 +103,8 @@ def test_defaults_within_the_alias_limit_and_the_rest_explained(super_client):
     for local in ("hostmaster", "webmaster"):
         assert (
             f"The alias {local}@small.example → {local}@localhost was not created: "
-            "The domain has reached its limit of 2 aliases." in text
+            "The domain has reached its limit of 2 aliases: ask your provider (a super admin) to raise it, or delete an alias."
+            in text
         )
     assert DomainCounters.objects.get(domain_id="small.example").alias_rows == 2
 

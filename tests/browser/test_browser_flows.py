@@ -145,7 +145,9 @@ def test_domain_admin_manages_mailboxes_and_aliases_within_limits(ui):
         ui.submit("Create mailbox")
         exists = Mailbox.objects.filter(username=f"{local}@shop.example").exists()
         assert exists is expect_ok
-    limit = page.get_by_text("The domain has reached its limit of 2 mailboxes.")
+    limit = page.get_by_text(
+        "The domain has reached its limit of 2 mailboxes: ask your provider (a super admin) to raise it, or purge a mailbox."
+    )
     assert limit.first.is_visible()
     ui.check_page("mailbox form with limit error")
     ui.screenshot("mailbox-limit")

@@ -1,0 +1,175 @@
+"""Forms report every problem in one round, keep a password they accepted, show the rules first
+(first-hour review, F8)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from domains.services import domain_update
+from mailboxes.models import Mailbox
+from tests.factories import PASSWORD, make_mailbox, owner_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def input_value(response, name: str) -> str | None:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', response.content.decode())
+    assert tag, name
+    found = re.search(r'value="([^"]*)"', tag.group(0))
+    return html.unescape(found.group(1)) if found else None
+
+
+def limit(domain, **values):
+    fields = {
+        "description": domain.description,
+        "aliases": domain.aliases,
+        "mailboxes": domain.mailboxes,
+        "maxquota": domain.maxquota,
+        "quota": domain.quota,
+        "default_mailbox_quota": 10,
+        "transport": domain.transport or "virtual",
+        "backupmx": domain.backupmx,
+        "active": domain.active,
+    }
+    fields.update(values)
+    return domain_update(actor=None, domain=domain, **fields)
+
+
+def test_quota_and_password_errors_come_in_one_round(client_a, domain_a):
+    limit(domain_a, maxquota=100)
+    response = client_a.post(
+        "/mailboxes/new/",
+        {
+            "domain": "alpha.example",
+            "local_part": "carla",
+            "password": "short",
+            "password_confirm": "short",
+            "quota": "500",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "The quota is too high" in errors["quota"][0]
+    assert any("too short" in message for message in errors["password"])
+    # A refused password is not shown again.
+    assert input_value(response, "password") is None
+    assert not Mailbox.objects.filter(username="carla@alpha.example").exists()
+
+
+def test_limit_taken_address_and_password_in_one_round(client_a, domain_a):
+    make_mailbox(domain_a, "anna")
+    limit(domain_a, mailboxes=1)
+    response = client_a.post(
+        "/mailboxes/new/",
+        {
+            "domain": "alpha.example",
+            "local_part": "anna",
+            "password": "short",
+            "password_confirm": "short",
+            "quota": "",
+        },
+    )
+    errors = response.context["form"].errors
+    assert errors["domain"] == [
+        "The domain has reached its limit of 1 mailbox: ask your provider (a super admin) "
+        "to raise it, or purge a mailbox."
+    ]
+    assert errors["local_part"] == ["A mailbox with this address already exists."]
+    assert any("too short" in message for message in errors["password"])
+
+
+def test_an_accepted_generated_password_stays_in_the_fields(client_a, domain_a):
+    make_mailbox(domain_a, "anna")
+    generated = "kQ7-vTr9-Xw2p-Lm4z-Hc8d"
+    response = client_a.post(
+        "/mailboxes/new/",
+        {
+            "domain": "alpha.example",
+            "local_part": "anna",
+            "password": generated,
+            "password_confirm": generated,
+            "quota": "",
+        },
+    )
+    assert response.context["form"].errors["local_part"]
+    assert input_value(response, "password") == generated
+    assert input_value(response, "password_confirm") == generated
+    # Fixing the address is the only round left.
+    response = client_a.post(
+        "/mailboxes/new/",
+        {
+            "domain": "alpha.example",
+            "local_part": "anna2",
+            "password": generated,
+            "password_confirm": generated,
+            "quota": "",
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_mismatched_passwords_are_emptied(client_a, domain_a):
+    response = client_a.post(
+        "/mailboxes/new/",
+        {
+            "domain": "alpha.example",
+            "local_part": "bob",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD + "x",
+            "quota": "",
+        },
+    )
+    assert response.context["form"].errors["password_confirm"]
+    assert input_value(response, "password") is None
+    assert input_value(response, "password_confirm") is None
+
+
+def test_password_rules_are_shown_before_typing(client_a, domain_a):
+    mailbox = make_mailbox(domain_a, "anna")
+    rule = "Your password must contain at least 12 characters."
+    assert rule in page(client_a.get("/mailboxes/new/"))
+    assert rule in page(client_a.get(f"/mailboxes/{mailbox.username}/password/"))
+    owner = owner_client_for(mailbox)
+    assert rule in page(owner.get("/me/password/"))
+
+
+def test_mailbox_password_form_checks_the_policy_in_the_form(client_a, domain_a):
+    mailbox = make_mailbox(domain_a, "anna")
+    response = client_a.post(
+        f"/mailboxes/{mailbox.username}/password/",
+        {"password": "anna@alpha.example", "password_confirm": "anna@alpha.example"},
+    )
+    assert response.status_code == 200
+    assert any("too similar" in message for message in response.context["form"].errors["password"])
+
+
+def test_owner_password_form_keeps_new_password_when_current_is_wrong(domain_a):
+    mailbox = make_mailbox(domain_a, "anna")
+    owner = owner_client_for(mailbox)
+    new = "kQ7-vTr9-Xw2p-Lm4z-Hc8d"
+    response = owner.post(
+        "/me/password/",
+        {"current_password": "wrong-one", "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["current_password"]
+    assert input_value(response, "new_password1") == new
+    assert input_value(response, "current_password") is None
+
+
+def test_admin_form_keeps_an_accepted_password(super_client, superadmin):
+    generated = "kQ7-vTr9-Xw2p-Lm4z-Hc8d"
+    response = super_client.post(
+        "/accounts/admins/new/",
+        {"username": "not an address", "password": generated, "password2": generated},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert input_value(response, "password") == generated
