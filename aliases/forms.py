@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin
-from core.forms import ListFilterForm, StyledForm, scoped_domain_field
+from core.forms import DomainChoiceField, ListFilterForm, StyledForm, scoped_domain_field
 from mail.names import normalize_target
 
 MAX_DESTINATIONS_TEXT = 20000
@@ -91,9 +91,19 @@ class AliasCreateForm(StyledForm):
         help_text=_("Super admins only: create the alias even if the domain is at its limit."),
     )
 
-    def __init__(self, *args: Any, user: Any, initial_domain: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        initial_domain: str = "",
+        domain_notes: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        if isinstance(self.fields["domain"], DomainChoiceField):
+            # Each domain's aliases against its limit, before the form is filled in.
+            self.fields["domain"].notes = domain_notes
         if not is_superadmin(user):
             del self.fields["override_limits"]
         self.style_widgets()

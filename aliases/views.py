@@ -17,7 +17,13 @@ from accounts.scoping import scoped
 from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
 from aliases.models import Alias
 from aliases.selectors import alias_list
-from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
+from aliases.services import (
+    alias_create,
+    alias_delete,
+    alias_limit_text,
+    alias_set_active,
+    alias_update,
+)
 from aliases.tables import AliasTable, alias_label, target_label
 from core.http import AuthedRequest
 from core.sticky import sticky_domain
@@ -25,6 +31,7 @@ from core.views import (
     AdminRequiredMixin,
     DomainFilteredListView,
     ScopedObjectMixin,
+    CreateRoomMixin,
     ToggleActiveView,
     apply_service_error,
 )
@@ -39,7 +46,19 @@ def list_url() -> str:
     return reverse("aliases:alias-list")
 
 
-class AliasListView(DomainFilteredListView):
+class AliasRoomMixin(CreateRoomMixin):
+    """The domain's aliases against its limit, on the list and the new-alias form."""
+
+    room_kind = "aliases"
+
+    def limit_text(self, limit: int) -> str:
+        return alias_limit_text(limit)
+
+    def disabled_text(self) -> str:
+        return _("This domain may not have aliases.")
+
+
+class AliasListView(AliasRoomMixin, DomainFilteredListView):
     """List the user's aliases (mailboxes' own rows hidden unless asked for) with search."""
 
     model = Alias
@@ -56,8 +75,14 @@ class AliasListView(DomainFilteredListView):
     def select(self, filters: dict[str, Any]) -> QuerySet[Alias]:
         return alias_list(self.request.user, filters)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        domain = context["filter_domain"] if context["filter_domain_managed"] else ""
+        context.update(self.room_context(domain))
+        return context
 
-class AliasCreateView(AdminRequiredMixin, FormView):
+
+class AliasCreateView(AliasRoomMixin, AdminRequiredMixin, FormView):
     """Create an alias or catch-all in one of the user's domains, within its limit."""
 
     request: AuthedRequest
@@ -71,7 +96,14 @@ class AliasCreateView(AdminRequiredMixin, FormView):
         chosen = domain_filter_value(sticky_domain(self.request))
         if chosen and scoped(self.request.user, Domain).filter(domain=chosen).exists():
             kwargs["initial_domain"] = chosen
+        kwargs["domain_notes"] = self.room_notes()
         return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        domain = context["form"]["domain"].value() or ""
+        context.update(self.room_context(getattr(domain, "domain", str(domain))))
+        return context
 
     def form_valid(self, form: AliasCreateForm) -> HttpResponse:
         data = form.cleaned_data

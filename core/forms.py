@@ -80,8 +80,10 @@ class PasswordPairMixin(forms.Form):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if self.keep_passwords and self.is_bound and not any(
-            self.has_error(name) for name in self.password_fields
+        if (
+            self.keep_passwords
+            and self.is_bound
+            and not any(self.has_error(name) for name in self.password_fields)
         ):
             for name in self.password_fields:
                 widget = self.fields[name].widget
@@ -181,10 +183,13 @@ class StyledForm(forms.Form):
 
 
 class DomainChoiceField(forms.ModelChoiceField):
-    """A domain among those the user manages, shown in Unicode."""
+    """A domain among those the user manages, shown in Unicode (plus a note, if given)."""
+
+    notes: dict[str, str] | None = None
 
     def label_from_instance(self, obj: Domain) -> str:
-        return obj.unicode_name
+        note = (self.notes or {}).get(obj.domain)
+        return f"{obj.unicode_name} ({note})" if note else obj.unicode_name
 
 
 class TypedDomainField(ScopedDomainField):

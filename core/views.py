@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
-from accounts.scoping import is_admin, is_superadmin, scoped
+from accounts.scoping import is_admin, is_superadmin, scoped, scoped_domain_names
 from core.http import AuthedRequest
 from core.listing import search
 from core.listing.pagination import DeferredPaginator, ListPaginationMixin, list_queryset
 from core.sticky import sticky_domain
+from domains.selectors import room_for_new
 from mail.names import domain_filter_value
 
 
@@ -190,3 +191,43 @@ class DomainFilteredListView(ScopedMixin, ListPaginationMixin, ListView):
         context["search_capped"] = source is not None and source.capped
         context["search_limit"] = search.SEARCH_RESULTS_LIMIT
         return context
+
+
+class CreateRoomMixin:
+    """Tell a list or create page how full its domain is, before anyone fills a form.
+
+    The domain is the list's domain filter, else the user's only domain; a domain admin's
+    "New …" button is disabled at the limit, with the reason (a super admin may override).
+    """
+
+    room_kind: str  # "mailboxes" or "aliases"
+    request: AuthedRequest
+
+    def limit_text(self, limit: int) -> str:
+        raise NotImplementedError
+
+    def disabled_text(self) -> str:
+        raise NotImplementedError
+
+    def room_context(self, domain: str) -> dict[str, Any]:
+        """Return the usage, and why creating is blocked (empty when it is not), for a domain."""
+        user = self.request.user
+        if not domain:
+            names = scoped_domain_names(user)
+            domain = names[0] if names is not None and len(names) == 1 else ""
+        room = room_for_new(user, self.room_kind, [domain]).get(domain) if domain else None
+        blocked = ""
+        if room is not None and room.full and not is_superadmin(user):
+            blocked = self.disabled_text() if room.limit < 0 else self.limit_text(room.limit)
+        return {"room": room, "room_blocked": blocked}
+
+    def room_notes(self) -> dict[str, str] | None:
+        """Return "3 / 3 used" per limited domain of a domain select (None: no select)."""
+        names = scoped_domain_names(self.request.user)
+        if names is None:
+            return None
+        return {
+            name: _("%(used)d / %(limit)d used") % {"used": room.used, "limit": room.limit}
+            for name, room in room_for_new(self.request.user, self.room_kind, names).items()
+            if room.limit > 0
+        }

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scoping import is_superadmin
 from aliases.forms import MAX_DESTINATIONS_TEXT, LocalPartField, clean_destinations
 from core.forms import (
+    DomainChoiceField,
     ListFilterForm,
     PasswordPairMixin,
     StyledForm,
@@ -101,10 +102,14 @@ class MailboxCreateForm(PasswordFieldsMixin):
         initial_domain: str = "",
         default_quota: str = "",
         default_quotas: dict[str, str] | None = None,
+        domain_notes: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        if isinstance(self.fields["domain"], DomainChoiceField):
+            # Each domain's mailboxes against its limit, before the form is filled in.
+            self.fields["domain"].notes = domain_notes
         if default_quotas is not None:
             # js/vimbadmin.js re-fills the quota with the picked domain's default (unless typed).
             attrs = self.fields["domain"].widget.attrs

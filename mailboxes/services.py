@@ -236,9 +236,7 @@ def mailbox_create_problems(
         override=override,
     )
     if password is not None:
-        problems.check(
-            _check_password, password, username=username or domain.domain, name=name
-        )
+        problems.check(_check_password, password, username=username or domain.domain, name=name)
     return problems.errors, username
 
 

@@ -22,6 +22,7 @@ from core.views import (
     AdminRequiredMixin,
     DomainFilteredListView,
     ScopedObjectMixin,
+    CreateRoomMixin,
     ToggleActiveView,
     apply_service_error,
 )
@@ -47,6 +48,7 @@ from mailboxes.selectors import (
 from mailboxes.services import (
     default_quota_bytes,
     mailbox_create,
+    mailbox_limit_text,
     mailbox_forwarding,
     mailbox_purge,
     mailbox_set_active,
@@ -73,7 +75,19 @@ def detail_url(mailbox: Mailbox) -> str:
     return reverse("mailboxes:mailbox-detail", kwargs={"username": mailbox.username})
 
 
-class MailboxListView(DomainFilteredListView):
+class MailboxRoomMixin(CreateRoomMixin):
+    """The domain's mailboxes against its limit, on the list and the new-mailbox form."""
+
+    room_kind = "mailboxes"
+
+    def limit_text(self, limit: int) -> str:
+        return mailbox_limit_text(limit)
+
+    def disabled_text(self) -> str:
+        return _("This domain may not have mailboxes.")
+
+
+class MailboxListView(MailboxRoomMixin, DomainFilteredListView):
     """List the user's mailboxes with search, domain filter, usage and one-click activation."""
 
     model = Mailbox
@@ -84,8 +98,14 @@ class MailboxListView(DomainFilteredListView):
     def select(self, filters: dict[str, Any]) -> QuerySet[Mailbox]:
         return mailbox_list(self.request.user, filters)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        domain = context["filter_domain"] if context["filter_domain_managed"] else ""
+        context.update(self.room_context(domain))
+        return context
 
-class MailboxCreateView(AdminRequiredMixin, FormView):
+
+class MailboxCreateView(MailboxRoomMixin, AdminRequiredMixin, FormView):
     """Create a mailbox in one of the user's domains, within its limits."""
 
     request: AuthedRequest
@@ -106,7 +126,15 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
         if scoped_domain_names(self.request.user) is not None:  # a select of the domains
             quotas = default_quotas(self.request.user)
             kwargs["default_quotas"] = {name: quota_text(size) for name, size in quotas.items()}
+        kwargs["domain_notes"] = self.room_notes()
         return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        domain = form["domain"].value() or ""
+        context.update(self.room_context(getattr(domain, "domain", str(domain))))
+        return context
 
     def form_valid(self, form: MailboxCreateForm) -> HttpResponse:
         data = form.cleaned_data

@@ -173,3 +173,56 @@ def test_admin_form_keeps_an_accepted_password(super_client, superadmin):
     assert response.status_code == 200
     assert response.context["form"].errors["username"]
     assert input_value(response, "password") == generated
+
+
+# F9: usage against the limit before a create -------------------------------------------------
+
+FULL = (
+    "The domain has reached its limit of 1 mailbox: ask your provider (a super admin) "
+    "to raise it, or purge a mailbox."
+)
+
+
+def test_full_domain_disables_new_mailbox_with_the_reason(client_a, domain_a):
+    limit(domain_a, mailboxes=1, aliases=3)
+    response = client_a.get("/mailboxes/")
+    text = page(response)
+    assert "Mailboxes in alpha.example: 0 / 1" in text
+    assert 'href="/mailboxes/new/"' in text
+    make_mailbox(domain_a, "anna")
+    text = page(client_a.get("/mailboxes/"))
+    assert "Mailboxes in alpha.example: 1 / 1" in text
+    assert re.search(r"<button[^>]*disabled[^>]*>New mailbox</button>", text)
+    assert 'href="/mailboxes/new/"' not in text
+    assert FULL in text
+    # The form says so before anything is typed, next to each domain of the select.
+    form = page(client_a.get("/mailboxes/new/"))
+    assert FULL in form
+    assert "alpha.example (1 / 1 used)" in form
+    # The alias list shows its own count and keeps its button.
+    text = page(client_a.get("/aliases/"))
+    assert "Aliases in alpha.example: 0 / 3" in text
+    assert 'href="/aliases/new/"' in text
+
+
+def test_full_alias_limit_disables_new_alias(client_a, domain_a):
+    from tests.factories import make_alias
+
+    limit(domain_a, aliases=1)
+    make_alias(domain_a, "sales", ["x@elsewhere.example"])
+    text = page(client_a.get("/aliases/"))
+    assert "Aliases in alpha.example: 1 / 1" in text
+    assert re.search(r"<button[^>]*disabled[^>]*>New alias</button>", text)
+    assert (
+        "The domain has reached its limit of 1 alias: ask your provider (a super admin) "
+        "to raise it, or delete an alias."
+    ) in text
+
+
+def test_super_admin_keeps_the_button_at_the_limit(super_client, domain_a):
+    limit(domain_a, mailboxes=1)
+    make_mailbox(domain_a, "anna")
+    text = page(super_client.get("/mailboxes/?domain=alpha.example"))
+    assert "Mailboxes in alpha.example: 1 / 1" in text
+    assert 'href="/mailboxes/new/"' in text
+    assert FULL not in text
