@@ -29,9 +29,9 @@ from core.http import AuthedRequest
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
+    CreateRoomMixin,
     DomainFilteredListView,
     ScopedObjectMixin,
-    CreateRoomMixin,
     ToggleActiveView,
     apply_service_error,
 )

@@ -20,9 +20,9 @@ from core.http import AuthedRequest
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
+    CreateRoomMixin,
     DomainFilteredListView,
     ScopedObjectMixin,
-    CreateRoomMixin,
     ToggleActiveView,
     apply_service_error,
 )
@@ -48,8 +48,8 @@ from mailboxes.selectors import (
 from mailboxes.services import (
     default_quota_bytes,
     mailbox_create,
-    mailbox_limit_text,
     mailbox_forwarding,
+    mailbox_limit_text,
     mailbox_purge,
     mailbox_set_active,
     mailbox_set_forwarding,
