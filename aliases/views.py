@@ -10,13 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.scoping import scoped
 from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
 from aliases.models import Alias
-from aliases.selectors import alias_list
+from aliases.selectors import alias_list, missing_local_targets
 from aliases.services import (
     alias_create,
     alias_delete,
@@ -36,9 +37,26 @@ from core.views import (
     apply_service_error,
 )
 from domains.models import Domain
-from mail.names import domain_filter_value, normalize_local_part
+from mail.names import address_to_unicode, domain_filter_value, normalize_local_part
 from mailboxes.models import Mailbox
 from pfa.goto import is_vacation_target
+
+
+def warn_missing_targets(request: AuthedRequest, targets: list[str]) -> None:
+    """Warn (the alias is saved) about destinations in the user's domains that do not exist."""
+    missing = missing_local_targets(request.user, targets)
+    if missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(addresses)s does not exist in your domains: mail to it bounces until a "
+                "mailbox or alias of that name is created.",
+                "%(addresses)s do not exist in your domains: mail to them bounces until "
+                "mailboxes or aliases of those names are created.",
+                len(missing),
+            )
+            % {"addresses": ", ".join(address_to_unicode(a) for a in missing)},
+        )
 
 
 def list_url() -> str:
@@ -130,6 +148,7 @@ class AliasCreateView(AliasRoomMixin, AdminRequiredMixin, FormView):
         messages.success(
             self.request, _("Alias %(address)s created.") % {"address": alias_label(alias.address)}
         )
+        warn_missing_targets(self.request, data["targets"])
         return HttpResponseRedirect(list_url())
 
 
@@ -201,6 +220,7 @@ class AliasUpdateView(AliasObjectMixin, FormView):
             self.request,
             _("Alias %(address)s saved.") % {"address": alias_label(self.object.address)},
         )
+        warn_missing_targets(self.request, form.cleaned_data["targets"])
         return HttpResponseRedirect(list_url())
 
 

@@ -30,9 +30,10 @@ from mail.names import (
 )
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox
+from mailboxes.selectors import aliases_delivering_query
 from pfa.audit import log_action
 from pfa.cascade import delete_mailbox_rows
-from pfa.goto import parse_goto, with_destinations
+from pfa.goto import parse_goto, split_goto, with_destinations
 from pfa.schema import has_column
 
 
@@ -430,11 +431,21 @@ def mailbox_set_active(*, actor: Admin | None, mailbox: Mailbox, active: bool) -
 
 
 @transaction.atomic
-def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
-    """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone."""
+def mailbox_purge(
+    *, actor: Admin | None, mailbox: Mailbox, remove_from_aliases: bool = False
+) -> int:
+    """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone.
+
+    With `remove_from_aliases`, the address also leaves the destinations of the aliases of its
+    domain (as far as the actor sees them) in the same transaction; an alias left with no
+    destination is deleted. Return how many aliases were changed or deleted.
+    """
     require_domain_scope(actor, mailbox.domain)
     username = mailbox.username
     counts = counters.lock(mailbox.domain_id)
+    changed = 0
+    if remove_from_aliases:
+        changed = _remove_from_aliases(actor=actor, mailbox=mailbox, counts=counts)
     delete_mailbox_rows(username=username)
     aliases, _rows = Alias.objects.filter(address=username).delete()
     mailboxes, _rows = Mailbox.objects.filter(pk=username).delete()
@@ -446,6 +457,43 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
             quota=-counters.positive(mailbox.quota),
         )
     log_action(actor=actor, domain=mailbox.domain_id, action="delete_mailbox", data=username)
+    return changed
+
+
+def _remove_from_aliases(*, actor: Admin | None, mailbox: Mailbox, counts: Any) -> int:
+    # Called under the domain counters' lock; each alias row is locked before its rewrite.
+    username = mailbox.username.lower()
+    found = aliases_delivering_query(actor, mailbox).select_for_update()
+    changed = 0
+    for alias in found:
+        if Mailbox.objects.filter(username=alias.address).exists():
+            # Another mailbox forwards here: only its forward goes, its own copy stays.
+            current = parse_goto(alias.address, alias.goto)
+            forwards = [t for t in current.forwards if t.lower() != username]
+            alias.goto = with_destinations(
+                alias.address, alias.goto, keep_copy=current.keep_copy, forwards=forwards
+            )
+        else:
+            rest = [t for t in split_goto(alias.goto) if t.lower() != username]
+            if not rest:
+                Alias.objects.filter(pk=alias.pk).delete()
+                counters.add(counts, alias_rows=-1)
+                log_action(
+                    actor=actor, domain=alias.domain_id, action="delete_alias", data=alias.address
+                )
+                changed += 1
+                continue
+            alias.goto = ",".join(rest)
+        alias.modified = timezone.now()
+        alias.save(update_fields=["goto", "modified"])
+        log_action(
+            actor=actor,
+            domain=alias.domain_id,
+            action="edit_alias",
+            data=f"{alias.address} -> {alias.goto}",
+        )
+        changed += 1
+    return changed
 
 
 def mailbox_forwarding(mailbox: Mailbox) -> tuple[list[str], bool]:

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -40,6 +41,7 @@ from mailboxes.forms import (
 )
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
+    aliases_delivering_query,
     aliases_delivering_to,
     default_quotas,
     mailbox_list,
@@ -340,6 +342,20 @@ class MailboxToggleView(ToggleActiveView):
 
     def perform(self, obj: Mailbox, active: bool) -> None:
         mailbox_set_active(actor=self.request.user, mailbox=obj, active=active)
+        if not active:
+            count = aliases_delivering_query(self.request.user, obj).count()
+            if count:
+                messages.warning(
+                    self.request,
+                    ngettext(
+                        "%(count)d alias still delivers to %(address)s: its mail for it "
+                        "bounces while the mailbox is inactive.",
+                        "%(count)d aliases still deliver to %(address)s: their mail for it "
+                        "bounces while the mailbox is inactive.",
+                        count,
+                    )
+                    % {"count": count, "address": address_to_unicode(obj.username)},
+                )
 
     def fallback_url(self, obj: Mailbox) -> str:
         return reverse("mailboxes:mailbox-list")
@@ -360,9 +376,23 @@ class MailboxPurgeView(MailboxObjectMixin, DetailView):
 
     def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         mailbox = self.get_object()
-        mailbox_purge(actor=request.user, mailbox=mailbox)
+        changed = mailbox_purge(
+            actor=request.user,
+            mailbox=mailbox,
+            remove_from_aliases=bool(request.POST.get("remove_from_aliases")),
+        )
         messages.success(
             request,
             _("Mailbox %(address)s purged.") % {"address": address_to_unicode(mailbox.username)},
         )
+        if changed:
+            messages.info(
+                request,
+                ngettext(
+                    "Its address was removed from %(count)d alias.",
+                    "Its address was removed from %(count)d aliases.",
+                    changed,
+                )
+                % {"count": changed},
+            )
         return HttpResponseRedirect(reverse("mailboxes:mailbox-list"))

@@ -226,3 +226,88 @@ def test_super_admin_keeps_the_button_at_the_limit(super_client, domain_a):
     assert "Mailboxes in alpha.example: 1 / 1" in text
     assert 'href="/mailboxes/new/"' in text
     assert FULL not in text
+
+
+# F10: dangling destinations ------------------------------------------------------------------
+
+
+def test_purge_can_remove_the_address_from_the_aliases(client_a, domain_a, domain_b):
+    from aliases.models import Alias
+    from mailboxes.services import mailbox_set_forwarding
+    from pfa.models import Log
+    from tests.factories import make_alias
+
+    make_mailbox(domain_a, "anna")
+    bert = make_mailbox(domain_a, "bert")
+    mailbox_set_forwarding(actor=None, mailbox=bert, targets=["anna@alpha.example"], keep_copy=True)
+    make_alias(domain_a, "sales", ["anna@alpha.example", "x@elsewhere.example"])
+    make_alias(domain_a, "", ["anna@alpha.example"])  # the catch-all
+    make_alias(domain_b, "foreign", ["anna@alpha.example"])  # out of the admin's scope
+    text = page(client_a.get("/mailboxes/anna@alpha.example/purge/"))
+    assert 'name="remove_from_aliases"' in text
+
+    response = client_a.post(
+        "/mailboxes/anna@alpha.example/purge/", {"remove_from_aliases": "1"}, follow=True
+    )
+    assert "Its address was removed from 3 aliases." in page(response)
+    assert Alias.objects.get(address="sales@alpha.example").goto == "x@elsewhere.example"
+    assert not Alias.objects.filter(address="@alpha.example").exists()
+    assert Alias.objects.get(address="bert@alpha.example").goto == "bert@alpha.example"
+    assert Alias.objects.get(address="foreign@beta.example").goto == "anna@alpha.example"
+    assert Log.objects.filter(action="delete_alias", data="@alpha.example").exists()
+    assert Log.objects.filter(
+        action="edit_alias", data="sales@alpha.example -> x@elsewhere.example"
+    ).exists()
+
+
+def test_purge_without_the_box_leaves_the_aliases(client_a, domain_a):
+    from aliases.models import Alias
+    from tests.factories import make_alias
+
+    make_mailbox(domain_a, "anna")
+    make_alias(domain_a, "sales", ["anna@alpha.example"])
+    client_a.post("/mailboxes/anna@alpha.example/purge/")
+    assert Alias.objects.get(address="sales@alpha.example").goto == "anna@alpha.example"
+
+
+def test_alias_to_a_missing_address_of_ones_domain_is_saved_with_a_warning(client_a, domain_a):
+    from aliases.models import Alias
+
+    make_mailbox(domain_a, "info")
+    response = client_a.post(
+        "/aliases/new/",
+        {
+            "domain": "alpha.example",
+            "local_part": "support",
+            "targets": "infoo@alpha.example\ninfo@alpha.example\nx@elsewhere.example\n"
+            "y@beta.example",
+        },
+        follow=True,
+    )
+    text = page(response)
+    assert Alias.objects.filter(address="support@alpha.example").exists()
+    assert (
+        "infoo@alpha.example does not exist in your domains: mail to it bounces until a "
+        "mailbox or alias of that name is created."
+    ) in text
+    # Only the admin's own domains are checked (beta is another admin's, elsewhere is foreign).
+    assert "y@beta.example does not exist" not in text
+    # Fixed destinations: no warning.
+    response = client_a.post(
+        "/aliases/support@alpha.example/",
+        {"targets": "info@alpha.example"},
+        follow=True,
+    )
+    assert "does not exist" not in page(response)
+
+
+def test_deactivating_a_mailbox_names_the_aliases_still_pointing_at_it(client_a, domain_a):
+    from tests.factories import make_alias
+
+    make_mailbox(domain_a, "info")
+    make_alias(domain_a, "team", ["info@alpha.example"])
+    response = client_a.post("/mailboxes/info@alpha.example/toggle/", {"active": "0"}, follow=True)
+    assert (
+        "1 alias still delivers to info@alpha.example: its mail for it bounces while the "
+        "mailbox is inactive."
+    ) in page(response)
