@@ -9,7 +9,7 @@ import idna
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.scoping import scoped
+from accounts.scoping import scoped, scoped_domain_names
 from aliases.models import Alias
 from domains import counters
 from domains.models import AliasDomain, Domain
@@ -192,7 +192,12 @@ def room_for_new(user: Any, kind: str, names: list[str]) -> dict[str, Room]:
     `kind` is "mailboxes" or "aliases"; alias usage counts as Postfix Admin does (without
     the mailboxes' own rows). Reads the domain counters (measured once if missing).
     """
-    limits = dict(scoped(user, Domain).filter(domain__in=names).values_list("domain", kind))
+    managed = scoped_domain_names(user)  # read once per request, shared with the page
+    if managed is not None:
+        domains = Domain.objects.filter(domain__in=[n for n in names if n in set(managed)])
+    else:
+        domains = scoped(user, Domain).filter(domain__in=names)
+    limits = dict(domains.values_list("domain", kind))
     if not limits:
         return {}
     found = counters.ensure(sorted(limits))
