@@ -112,7 +112,7 @@ def test_action_choices_are_postfix_admin_keys(super_client, history):
 
 
 def test_selected_domain_filters_the_log_until_cleared(super_client, history):
-    super_client.get(reverse("domains:domain-detail", args=["beta.example"]))
+    super_client.post(reverse("domains:domain-work", args=["beta.example"]))
     html = super_client.get(LIST).content.decode()
     rows = _rows(html)
     assert len(rows) == 2
