@@ -130,6 +130,9 @@ class ToggleActiveView(ScopedObjectMixin, View):
     def fallback_url(self, obj: Any) -> str:
         raise NotImplementedError
 
+    def after(self, obj: Any, active: bool) -> None:
+        """Add what else the user should know once the change is made (below its message)."""
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
         active = request.POST.get("active", "") in ("1", "true", "on")
@@ -148,6 +151,7 @@ class ToggleActiveView(ScopedObjectMixin, View):
                 _("%(object)s %(state)s.") % {"object": obj, "state": state},
                 extra_tags=undo,
             )
+            self.after(obj, active)
         return HttpResponseRedirect(safe_next(request, self.fallback_url(obj)))
 
 

@@ -342,6 +342,8 @@ class MailboxToggleView(ToggleActiveView):
 
     def perform(self, obj: Mailbox, active: bool) -> None:
         mailbox_set_active(actor=self.request.user, mailbox=obj, active=active)
+
+    def after(self, obj: Mailbox, active: bool) -> None:
         if not active:
             count = aliases_delivering_query(self.request.user, obj).count()
             if count:
