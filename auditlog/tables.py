@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from auditlog.forms import action_label
 from core.listing.tables import display_domain
+from mail.names import text_to_unicode
 
 
 class LogTable(tables.Table):
@@ -29,3 +30,6 @@ class LogTable(tables.Table):
 
     def render_action(self, value: str) -> str:
         return action_label(value)
+
+    def render_data(self, value: str) -> str:
+        return text_to_unicode(value)

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.scoping import scoped, scoped_domain_names
 from aliases.models import Alias
+from core.listing.search import idn_domains_containing
 from domains import counters
 from domains.models import AliasDomain, Domain
 from mailboxes.models import Mailbox
@@ -134,6 +135,11 @@ def _names_match(term: str, *fields: str) -> Q:
     for text in filter(None, (term, _punycode_term(term))):
         for field in fields:
             match |= Q(**{f"{field}__icontains": text})
+    # A piece of a Unicode name ("ü") that no punycode form contains.
+    idn = idn_domains_containing(term)
+    if idn:
+        for field in fields:
+            match |= Q(**{f"{field}__in": idn})
     return match
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.context import report
 from mail.email import OutgoingMail, compose, send_after_commit, send_in_background, send_now
 from mail.links import absolute_url, base_url_problem
+from mail.names import address_to_unicode, to_unicode
 from mailboxes.models import Mailbox
 
 
@@ -25,7 +26,16 @@ def server_settings(mailbox: Mailbox) -> list[dict[str, str]]:
             continue
         host, _sep, rest = _fill(value, mailbox).partition(":")
         port, _sep, security = rest.partition(":")
-        rows.append({"protocol": label, "host": host, "port": port, "security": security})
+        rows.append(
+            {
+                "protocol": label,
+                "host": host,
+                # What a person reads; the stored (ASCII) form follows it when they differ.
+                "host_display": to_unicode(host),
+                "port": port,
+                "security": security,
+            }
+        )
     return rows
 
 
@@ -48,6 +58,7 @@ def owner_page_url() -> str:
 def _compose(kind: str, subject: str, mailbox: Mailbox, recipients: list[str]) -> OutgoingMail:
     context = {
         "mailbox": mailbox,
+        "address_display": address_to_unicode(mailbox.username),
         "servers": server_settings(mailbox),
         "webmail": _fill(settings.VIMBADMIN_SETTINGS_WEBMAIL, mailbox),
         "owner_url": owner_page_url(),
@@ -73,7 +84,7 @@ def send_settings_email(mailbox: Mailbox, recipients: list[str]) -> bool:
     """Send the mailbox's client settings to the given addresses; a failure is a warning."""
     mail = _compose(
         "settings",
-        _("Settings for %(address)s") % {"address": mailbox.username},
+        _("Settings for %(address)s") % {"address": address_to_unicode(mailbox.username)},
         mailbox,
         recipients,
     )
@@ -92,9 +103,10 @@ def send_password_changed_email(mailbox: Mailbox) -> None:
     """Tell the mailbox, once committed, that its password was changed (never the password)."""
     mail = compose(
         "mailbox_password_changed",
-        subject=_("The password of %(address)s was changed") % {"address": mailbox.username},
+        subject=_("The password of %(address)s was changed")
+        % {"address": address_to_unicode(mailbox.username)},
         recipients=[mailbox.username],
-        context={"address": mailbox.username, "mailbox": mailbox},
+        context={"address": address_to_unicode(mailbox.username), "mailbox": mailbox},
         about=mailbox.username,
     )
     send_after_commit(mail, on_failure=_report_changed_failure)
@@ -110,10 +122,11 @@ def send_password_reset_email(
     # Never reported on the page: it must look the same whether or not a mail went out.
     mail = compose(
         "mailbox_password_reset",
-        subject=_("Reset the password of %(address)s") % {"address": mailbox.username},
+        subject=_("Reset the password of %(address)s")
+        % {"address": address_to_unicode(mailbox.username)},
         recipients=[recipient],
         context={
-            "address": mailbox.username,
+            "address": address_to_unicode(mailbox.username),
             "mailbox": mailbox,
             "link": link,
             "valid_minutes": max(settings.PASSWORD_RESET_TIMEOUT // 60, 1),
@@ -144,9 +157,13 @@ def send_owner_change_email(mailbox: Mailbox, *, what: str) -> None:
     }
     mail = compose(
         "mailbox_changed",
-        subject=subjects[what] % {"address": mailbox.username},
+        subject=subjects[what] % {"address": address_to_unicode(mailbox.username)},
         recipients=[mailbox.username],
-        context={"address": mailbox.username, "mailbox": mailbox, "what": labels[what]},
+        context={
+            "address": address_to_unicode(mailbox.username),
+            "mailbox": mailbox,
+            "what": labels[what],
+        },
         about=mailbox.username,
     )
     send_after_commit(mail, on_failure=_report_owner_change_failure)
