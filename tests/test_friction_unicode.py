@@ -82,3 +82,41 @@ def test_a_domain_admin_finds_their_own_idn_addresses_by_a_piece(client_a, admin
     admin_assign_domain(actor=None, admin=admin_a, domain=books)
     make_mailbox(books, "anna")
     assert "anna@bücher.example" in page(client_a.get("/mailboxes/", {"q": "bü"}))
+
+
+# F15: one date and time format, in the user's time zone; one wording on both logins ----------
+
+
+def test_dates_share_one_format_in_the_browsers_time_zone(super_client, domain_a):
+    import datetime
+    import re
+
+    from domains.models import Domain
+    from mailboxes.models import Mailbox
+
+    when = datetime.datetime(2026, 12, 5, 23, 30, tzinfo=datetime.UTC)
+    Domain.objects.filter(pk=domain_a.pk).update(created=when, modified=when)
+    mailbox = make_mailbox(domain_a, "anna")
+    Mailbox.objects.filter(pk=mailbox.pk).update(created=when, modified=when)
+    super_client.cookies["vimb_tz"] = "Europe/Berlin"
+    stamp = "2026-12-06 00:30"
+    for url in (
+        "/domains/",
+        "/domains/alpha.example/",
+        "/mailboxes/",
+        "/mailboxes/anna@alpha.example/",
+    ):
+        text = page(super_client.get(url))
+        assert stamp in text, url
+        assert "Times in Europe/Berlin" in text
+    # An unknown zone is ignored: the server's (UTC in the tests).
+    super_client.cookies["vimb_tz"] = "Mars/Olympus"
+    text = page(super_client.get("/domains/alpha.example/"))
+    assert "2026-12-05 23:30" in text
+    assert re.search(r"Times in UTC", text)
+
+
+def test_both_logins_say_forgot_your_password(client, settings):
+    settings.VIMBADMIN_SELF_SERVICE_PASSWORD_RESET = True
+    assert "Forgot your password?" in page(client.get("/accounts/login/"))
+    assert "Forgot your password?" in page(client.get("/me/login/"))

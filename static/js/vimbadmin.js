@@ -239,7 +239,26 @@
     });
   }
 
+  /* Dates are shown in the browser's time zone: the server reads it from this cookie
+     (vimbadmin.timezones); the first page is in the server's zone, every later one in the user's. */
+  function initTimeZone() {
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return;
+    }
+    var current = document.cookie.split("; ").filter(function (item) {
+      return item.indexOf("vimb_tz=") === 0;
+    })[0];
+    var value = encodeURIComponent(zone);
+    if (zone && current !== "vimb_tz=" + value) {
+      document.cookie = "vimb_tz=" + value + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  }
+
   function init() {
+    initTimeZone();
     initToggles();
     initDefaultQuota();
     initAutosubmit();

@@ -241,7 +241,7 @@ def test_admin_resets_a_forgotten_password_from_the_emailed_link(ui, settings):
     make_admin("boss@admins.example", superadmin=True)
     ui.goto("/accounts/login/")
     page = ui.page
-    ui.follow(page.get_by_role("link", name=re.compile("Forgotten your password")))
+    ui.follow(page.get_by_role("link", name=re.compile("Forgot your password")))
     page.get_by_label("E-mail address").fill("boss@admins.example")
     ui.check_page("password reset request")
     ui.submit("Send the link")
