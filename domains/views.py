@@ -57,6 +57,13 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     table_class = DomainTable
     template_name = "domains/domain_list.html"
 
+    def get_table_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_table_kwargs()
+        if not is_superadmin(self.request.user):
+            # Only super admins set them, so domain admins are not shown them.
+            kwargs["exclude"] = ("transport", "backupmx")
+        return kwargs
+
     def get_queryset(self) -> QuerySet[Domain]:
         self.filter_form = DomainFilterForm(self.request.GET or None)
         filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}

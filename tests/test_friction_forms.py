@@ -311,3 +311,16 @@ def test_deactivating_a_mailbox_names_the_aliases_still_pointing_at_it(client_a,
         "1 alias still delivers to info@alpha.example: its mail for it bounces while the "
         "mailbox is inactive."
     ) in page(response)
+
+
+# F24: small things ----------------------------------------------------------------------------
+
+
+def test_domain_admins_list_has_no_transport_or_backup_mx(client_a, super_client, domain_a):
+    text = page(client_a.get("/domains/"))
+    assert "alpha.example" in text
+    assert "Transport" not in text
+    assert "Backup MX" not in text
+    text = page(super_client.get("/domains/"))
+    assert "Transport" in text
+    assert "Backup MX" in text
