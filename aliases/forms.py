@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin
+from aliases.selectors import existing_addresses
 from core.forms import DomainChoiceField, ListFilterForm, StyledForm, scoped_domain_field
 from mail.names import normalize_target
 
@@ -46,8 +47,23 @@ def clean_destinations(
 
 DESTINATIONS_HELP = _(
     "One per line (or separated by commas): mailboxes, external addresses, or @otherdomain "
-    "to forward a whole domain."
+    "to forward a whole domain. A name without @ is an address of the alias's domain "
+    '("anna" is anna@ that domain); write root@localhost for a local system user.'
 )
+
+
+def with_domain(text: str, domain: str) -> str:
+    """Complete each bare name ("anna") of typed destinations to an address of `domain` when a
+    mailbox or alias of that address exists; any other bare name stays a local system user
+    ("root"), as Postfix Admin reads it."""
+    if not domain:
+        return text
+    items = split_destinations(text)
+    bare = {item: f"{item.lower()}@{domain}" for item in items if "@" not in item}
+    if not bare:
+        return text
+    known = existing_addresses(list(bare.values()))
+    return "\n".join(bare[i] if i in bare and bare[i] in known else i for i in items)
 
 
 class AliasFilterForm(ListFilterForm):
@@ -109,7 +125,9 @@ class AliasCreateForm(StyledForm):
         self.style_widgets()
 
     def clean_targets(self) -> list[str]:
-        return clean_destinations(self.cleaned_data["targets"])
+        domain = self.cleaned_data.get("domain")
+        text = self.cleaned_data["targets"]
+        return clean_destinations(with_domain(text, domain.domain if domain else ""))
 
 
 class AliasForm(StyledForm):
@@ -122,5 +140,12 @@ class AliasForm(StyledForm):
         help_text=DESTINATIONS_HELP,
     )
 
+    def __init__(self, *args: Any, alias: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.alias = alias
+
     def clean_targets(self) -> list[str]:
-        return clean_destinations(self.cleaned_data["targets"])
+        text = self.cleaned_data["targets"]
+        if self.alias is not None:
+            text = with_domain(text, self.alias.domain_id)
+        return clean_destinations(text)

@@ -168,3 +168,43 @@ def missing_local_targets(user: Any, targets: list[str]) -> list[str]:
         )
     )
     return [a for a in addresses if a not in known and a.rpartition("@")[2] not in caught | aliased]
+
+
+SUGGESTIONS_LIMIT = 20
+
+
+def destination_suggestions(user: Any, typed: str, domain: str = "") -> list[str]:
+    """Return up to SUGGESTIONS_LIMIT addresses of the user's mailboxes and aliases that start
+    with what was typed (a local part, or an address), those of `domain` first."""
+    text = typed.strip().lower()
+    if not text:
+        return []
+    local, at, rest = text.partition("@")
+    mailboxes = scoped(user, Mailbox)
+    aliases = scoped(user, Alias).exclude(address__startswith="@")
+    if at:
+        name = domain_filter_value(rest) if rest else ""
+        mailboxes = mailboxes.filter(local_part__startswith=local)
+        aliases = aliases.filter(address__startswith=f"{local}@")
+        if name:
+            mailboxes = mailboxes.filter(username__startswith=f"{local}@{name}")
+            aliases = aliases.filter(address__startswith=f"{local}@{name}")
+    else:
+        mailboxes = mailboxes.filter(local_part__startswith=local)
+        aliases = aliases.filter(address__startswith=local)
+    found = set(
+        mailboxes.order_by("username").values_list("username", flat=True)[:SUGGESTIONS_LIMIT]
+    )
+    found |= set(aliases.order_by("address").values_list("address", flat=True)[:SUGGESTIONS_LIMIT])
+    home = f"@{domain}" if domain else ""
+    ordered = sorted(found, key=lambda address: (not (home and address.endswith(home)), address))
+    return ordered[:SUGGESTIONS_LIMIT]
+
+
+def existing_addresses(addresses: list[str]) -> set[str]:
+    """Return which of the (stored-form) addresses a mailbox or an alias has."""
+    if not addresses:
+        return set()
+    found = set(Mailbox.objects.filter(username__in=addresses).values_list("username", flat=True))
+    found |= set(Alias.objects.filter(address__in=addresses).values_list("address", flat=True))
+    return found

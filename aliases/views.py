@@ -7,17 +7,18 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.scoping import scoped
 from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
 from aliases.models import Alias
-from aliases.selectors import alias_list, missing_local_targets
+from aliases.selectors import alias_list, destination_suggestions, missing_local_targets
 from aliases.services import (
     alias_create,
     alias_delete,
@@ -183,6 +184,24 @@ class AliasObjectMixin(ScopedObjectMixin, SingleObjectMixin):
         return self.mailbox_redirect(self.object) or super().post(request, *args, **kwargs)
 
 
+class AliasSuggestView(AdminRequiredMixin, View):
+    """Suggest destinations while typing (the alias forms' datalist): the user's addresses only.
+
+    `?q=an&domain=example.org` answers {"addresses": ["anna@example.org", ...]} in Unicode,
+    those of the alias's domain first.
+    """
+
+    request: AuthedRequest
+
+    http_method_names = ["get"]
+
+    def get(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        typed = request.GET.get("q", "")[:255]
+        domain = domain_filter_value(request.GET.get("domain", "")[:255])
+        found = destination_suggestions(request.user, typed, domain)
+        return JsonResponse({"addresses": [address_to_unicode(a) for a in found]})
+
+
 class AliasUpdateView(AliasObjectMixin, FormView):
     """Change an alias's destinations."""
 
@@ -190,6 +209,11 @@ class AliasUpdateView(AliasObjectMixin, FormView):
 
     form_class = AliasForm
     template_name = "aliases/alias_edit.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["alias"] = self.object
+        return kwargs
 
     def get_initial(self) -> dict[str, Any]:
         # Vacation targets are kept by the service and not offered for editing.

@@ -324,3 +324,55 @@ def test_domain_admins_list_has_no_transport_or_backup_mx(client_a, super_client
     text = page(super_client.get("/domains/"))
     assert "Transport" in text
     assert "Backup MX" in text
+
+
+def test_a_bare_name_is_an_address_of_the_alias_domain(client_a, domain_a):
+    from aliases.models import Alias
+    from aliases.services import alias_create
+
+    make_mailbox(domain_a, "anna")
+    response = client_a.post(
+        "/aliases/new/",
+        {"domain": "alpha.example", "local_part": "team", "targets": "anna\nx@elsewhere.example"},
+    )
+    assert response.status_code == 302
+    assert Alias.objects.get(address="team@alpha.example").targets == [
+        "anna@alpha.example",
+        "x@elsewhere.example",
+    ]
+    # On edit too; a name no mailbox or alias of the domain has stays a local system user.
+    alias_create(actor=None, domain=domain_a, local_part="postmaster", targets=["root"])
+    response = client_a.post("/aliases/postmaster@alpha.example/", {"targets": "root\nanna"})
+    assert response.status_code == 302
+    assert Alias.objects.get(address="postmaster@alpha.example").targets == [
+        "root",
+        "anna@alpha.example",
+    ]
+
+
+def test_destination_suggestions_are_scoped_json(client_a, domain_a, domain_b):
+    import json
+
+    make_mailbox(domain_a, "anna")
+    make_mailbox(domain_a, "andreas")
+    make_mailbox(domain_b, "anton")  # another admin's
+    response = client_a.get("/aliases/suggest/", {"q": "an", "domain": "alpha.example"})
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content) == {
+        "addresses": ["andreas@alpha.example", "anna@alpha.example"]
+    }
+    assert json.loads(client_a.get("/aliases/suggest/", {"q": "anton"}).content) == {
+        "addresses": []
+    }
+    assert json.loads(client_a.get("/aliases/suggest/", {"q": "anna@al"}).content) == {
+        "addresses": ["anna@alpha.example"]
+    }
+    # The form carries the picker (shown by the project's JS), no inline script.
+    text = page(client_a.get("/aliases/new/"))
+    assert 'data-suggest-url="/aliases/suggest/"' in text
+    assert "<script>" not in text
+
+
+def test_suggestions_need_an_admin_login(client):
+    response = client.get("/aliases/suggest/", {"q": "an"})
+    assert response.status_code in (302, 403)
