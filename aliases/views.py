@@ -77,7 +77,7 @@ class AliasRoomMixin(CreateRoomMixin):
         return _("This domain may not have aliases.")
 
 
-class AliasListView(AliasRoomMixin, DomainFilteredListView):
+class AliasListView(DomainFilteredListView, AliasRoomMixin):
     """List the user's aliases (mailboxes' own rows hidden unless asked for) with search."""
 
     model = Alias
@@ -101,7 +101,7 @@ class AliasListView(AliasRoomMixin, DomainFilteredListView):
         return context
 
 
-class AliasCreateView(AliasRoomMixin, AdminRequiredMixin, FormView):
+class AliasCreateView(AdminRequiredMixin, FormView, AliasRoomMixin):
     """Create an alias or catch-all in one of the user's domains, within its limit."""
 
     request: AuthedRequest

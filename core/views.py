@@ -205,7 +205,11 @@ class CreateRoomMixin:
     """
 
     room_kind: str  # "mailboxes" or "aliases"
-    request: AuthedRequest
+
+    def room_user(self) -> Any:
+        """Return the logged-in admin (the view this mixes into holds the request)."""
+        view: Any = self
+        return view.request.user
 
     def limit_text(self, limit: int) -> str:
         raise NotImplementedError
@@ -215,7 +219,7 @@ class CreateRoomMixin:
 
     def room_context(self, domain: str) -> dict[str, Any]:
         """Return the usage, and why creating is blocked (empty when it is not), for a domain."""
-        user = self.request.user
+        user = self.room_user()
         if not domain:
             names = scoped_domain_names(user)
             domain = names[0] if names is not None and len(names) == 1 else ""
@@ -227,11 +231,12 @@ class CreateRoomMixin:
 
     def room_notes(self) -> dict[str, str] | None:
         """Return "3 / 3 used" per limited domain of a domain select (None: no select)."""
-        names = scoped_domain_names(self.request.user)
+        user = self.room_user()
+        names = scoped_domain_names(user)
         if names is None:
             return None
         return {
             name: _("%(used)d / %(limit)d used") % {"used": room.used, "limit": room.limit}
-            for name, room in room_for_new(self.request.user, self.room_kind, names).items()
+            for name, room in room_for_new(user, self.room_kind, names).items()
             if room.limit > 0
         }

@@ -89,7 +89,7 @@ class MailboxRoomMixin(CreateRoomMixin):
         return _("This domain may not have mailboxes.")
 
 
-class MailboxListView(MailboxRoomMixin, DomainFilteredListView):
+class MailboxListView(DomainFilteredListView, MailboxRoomMixin):
     """List the user's mailboxes with search, domain filter, usage and one-click activation."""
 
     model = Mailbox
@@ -107,7 +107,7 @@ class MailboxListView(MailboxRoomMixin, DomainFilteredListView):
         return context
 
 
-class MailboxCreateView(MailboxRoomMixin, AdminRequiredMixin, FormView):
+class MailboxCreateView(AdminRequiredMixin, FormView, MailboxRoomMixin):
     """Create a mailbox in one of the user's domains, within its limits."""
 
     request: AuthedRequest
