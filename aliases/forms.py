@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin
 from aliases.selectors import existing_addresses
+from aliases.services import alias_create_problems
 from core.forms import DomainChoiceField, ListFilterForm, StyledForm, scoped_domain_field
 from mail.names import normalize_target
 
@@ -116,6 +117,7 @@ class AliasCreateForm(StyledForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
         if isinstance(self.fields["domain"], DomainChoiceField):
             # Each domain's aliases against its limit, before the form is filled in.
@@ -128,6 +130,22 @@ class AliasCreateForm(StyledForm):
         domain = self.cleaned_data.get("domain")
         text = self.cleaned_data["targets"]
         return clean_destinations(with_domain(text, domain.domain if domain else ""))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("domain") is None or "local_part" in self.errors:
+            return data
+        # The limit and a taken address in the same round as the destinations' errors.
+        problems = alias_create_problems(
+            actor=self.user,
+            domain=data["domain"],
+            local_part=data.get("local_part", ""),
+            override_limits=data.get("override_limits", False),
+        )
+        for field, messages in problems.items():
+            self.add_error(field, messages)
+        return data
 
 
 class AliasForm(StyledForm):

@@ -376,3 +376,21 @@ def test_destination_suggestions_are_scoped_json(client_a, domain_a, domain_b):
 def test_suggestions_need_an_admin_login(client):
     response = client.get("/aliases/suggest/", {"q": "an"})
     assert response.status_code in (302, 403)
+
+
+def test_alias_limit_and_bad_destination_in_one_round(client_a, domain_a):
+    from tests.factories import make_alias
+
+    limit(domain_a, aliases=1)
+    make_alias(domain_a, "sales", ["x@elsewhere.example"])
+    response = client_a.post(
+        "/aliases/new/",
+        {"domain": "alpha.example", "local_part": "sales", "targets": "not an address@"},
+    )
+    errors = response.context["form"].errors
+    assert errors["domain"] == [
+        "The domain has reached its limit of 1 alias: ask your provider (a super admin) "
+        "to raise it, or delete an alias."
+    ]
+    assert errors["local_part"] == ["An alias with this address already exists."]
+    assert errors["targets"]
