@@ -220,6 +220,7 @@ class CreateRoomMixin:
     def room_context(self, domain: str) -> dict[str, Any]:
         """Return the usage, and why creating is blocked (empty when it is not), for a domain."""
         user = self.room_user()
+        domain = domain_filter_value(domain)  # typed in Unicode on a form with many domains
         if not domain:
             names = scoped_domain_names(user)
             domain = names[0] if names is not None and len(names) == 1 else ""
