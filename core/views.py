@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -103,6 +103,13 @@ def apply_service_error(form: Form, exc: ValidationError, *, default_field: str 
     if not hasattr(exc, "error_dict") and default_field in form.fields:
         for message in exc.messages:
             form.add_error(default_field, message)
+    elif default_field in form.fields and NON_FIELD_ERRORS in exc.error_dict:
+        # Several refusals at once: those naming no field still go on `default_field`.
+        errors = dict(exc.error_dict)
+        for error in errors.pop(NON_FIELD_ERRORS):
+            form.add_error(default_field, error)
+        if errors:
+            apply_validation_error(form, ValidationError(errors))
     else:
         apply_validation_error(form, exc)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,7 +149,9 @@ class _Problems:
     def __init__(self) -> None:
         self.errors: dict[str, list[Any]] = {}
 
-    def check(self, function: Any, *args: Any, default_field: str = "domain", **kwargs: Any) -> Any:
+    def check(
+        self, function: Any, *args: Any, default_field: str = NON_FIELD_ERRORS, **kwargs: Any
+    ) -> Any:
         """Run one check; its ValidationError is kept instead of raised."""
         try:
             return function(*args, **kwargs)
@@ -157,7 +159,7 @@ class _Problems:
             self.add(exc, default_field=default_field)
             return None
 
-    def add(self, exc: ValidationError, *, default_field: str = "domain") -> None:
+    def add(self, exc: ValidationError, *, default_field: str = NON_FIELD_ERRORS) -> None:
         """Keep a ValidationError's messages under their fields."""
         if hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
