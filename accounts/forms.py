@@ -34,6 +34,8 @@ def _address(value: str) -> str:
 class PasswordPairMixin(SharedPasswordPairMixin, StyledForm):
     """A new admin password typed twice, checked against the policy."""
 
+    keep_passwords = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"].help_text = password_validators_help_text_html()

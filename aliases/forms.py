@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import is_superadmin
-from core.forms import ListFilterForm, StyledForm, scoped_domain_field
+from aliases.selectors import existing_addresses
+from aliases.services import alias_create_problems
+from core.forms import DomainChoiceField, ListFilterForm, StyledForm, scoped_domain_field
 from mail.names import normalize_target
 
 MAX_DESTINATIONS_TEXT = 20000
@@ -46,8 +48,23 @@ def clean_destinations(
 
 DESTINATIONS_HELP = _(
     "One per line (or separated by commas): mailboxes, external addresses, or @otherdomain "
-    "to forward a whole domain."
+    "to forward a whole domain. A name without @ is an address of the alias's domain "
+    '("anna" is anna@ that domain); write root@localhost for a local system user.'
 )
+
+
+def with_domain(text: str, domain: str) -> str:
+    """Complete each bare name ("anna") of typed destinations to an address of `domain` when a
+    mailbox or alias of that address exists; any other bare name stays a local system user
+    ("root"), as Postfix Admin reads it."""
+    if not domain:
+        return text
+    items = split_destinations(text)
+    bare = {item: f"{item.lower()}@{domain}" for item in items if "@" not in item}
+    if not bare:
+        return text
+    known = existing_addresses(list(bare.values()))
+    return "\n".join(bare[i] if i in bare and bare[i] in known else i for i in items)
 
 
 class AliasFilterForm(ListFilterForm):
@@ -91,15 +108,44 @@ class AliasCreateForm(StyledForm):
         help_text=_("Super admins only: create the alias even if the domain is at its limit."),
     )
 
-    def __init__(self, *args: Any, user: Any, initial_domain: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        initial_domain: str = "",
+        domain_notes: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["domain"] = scoped_domain_field(user, initial=initial_domain)
+        if isinstance(self.fields["domain"], DomainChoiceField):
+            # Each domain's aliases against its limit, before the form is filled in.
+            self.fields["domain"].notes = domain_notes
         if not is_superadmin(user):
             del self.fields["override_limits"]
         self.style_widgets()
 
     def clean_targets(self) -> list[str]:
-        return clean_destinations(self.cleaned_data["targets"])
+        domain = self.cleaned_data.get("domain")
+        text = self.cleaned_data["targets"]
+        return clean_destinations(with_domain(text, domain.domain if domain else ""))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("domain") is None or "local_part" in self.errors:
+            return data
+        # The limit and a taken address in the same round as the destinations' errors.
+        problems = alias_create_problems(
+            actor=self.user,
+            domain=data["domain"],
+            local_part=data.get("local_part", ""),
+            override_limits=data.get("override_limits", False),
+        )
+        for field, messages in problems.items():
+            self.add_error(field, messages)
+        return data
 
 
 class AliasForm(StyledForm):
@@ -112,5 +158,12 @@ class AliasForm(StyledForm):
         help_text=DESTINATIONS_HELP,
     )
 
+    def __init__(self, *args: Any, alias: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.alias = alias
+
     def clean_targets(self) -> list[str]:
-        return clean_destinations(self.cleaned_data["targets"])
+        text = self.cleaned_data["targets"]
+        if self.alias is not None:
+            text = with_domain(text, self.alias.domain_id)
+        return clean_destinations(text)

@@ -7,11 +7,12 @@ from typing import Any
 from django.db import ProgrammingError, connections
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
-from accounts.scoping import list_scope
+from accounts.scoping import list_scope, scoped
 from aliases.models import Alias
 from core.listing.pagination import LAST_PAGE_SLACK, ListQuerySet, RuleCountedQuerySet, counted_by
 from core.listing.search import GramSearch, address_search_terms, search_queryset, searched_rows
 from domains import counters
+from domains.models import AliasDomain, Domain
 from mail.names import domain_filter_value
 from mailboxes.models import Mailbox
 from pfa.derived import search_grams, triggers
@@ -133,3 +134,77 @@ class AliasListQuerySet(RuleCountedQuerySet):
             # Removed by another process since this one last looked (see triggers.installed_cached).
             triggers.forget()
             return None
+
+
+def missing_local_targets(user: Any, targets: list[str]) -> list[str]:
+    """Return the destinations in the user's own domains that no mailbox or alias receives.
+
+    Mail to them bounces; a domain with a catch-all receives everything, and an alias domain's
+    addresses are the target domain's, so neither is reported.
+    """
+    wanted: dict[str, list[str]] = {}
+    for target in targets:
+        local, at, domain = target.rpartition("@")
+        if at and local and not target.startswith("@"):
+            wanted.setdefault(domain.lower(), []).append(target.lower())
+    if not wanted:
+        return []
+    mine = set(
+        scoped(user, Domain).filter(domain__in=list(wanted)).values_list("domain", flat=True)
+    )
+    addresses = [a for name in mine for a in wanted[name]]
+    if not addresses:
+        return []
+    known = set(Mailbox.objects.filter(username__in=addresses).values_list("username", flat=True))
+    known |= set(Alias.objects.filter(address__in=addresses).values_list("address", flat=True))
+    caught = set(
+        Alias.objects.filter(address__in=[f"@{name}" for name in mine]).values_list(
+            "domain_id", flat=True
+        )
+    )
+    aliased = set(
+        AliasDomain.objects.filter(alias_domain_id__in=list(mine)).values_list(
+            "alias_domain_id", flat=True
+        )
+    )
+    return [a for a in addresses if a not in known and a.rpartition("@")[2] not in caught | aliased]
+
+
+SUGGESTIONS_LIMIT = 20
+
+
+def destination_suggestions(user: Any, typed: str, domain: str = "") -> list[str]:
+    """Return up to SUGGESTIONS_LIMIT addresses of the user's mailboxes and aliases that start
+    with what was typed (a local part, or an address), those of `domain` first."""
+    text = typed.strip().lower()
+    if not text:
+        return []
+    local, at, rest = text.partition("@")
+    mailboxes = scoped(user, Mailbox)
+    aliases = scoped(user, Alias).exclude(address__startswith="@")
+    if at:
+        name = domain_filter_value(rest) if rest else ""
+        mailboxes = mailboxes.filter(local_part__startswith=local)
+        aliases = aliases.filter(address__startswith=f"{local}@")
+        if name:
+            mailboxes = mailboxes.filter(username__startswith=f"{local}@{name}")
+            aliases = aliases.filter(address__startswith=f"{local}@{name}")
+    else:
+        mailboxes = mailboxes.filter(local_part__startswith=local)
+        aliases = aliases.filter(address__startswith=local)
+    found = set(
+        mailboxes.order_by("username").values_list("username", flat=True)[:SUGGESTIONS_LIMIT]
+    )
+    found |= set(aliases.order_by("address").values_list("address", flat=True)[:SUGGESTIONS_LIMIT])
+    home = f"@{domain}" if domain else ""
+    ordered = sorted(found, key=lambda address: (not (home and address.endswith(home)), address))
+    return ordered[:SUGGESTIONS_LIMIT]
+
+
+def existing_addresses(addresses: list[str]) -> set[str]:
+    """Return which of the (stored-form) addresses a mailbox or an alias has."""
+    if not addresses:
+        return set()
+    found = set(Mailbox.objects.filter(username__in=addresses).values_list("username", flat=True))
+    found |= set(Alias.objects.filter(address__in=addresses).values_list("address", flat=True))
+    return found

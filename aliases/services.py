@@ -54,6 +54,50 @@ def _is_mailbox_alias(alias: Alias) -> bool:
     return Mailbox.objects.filter(username=alias.address).exists()
 
 
+def alias_limit_text(limit: int) -> str:
+    """Say that a domain is full of aliases, and how a domain admin gets past it."""
+    return ngettext(
+        "The domain has reached its limit of %(limit)d alias: ask your provider "
+        "(a super admin) to raise it, or delete an alias.",
+        "The domain has reached its limit of %(limit)d aliases: ask your provider "
+        "(a super admin) to raise it, or delete an alias.",
+        limit,
+    ) % {"limit": limit}
+
+
+def alias_create_problems(
+    *, actor: Admin | None, domain: Domain, local_part: str, override_limits: bool = False
+) -> dict[str, list[str]]:
+    """Find the domain's and the address's reasons to refuse a new alias, without locking.
+
+    For the create form, so that they show with the destinations' errors in one round; the
+    service checks them again under the domain's lock.
+    """
+    errors: dict[str, list[str]] = {}
+    counts = counters.ensure([domain.domain])[domain.domain]
+    override = override_limits and (actor is None or is_superadmin(actor))
+    taken = max(counts.alias_rows - counts.mailboxes, 0)
+    if domain.aliases < 0 and not override:
+        errors["domain"] = [_("This domain may not have aliases.")]
+    elif domain.aliases > 0 and not override and taken >= domain.aliases:
+        errors["domain"] = [alias_limit_text(domain.aliases)]
+    if local_part.strip() in ("", "*"):
+        address = f"@{domain.domain}"
+    else:
+        try:
+            address = f"{normalize_local_part(local_part, domain.domain)}@{domain.domain}"
+        except ValidationError as exc:
+            errors["local_part"] = list(exc.messages)
+            return errors
+    if Mailbox.objects.filter(username=address).exists():
+        errors["local_part"] = [
+            _("This address is a mailbox; edit the mailbox's forwarding instead.")
+        ]
+    elif Alias.objects.filter(address=address).exists():
+        errors["local_part"] = [_("An alias with this address already exists.")]
+    return errors
+
+
 @transaction.atomic
 def alias_create(
     *,
@@ -77,14 +121,7 @@ def alias_create(
         raise ValidationError(_("This domain may not have aliases."))
     taken = max(counts.alias_rows - counts.mailboxes, 0)
     if domain.aliases > 0 and not override and taken >= domain.aliases:
-        raise ValidationError(
-            ngettext(
-                "The domain has reached its limit of %(limit)d alias.",
-                "The domain has reached its limit of %(limit)d aliases.",
-                domain.aliases,
-            )
-            % {"limit": domain.aliases}
-        )
+        raise ValidationError(alias_limit_text(domain.aliases))
     if Mailbox.objects.filter(username=address).exists():
         raise ValidationError(
             {"local_part": _("This address is a mailbox; edit the mailbox's forwarding instead.")}

@@ -8,6 +8,8 @@ app_name = "aliases"
 urlpatterns = [
     path("", views.AliasListView.as_view(), name="alias-list"),
     path("new/", views.AliasCreateView.as_view(), name="alias-create"),
+    # Before "<address>/": an alias address always has an @, so "suggest" never collides.
+    path("suggest/", views.AliasSuggestView.as_view(), name="alias-suggest"),
     path("<str:address>/", views.AliasUpdateView.as_view(), name="alias-edit"),
     path("<str:address>/toggle/", views.AliasToggleView.as_view(), name="alias-toggle"),
     path("<str:address>/delete/", views.AliasDeleteView.as_view(), name="alias-delete"),

@@ -7,31 +7,57 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from accounts.scoping import scoped
 from aliases.forms import AliasCreateForm, AliasFilterForm, AliasForm
 from aliases.models import Alias
-from aliases.selectors import alias_list
-from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
+from aliases.selectors import alias_list, destination_suggestions, missing_local_targets
+from aliases.services import (
+    alias_create,
+    alias_delete,
+    alias_limit_text,
+    alias_set_active,
+    alias_update,
+)
 from aliases.tables import AliasTable, alias_label, target_label
 from core.http import AuthedRequest
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
+    CreateRoomMixin,
     DomainFilteredListView,
     ScopedObjectMixin,
     ToggleActiveView,
     apply_service_error,
 )
 from domains.models import Domain
-from mail.names import domain_filter_value, normalize_local_part
+from mail.names import address_to_unicode, domain_filter_value, normalize_local_part
 from mailboxes.models import Mailbox
 from pfa.goto import is_vacation_target
+
+
+def warn_missing_targets(request: AuthedRequest, targets: list[str]) -> None:
+    """Warn (the alias is saved) about destinations in the user's domains that do not exist."""
+    missing = missing_local_targets(request.user, targets)
+    if missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(addresses)s does not exist in your domains: mail to it bounces until a "
+                "mailbox or alias of that name is created.",
+                "%(addresses)s do not exist in your domains: mail to them bounces until "
+                "mailboxes or aliases of those names are created.",
+                len(missing),
+            )
+            % {"addresses": ", ".join(address_to_unicode(a) for a in missing)},
+        )
 
 
 def list_url() -> str:
@@ -39,7 +65,19 @@ def list_url() -> str:
     return reverse("aliases:alias-list")
 
 
-class AliasListView(DomainFilteredListView):
+class AliasRoomMixin(CreateRoomMixin):
+    """The domain's aliases against its limit, on the list and the new-alias form."""
+
+    room_kind = "aliases"
+
+    def limit_text(self, limit: int) -> str:
+        return alias_limit_text(limit)
+
+    def disabled_text(self) -> str:
+        return _("This domain may not have aliases.")
+
+
+class AliasListView(DomainFilteredListView, AliasRoomMixin):
     """List the user's aliases (mailboxes' own rows hidden unless asked for) with search."""
 
     model = Alias
@@ -56,8 +94,14 @@ class AliasListView(DomainFilteredListView):
     def select(self, filters: dict[str, Any]) -> QuerySet[Alias]:
         return alias_list(self.request.user, filters)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        domain = context["filter_domain"] if context["filter_domain_managed"] else ""
+        context.update(self.room_context(domain))
+        return context
 
-class AliasCreateView(AdminRequiredMixin, FormView):
+
+class AliasCreateView(AdminRequiredMixin, FormView, AliasRoomMixin):
     """Create an alias or catch-all in one of the user's domains, within its limit."""
 
     request: AuthedRequest
@@ -71,7 +115,14 @@ class AliasCreateView(AdminRequiredMixin, FormView):
         chosen = domain_filter_value(sticky_domain(self.request))
         if chosen and scoped(self.request.user, Domain).filter(domain=chosen).exists():
             kwargs["initial_domain"] = chosen
+        kwargs["domain_notes"] = self.room_notes()
         return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        domain = context["form"]["domain"].value() or ""
+        context.update(self.room_context(getattr(domain, "domain", str(domain))))
+        return context
 
     def form_valid(self, form: AliasCreateForm) -> HttpResponse:
         data = form.cleaned_data
@@ -98,6 +149,7 @@ class AliasCreateView(AdminRequiredMixin, FormView):
         messages.success(
             self.request, _("Alias %(address)s created.") % {"address": alias_label(alias.address)}
         )
+        warn_missing_targets(self.request, data["targets"])
         return HttpResponseRedirect(list_url())
 
 
@@ -132,6 +184,24 @@ class AliasObjectMixin(ScopedObjectMixin, SingleObjectMixin):
         return self.mailbox_redirect(self.object) or super().post(request, *args, **kwargs)
 
 
+class AliasSuggestView(AdminRequiredMixin, View):
+    """Suggest destinations while typing (the alias forms' datalist): the user's addresses only.
+
+    `?q=an&domain=example.org` answers {"addresses": ["anna@example.org", ...]} in Unicode,
+    those of the alias's domain first.
+    """
+
+    request: AuthedRequest
+
+    http_method_names = ["get"]
+
+    def get(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        typed = request.GET.get("q", "")[:255]
+        domain = domain_filter_value(request.GET.get("domain", "")[:255])
+        found = destination_suggestions(request.user, typed, domain)
+        return JsonResponse({"addresses": [address_to_unicode(a) for a in found]})
+
+
 class AliasUpdateView(AliasObjectMixin, FormView):
     """Change an alias's destinations."""
 
@@ -139,6 +209,11 @@ class AliasUpdateView(AliasObjectMixin, FormView):
 
     form_class = AliasForm
     template_name = "aliases/alias_edit.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["alias"] = self.object
+        return kwargs
 
     def get_initial(self) -> dict[str, Any]:
         # Vacation targets are kept by the service and not offered for editing.
@@ -169,6 +244,7 @@ class AliasUpdateView(AliasObjectMixin, FormView):
             self.request,
             _("Alias %(address)s saved.") % {"address": alias_label(self.object.address)},
         )
+        warn_missing_targets(self.request, form.cleaned_data["targets"])
         return HttpResponseRedirect(list_url())
 
 

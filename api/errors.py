@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -110,8 +111,10 @@ def errors_on(field: str, renamed: dict[str, str] | None = None) -> Iterator[Non
     except DjangoValidationError as exc:
         if not hasattr(exc, "error_dict"):
             raise DjangoValidationError({field: exc.error_list}) from None
-        if not renamed:
+        if not renamed and NON_FIELD_ERRORS not in exc.error_dict:
             raise
-        raise DjangoValidationError(
-            {renamed.get(name, name): errors for name, errors in exc.error_dict.items()}
-        ) from None
+        names = {NON_FIELD_ERRORS: field, **(renamed or {})}
+        moved: dict[str, list] = {}
+        for name, errors in exc.error_dict.items():
+            moved.setdefault(names.get(name, name), []).extend(errors)
+        raise DjangoValidationError(moved) from None

@@ -12,15 +12,10 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import AuthEvent
 from accounts.scoping import scoped_domain_names
 from mail.names import normalize_domain
-from pfa.audit import ACTIONS
+from pfa.audit import ACTIONS, action_label
 
 # The id of the <datalist> that suggests the user's domains to the domain field.
 DOMAIN_SUGGESTIONS_ID = "log-domain-suggestions"
-
-
-def action_label(action: str) -> str:
-    """Turn a Postfix Admin action key into words: edit_alias_state -> Edit alias state."""
-    return action.replace("_", " ").capitalize()
 
 
 class LogDomainField(forms.CharField):

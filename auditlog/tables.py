@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AuthEvent
 from auditlog.forms import action_label
 from core.listing.tables import display_domain
+from mail.names import text_to_unicode
 from pfa.audit import CHANGE_ARROW, CHANGE_SEPARATOR
 
 
@@ -37,8 +38,10 @@ class LogTable(tables.Table):
         # An edit row lists its changes "field old -> new", one a line, with an arrow.
         lines = value.replace(CHANGE_ARROW, " \u2192 ").split(CHANGE_SEPARATOR)
         if len(lines) == 1:
-            return lines[0]
-        return format_html_join("", '<span class="d-block">{}</span>', ((line,) for line in lines))
+            return text_to_unicode(lines[0])
+        return format_html_join(
+            "", '<span class="d-block">{}</span>', ((text_to_unicode(line),) for line in lines)
+        )
 
 
 class AuthEventTable(tables.Table):

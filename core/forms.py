@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -60,11 +64,40 @@ class PasswordPairMixin(forms.Form):
     """
 
     password_fields: tuple[str, str] = ("password", "password2")
+    # A new password the form accepted stays in its fields when another field has an error
+    # (e.g. a generated one, which the user may not have noted yet); a refused one is emptied.
+    keep_passwords = False
+    # The password rules shown under the first field before anything is typed.
+    show_password_rules = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Shown as plain text on the page, so it can be copied without JavaScript; never stored.
         self.suggested_password = generate_password()
+        if self.show_password_rules:
+            field = self.fields[self.password_fields[0]]
+            field.help_text = password_validators_help_text_html()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if (
+            self.keep_passwords
+            and self.is_bound
+            and not any(self.has_error(name) for name in self.password_fields)
+        ):
+            for name in self.password_fields:
+                widget = self.fields[name].widget
+                if isinstance(widget, forms.PasswordInput):
+                    widget.render_value = True
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        # A password refused later (by the service the view called) is not shown again.
+        if any(self.has_error(name) for name in self.password_fields):
+            for name in self.password_fields:
+                widget = self.fields[name].widget
+                if isinstance(widget, forms.PasswordInput):
+                    widget.render_value = False
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -79,6 +112,13 @@ class PasswordPairMixin(forms.Form):
         first, second = cleaned.get(first_name), cleaned.get(second_name)
         if first and second and first != second:
             self.add_error(second_name, ValidationError(PASSWORDS_DIFFER, code="password_mismatch"))
+        probe = self.policy_user()
+        if first and probe is not None and self.passwords_match():
+            # The policy in the same round as every other field (the service checks it again).
+            try:
+                validate_password(first, user=probe)
+            except ValidationError as exc:
+                self.add_error(first_name, exc)
         return cleaned
 
     def offer_invite(self, help_text: StrOrPromise) -> None:
@@ -102,6 +142,10 @@ class PasswordPairMixin(forms.Form):
                 if not self.data.get(self.add_prefix(name)):
                     self.add_error(name, ValidationError(_("This field is required."), "required"))
         return invite
+
+    def policy_user(self) -> Any:
+        """Return the account the password policy is checked against here (None: not here)."""
+        return None
 
     def passwords_match(self) -> bool:
         """Tell whether both passwords were given and are the same."""
@@ -185,10 +229,13 @@ class DomainCheckboxesField(forms.ModelMultipleChoiceField):
 
 
 class DomainChoiceField(forms.ModelChoiceField):
-    """A domain among those the user manages, shown in Unicode."""
+    """A domain among those the user manages, shown in Unicode (plus a note, if given)."""
+
+    notes: dict[str, str] | None = None
 
     def label_from_instance(self, obj: Domain) -> str:
-        return obj.unicode_name
+        note = (self.notes or {}).get(obj.domain)
+        return f"{obj.unicode_name} ({note})" if note else obj.unicode_name
 
 
 class TypedDomainField(ScopedDomainField):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
-from accounts.scoping import is_admin, is_superadmin, scoped
+from accounts.scoping import is_admin, is_superadmin, scoped, scoped_domain_names
 from core.http import AuthedRequest
 from core.listing import search
 from core.listing.pagination import DeferredPaginator, ListPaginationMixin, list_queryset
 from core.sticky import sticky_domain
+from domains.selectors import room_for_new
 from mail.names import domain_filter_value
 
 
@@ -102,6 +103,13 @@ def apply_service_error(form: Form, exc: ValidationError, *, default_field: str 
     if not hasattr(exc, "error_dict") and default_field in form.fields:
         for message in exc.messages:
             form.add_error(default_field, message)
+    elif default_field in form.fields and NON_FIELD_ERRORS in exc.error_dict:
+        # Several refusals at once: those naming no field still go on `default_field`.
+        errors = dict(exc.error_dict)
+        for error in errors.pop(NON_FIELD_ERRORS):
+            form.add_error(default_field, error)
+        if errors:
+            apply_validation_error(form, ValidationError(errors))
     else:
         apply_validation_error(form, exc)
 
@@ -129,6 +137,9 @@ class ToggleActiveView(ScopedObjectMixin, View):
     def fallback_url(self, obj: Any) -> str:
         raise NotImplementedError
 
+    def after(self, obj: Any, active: bool) -> None:
+        """Add what else the user should know once the change is made (below its message)."""
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
         active = request.POST.get("active", "") in ("1", "true", "on")
@@ -147,6 +158,7 @@ class ToggleActiveView(ScopedObjectMixin, View):
                 % {"object": obj},
                 extra_tags=undo,
             )
+            self.after(obj, active)
         return HttpResponseRedirect(safe_next(request, self.fallback_url(obj)))
 
 
@@ -190,3 +202,49 @@ class DomainFilteredListView(ScopedMixin, ListPaginationMixin, ListView):
         context["search_capped"] = source is not None and source.capped
         context["search_limit"] = search.SEARCH_RESULTS_LIMIT
         return context
+
+
+class CreateRoomMixin:
+    """Tell a list or create page how full its domain is, before anyone fills a form.
+
+    The domain is the list's domain filter, else the user's only domain; a domain admin's
+    "New …" button is disabled at the limit, with the reason (a super admin may override).
+    """
+
+    room_kind: str  # "mailboxes" or "aliases"
+
+    def room_user(self) -> Any:
+        """Return the logged-in admin (the view this mixes into holds the request)."""
+        view: Any = self
+        return view.request.user
+
+    def limit_text(self, limit: int) -> str:
+        raise NotImplementedError
+
+    def disabled_text(self) -> str:
+        raise NotImplementedError
+
+    def room_context(self, domain: str) -> dict[str, Any]:
+        """Return the usage, and why creating is blocked (empty when it is not), for a domain."""
+        user = self.room_user()
+        domain = domain_filter_value(domain)  # typed in Unicode on a form with many domains
+        if not domain:
+            names = scoped_domain_names(user)
+            domain = names[0] if names is not None and len(names) == 1 else ""
+        room = room_for_new(user, self.room_kind, [domain]).get(domain) if domain else None
+        blocked = ""
+        if room is not None and room.full and not is_superadmin(user):
+            blocked = self.disabled_text() if room.limit < 0 else self.limit_text(room.limit)
+        return {"room": room, "room_blocked": blocked}
+
+    def room_notes(self) -> dict[str, str] | None:
+        """Return "3 / 3 used" per limited domain of a domain select (None: no select)."""
+        user = self.room_user()
+        names = scoped_domain_names(user)
+        if names is None:
+            return None
+        return {
+            name: _("%(used)d / %(limit)d used") % {"used": room.used, "limit": room.limit}
+            for name, room in room_for_new(user, self.room_kind, names).items()
+            if room.limit > 0
+        }

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import idna
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.scoping import scoped
+from accounts.scoping import scoped, scoped_domain_names
 from aliases.models import Alias
+from core.listing.search import idn_domains_containing
+from domains import counters
 from domains.models import AliasDomain, Domain
 from mailboxes.models import Mailbox
 from pfa.models import Log, Quota2
@@ -132,6 +135,11 @@ def _names_match(term: str, *fields: str) -> Q:
     for text in filter(None, (term, _punycode_term(term))):
         for field in fields:
             match |= Q(**{f"{field}__icontains": text})
+    # A piece of a Unicode name ("ü") that no punycode form contains.
+    idn = idn_domains_containing(term)
+    if idn:
+        for field in fields:
+            match |= Q(**{f"{field}__in": idn})
     return match
 
 
@@ -168,3 +176,40 @@ def alias_domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[AliasDomai
 def alias_domains_of(user: Any, domain: Domain) -> QuerySet[AliasDomain]:
     """Return the alias domains that point at the domain, as far as the user may see them."""
     return scoped(user, AliasDomain).filter(target_domain_id=domain.domain)
+
+
+@dataclass(frozen=True)
+class Room:
+    """How many mailboxes (or aliases) a domain holds against its limit (0 none, -1 disabled)."""
+
+    domain: str
+    used: int
+    limit: int
+
+    @property
+    def full(self) -> bool:
+        """Tell whether a domain admin may create no more of them here."""
+        return self.limit < 0 or (self.limit > 0 and self.used >= self.limit)
+
+
+def room_for_new(user: Any, kind: str, names: list[str]) -> dict[str, Room]:
+    """Return, per named domain the user manages, its usage of the `kind` limit.
+
+    `kind` is "mailboxes" or "aliases"; alias usage counts as Postfix Admin does (without
+    the mailboxes' own rows). Reads the domain counters (measured once if missing).
+    """
+    managed = scoped_domain_names(user)  # read once per request, shared with the page
+    if managed is not None:
+        domains = Domain.objects.filter(domain__in=[n for n in names if n in set(managed)])
+    else:
+        domains = scoped(user, Domain).filter(domain__in=names)
+    limits = dict(domains.values_list("domain", kind))
+    if not limits:
+        return {}
+    found = counters.ensure(sorted(limits))
+    rooms = {}
+    for name, limit in limits.items():
+        row = found[name]
+        used = row.mailboxes if kind == "mailboxes" else max(row.alias_rows - row.mailboxes, 0)
+        rooms[name] = Room(domain=name, used=used, limit=limit)
+    return rooms

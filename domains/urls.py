@@ -22,6 +22,7 @@ urlpatterns = [
         name="aliasdomain-delete",
     ),
     path("<str:domain>/", views.DomainDetailView.as_view(), name="domain-detail"),
+    path("<str:domain>/work/", views.DomainWorkView.as_view(), name="domain-work"),
     path("<str:domain>/edit/", views.DomainEditView.as_view(), name="domain-edit"),
     path("<str:domain>/toggle/", views.DomainToggleView.as_view(), name="domain-toggle"),
     path("<str:domain>/purge/", views.DomainPurgeView.as_view(), name="domain-purge"),

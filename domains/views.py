@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.scoping import is_superadmin, scoped
@@ -57,8 +58,12 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     template_name = "domains/domain_list.html"
 
     def get_table_kwargs(self) -> dict[str, Any]:
-        # The boxes for bulk actions: domains are a super admin's to switch and purge.
-        return {} if is_superadmin(self.request.user) else {"exclude": ("select",)}
+        kwargs = super().get_table_kwargs()
+        if not is_superadmin(self.request.user):
+            # Only super admins set transport and backup MX, and switch or purge domains in bulk
+            # (the boxes), so domain admins are not shown them.
+            kwargs["exclude"] = ("select", "transport", "backupmx")
+        return kwargs
 
     def get_queryset(self) -> QuerySet[Domain]:
         self.filter_form = DomainFilterForm(self.request.GET or None)
@@ -128,6 +133,34 @@ class DomainCreateView(SuperAdminRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("domains:domain-detail", args=[domain.domain]))
 
 
+class DomainWorkView(ScopedObjectMixin, View):
+    """Select the domain for the lists that follow ("Work in this domain"), or stop (clear=1).
+
+    Only this explicit choice (and a list's own domain filter) selects a domain: opening a
+    domain's page does not.
+    """
+
+    request: AuthedRequest
+
+    model = Domain
+    lookup_field = "domain"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        domain = self.get_object()
+        if request.POST.get("clear"):
+            if request.session.get(sticky.SESSION_KEY) == domain.domain:
+                sticky.select(request, "")
+            return HttpResponseRedirect(reverse("domains:domain-detail", args=[domain.domain]))
+        sticky.select(request, domain.domain)
+        messages.info(
+            request,
+            _("Working in %(name)s: the mailbox, alias and log lists show only this domain.")
+            % {"name": to_unicode(domain.domain)},
+        )
+        return HttpResponseRedirect(reverse("mailboxes:mailbox-list"))
+
+
 class DomainDetailView(ScopedObjectMixin, TemplateView):
     """Show a domain's limits and usage, its alias domains and its recent log rows."""
 
@@ -140,11 +173,6 @@ class DomainDetailView(ScopedObjectMixin, TemplateView):
     def get_queryset(self) -> QuerySet[Domain]:
         return selectors.domains_with_figures(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Opening a domain selects it, so the mailbox and alias lists that follow are filtered.
-        sticky.select(request, self.get_object().domain)
-        return super().get(request, *args, **kwargs)
-
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         domain = self.get_object()
@@ -156,6 +184,7 @@ class DomainDetailView(ScopedObjectMixin, TemplateView):
             alias_domains=list(selectors.alias_domains_of(user, domain)),
             target_of=target_of,
             log_rows=selectors.domain_log(user, domain),
+            selected=self.request.session.get(sticky.SESSION_KEY) == domain.domain,
             is_super=is_superadmin(user),
             mailbox_limit=limit_text(domain.mailboxes),
             alias_count=selectors.alias_count_of(domain),

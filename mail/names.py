@@ -140,6 +140,17 @@ def address_to_unicode(address: str) -> str:
     return f"{local}{sep}{to_unicode(domain)}" if sep else address
 
 
+# A run of domain characters with a punycode label in it ("xn--bcher-kva.example").
+_PUNYCODE_RUN = re.compile(r"[A-Za-z0-9.-]*xn--[A-Za-z0-9.-]*", re.IGNORECASE)
+
+
+def text_to_unicode(text: str) -> str:
+    """Return free text (a log row's data) with every punycode domain in it shown in Unicode."""
+    if not text or "xn--" not in text.lower():
+        return text
+    return _PUNYCODE_RUN.sub(lambda found: to_unicode(found.group(0)), text)
+
+
 def _invalid_address(value: str, reason: str) -> ValidationError:
     return ValidationError(
         _("“%(value)s” is not a valid e-mail address: %(reason)s"),

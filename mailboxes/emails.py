@@ -12,6 +12,7 @@ from accounts.languages import MAILBOX, mail_language
 from core.context import report
 from mail.email import OutgoingMail, compose, send_after_commit, send_in_background, send_now
 from mail.links import absolute_url, base_url_problem
+from mail.names import address_to_unicode, to_unicode
 from mailboxes.models import Mailbox
 
 
@@ -27,7 +28,16 @@ def server_settings(mailbox: Mailbox) -> list[dict[str, str]]:
             continue
         host, _sep, rest = _fill(value, mailbox).partition(":")
         port, _sep, security = rest.partition(":")
-        rows.append({"protocol": label, "host": host, "port": port, "security": security})
+        rows.append(
+            {
+                "protocol": label,
+                "host": host,
+                # What a person reads; the stored (ASCII) form follows it when they differ.
+                "host_display": to_unicode(host),
+                "port": port,
+                "security": security,
+            }
+        )
     return rows
 
 
@@ -58,6 +68,7 @@ def _compose(
     context = {
         **extra,
         "mailbox": mailbox,
+        "address_display": address_to_unicode(mailbox.username),
         "servers": server_settings(mailbox),
         "webmail": _fill(settings.VIMBADMIN_SETTINGS_WEBMAIL, mailbox),
         "owner_url": owner_page_url(),
@@ -99,7 +110,7 @@ def send_settings_email(mailbox: Mailbox, recipients: list[str]) -> bool:
     with translation.override(owner_language(mailbox)):
         mail = _compose(
             "settings",
-            _("Settings for %(address)s") % {"address": mailbox.username},
+            _("Settings for %(address)s") % {"address": address_to_unicode(mailbox.username)},
             mailbox,
             recipients,
         )
@@ -127,9 +138,10 @@ def send_password_changed_email(mailbox: Mailbox) -> None:
     with translation.override(owner_language(mailbox)):
         mail = compose(
             "mailbox_password_changed",
-            subject=_("The password of %(address)s was changed") % {"address": mailbox.username},
+            subject=_("The password of %(address)s was changed")
+            % {"address": address_to_unicode(mailbox.username)},
             recipients=recipients,
-            context={"address": mailbox.username, "mailbox": mailbox},
+            context={"address": address_to_unicode(mailbox.username), "mailbox": mailbox},
             about=mailbox.username,
             language=translation.get_language() or "",
         )
@@ -147,10 +159,11 @@ def send_password_reset_email(
     with translation.override(owner_language(mailbox)):
         mail = compose(
             "mailbox_password_reset",
-            subject=_("Reset the password of %(address)s") % {"address": mailbox.username},
+            subject=_("Reset the password of %(address)s")
+            % {"address": address_to_unicode(mailbox.username)},
             recipients=[recipient],
             context={
-                "address": mailbox.username,
+                "address": address_to_unicode(mailbox.username),
                 "mailbox": mailbox,
                 "link": link,
                 "valid_minutes": max(settings.PASSWORD_RESET_TIMEOUT // 60, 1),
@@ -189,10 +202,10 @@ def send_owner_change_email(mailbox: Mailbox, *, what: str, by_admin: bool = Fal
         }
         mail = compose(
             "mailbox_changed",
-            subject=subjects[what] % {"address": mailbox.username},
+            subject=subjects[what] % {"address": address_to_unicode(mailbox.username)},
             recipients=recipients,
             context={
-                "address": mailbox.username,
+                "address": address_to_unicode(mailbox.username),
                 "mailbox": mailbox,
                 "what": labels[what],
                 "by_admin": by_admin,

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 from accounts.scoping import is_superadmin
 from aliases.forms import MAX_DESTINATIONS_TEXT, LocalPartField, clean_destinations
 from core.forms import (
+    DomainChoiceField,
     ListFilterForm,
     PasswordPairMixin,
     StyledForm,
@@ -24,6 +25,7 @@ from core.forms import (
 )
 from mail.names import normalize_address, validate_one_line
 from mail.quota import parse_quota, quota_help
+from mailboxes.services import mailbox_create_problems
 
 MAX_RECIPIENTS = 20
 
@@ -47,6 +49,8 @@ class PasswordFieldsMixin(PasswordPairMixin, StyledForm):
     """A password typed twice, with a server-generated suggestion shown next to it."""
 
     password_fields = ("password", "password_confirm")
+    keep_passwords = True
+    show_password_rules = True
 
     password = password_field(_("Password"))
     password_confirm = password_field(_("Password (again)"))
@@ -100,6 +104,7 @@ class MailboxCreateForm(PasswordFieldsMixin):
         initial_domain: str = "",
         default_quota: str = "",
         default_quotas: dict[str, str] | None = None,
+        domain_notes: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -110,6 +115,9 @@ class MailboxCreateForm(PasswordFieldsMixin):
                 "the mailbox cannot be used until its owner has chosen a password."
             )
         )
+        if isinstance(self.fields["domain"], DomainChoiceField):
+            # Each domain's mailboxes against its limit, before the form is filled in.
+            self.fields["domain"].notes = domain_notes
         if default_quotas is not None:
             # js/vimbadmin.js re-fills the quota with the picked domain's default (unless typed).
             attrs = self.fields["domain"].widget.attrs
@@ -123,11 +131,35 @@ class MailboxCreateForm(PasswordFieldsMixin):
         }
         if not is_superadmin(user):
             del self.fields["override_limits"]
+        self.user = user
         self.style_widgets()
 
     def clean_email_other(self) -> str:
         value = self.cleaned_data["email_other"].strip()
         return normalize_address(value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        domain = data.get("domain")
+        if domain is None:
+            return data
+        # Every refusal the service would make, in this round (limits, address, quota, policy).
+        first = self.password_fields[0]
+        errors, _username = mailbox_create_problems(
+            actor=self.user,
+            domain=domain,
+            local_part=data.get("local_part", ""),
+            password=data[first] if first in data and self.passwords_match() else None,
+            name=data.get("name", ""),
+            quota_bytes=data.get("quota"),
+            override_limits=data.get("override_limits", False),
+        )
+        for field, messages in errors.items():
+            if field in self.errors:
+                continue  # the field's own check already said what is wrong
+            self.add_error(field if field in self.fields else "domain", messages)
+        return data
 
 
 class MailboxForm(StyledForm):
@@ -171,7 +203,14 @@ class MailboxForm(StyledForm):
 
 
 class MailboxPasswordForm(PasswordFieldsMixin):
-    """Set a mailbox's password."""
+    """Set a mailbox's password, checked against the policy for that mailbox."""
+
+    def __init__(self, *args: Any, mailbox: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mailbox = mailbox
+
+    def policy_user(self) -> Any:
+        return self.mailbox
 
 
 class ForwardingForm(StyledForm):

@@ -131,6 +131,15 @@ def _delivering(aliases: QuerySet[Alias], address: str) -> QuerySet[Alias]:
     )
 
 
+def aliases_delivering_query(user: Any, mailbox: Mailbox) -> QuerySet[Alias]:
+    """Return every alias of the mailbox's domain the user sees that delivers to it (None: all)."""
+    aliases = Alias.objects.all() if user is None else scoped(user, Alias)
+    address = mailbox.username.lower()
+    return _delivering(aliases.filter(domain_id=mailbox.domain_id), address).exclude(
+        address=address
+    )
+
+
 def aliases_delivering_to(mailbox: Mailbox, *, user: Any = None) -> DeliveringAliases:
     """Return the aliases delivering to a mailbox: its own domain's listed, others' only counted.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,9 +33,10 @@ from mail.names import (
 )
 from mail.quota import MAX_QUOTA_BYTES, format_bytes, mb_to_bytes
 from mailboxes.models import Mailbox, PasswordChange, password_digest
+from mailboxes.selectors import aliases_delivering_query
 from pfa.audit import describe_changes, log_action, log_actions
 from pfa.cascade import delete_mailbox_rows
-from pfa.goto import parse_goto, with_destinations
+from pfa.goto import parse_goto, split_goto, with_destinations
 from pfa.schema import has_column
 from twofactor.services import forget_owners
 
@@ -154,6 +155,106 @@ def _check_password(password: str, *, username: str, name: str) -> None:
         raise ValidationError({"password": exc.messages}) from None
 
 
+class _Problems:
+    """Every refusal of a write, gathered so a form shows them all in one round."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[Any]] = {}
+
+    def check(
+        self, function: Any, *args: Any, default_field: str = NON_FIELD_ERRORS, **kwargs: Any
+    ) -> Any:
+        """Run one check; its ValidationError is kept instead of raised."""
+        try:
+            return function(*args, **kwargs)
+        except ValidationError as exc:
+            self.add(exc, default_field=default_field)
+            return None
+
+    def add(self, exc: ValidationError, *, default_field: str = NON_FIELD_ERRORS) -> None:
+        """Keep a ValidationError's messages under their fields."""
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.errors.setdefault(field, []).extend(errors)
+        else:
+            self.errors.setdefault(default_field, []).extend(exc.error_list)
+
+    def raise_any(self) -> None:
+        """Raise one ValidationError with everything found, if anything was."""
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _mailbox_limit(domain: Domain, mailboxes: int, *, override: bool) -> None:
+    if domain.mailboxes < 0 and not override:
+        raise ValidationError(_("This domain may not have mailboxes."))
+    if domain.mailboxes > 0 and not override and mailboxes >= domain.mailboxes:
+        raise ValidationError(mailbox_limit_text(domain.mailboxes))
+
+
+def mailbox_limit_text(limit: int) -> str:
+    """Say that a domain is full of mailboxes, and how a domain admin gets past it."""
+    return ngettext(
+        "The domain has reached its limit of %(limit)d mailbox: ask your provider "
+        "(a super admin) to raise it, or purge a mailbox.",
+        "The domain has reached its limit of %(limit)d mailboxes: ask your provider "
+        "(a super admin) to raise it, or purge a mailbox.",
+        limit,
+    ) % {"limit": limit}
+
+
+def mailbox_create_problems(
+    *,
+    actor: Admin | None,
+    domain: Domain,
+    local_part: str,
+    password: str | None,
+    name: str = "",
+    quota_bytes: int | None = None,
+    override_limits: bool = False,
+    mailbox_count: int | None = None,
+    allocated: int | None = None,
+) -> tuple[dict[str, list[Any]], str]:
+    """Find every reason to refuse a new mailbox, at once; return them and the address.
+
+    The service calls it under the domain's lock with the locked counters; a form calls it
+    without (`mailbox_count`/`allocated` None: read from the counters), so one submit shows
+    every problem, and the service still has the last word.
+    """
+    problems = _Problems()
+    if mailbox_count is None or allocated is None:
+        counts = counters.ensure([domain.domain])[domain.domain]
+        mailbox_count, allocated = counts.mailboxes, counts.quota_allocated
+    override = _may_override(actor, override_limits)
+    problems.check(_mailbox_limit, domain, mailbox_count, override=override)
+    local = problems.check(
+        normalize_local_part, local_part, domain.domain, default_field="local_part"
+    )
+    username = f"{local}@{domain.domain}" if local else ""
+    if username:
+        if Mailbox.objects.filter(username=username).exists():
+            problems.add(
+                ValidationError({"local_part": _("A mailbox with this address already exists.")})
+            )
+        elif Alias.objects.filter(address=username).exists():
+            problems.add(
+                ValidationError({"local_part": _("An alias with this address already exists.")})
+            )
+        else:
+            problems.check(check_rerouting, actor, username, field="local_part")
+    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
+    problems.check(
+        check_mailbox_quota,
+        domain=domain,
+        quota_bytes=quota,
+        allocated=allocated,
+        override=override,
+    )
+    if password is not None:
+        problems.check(_check_password, password, username=username or domain.domain, name=name)
+    return problems.errors, username
+
+
 @transaction.atomic
 def mailbox_create(
     *,
@@ -174,6 +275,8 @@ def mailbox_create(
 
     `invite`: `password` is ignored; the mailbox gets a password nobody knows, and a link to
     choose one goes to `email_other` (required) once the mailbox is committed.
+
+    Every refusal is reported at once (one ValidationError naming each field).
     """
     require_domain_scope(actor, domain)
     if invite:
@@ -185,31 +288,21 @@ def mailbox_create(
     name = one_line_text(name, field="name")
     domain = lock_domain(domain)
     counts = counters.lock(domain)
-    local = normalize_local_part(local_part, domain.domain)
-    username = f"{local}@{domain.domain}"
-    override = _may_override(actor, override_limits)
-    if domain.mailboxes < 0 and not override:
-        raise ValidationError(_("This domain may not have mailboxes."))
-    if domain.mailboxes > 0 and not override and counts.mailboxes >= domain.mailboxes:
-        raise ValidationError(
-            ngettext(
-                "The domain has reached its limit of %(limit)d mailbox.",
-                "The domain has reached its limit of %(limit)d mailboxes.",
-                domain.mailboxes,
-            )
-            % {"limit": domain.mailboxes}
-        )
-    if Mailbox.objects.filter(username=username).exists():
-        raise ValidationError({"local_part": _("A mailbox with this address already exists.")})
-    if Alias.objects.filter(address=username).exists():
-        raise ValidationError({"local_part": _("An alias with this address already exists.")})
-    check_rerouting(actor, username, field="local_part")
-    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
-    check_mailbox_quota(
-        domain=domain, quota_bytes=quota, allocated=counts.quota_allocated, override=override
+    errors, username = mailbox_create_problems(
+        actor=actor,
+        domain=domain,
+        local_part=local_part,
+        password=password if check_policy else None,
+        name=name,
+        quota_bytes=quota_bytes,
+        override_limits=override_limits,
+        mailbox_count=counts.mailboxes,
+        allocated=counts.quota_allocated,
     )
-    if check_policy:
-        _check_password(password, username=username, name=name)
+    if errors:
+        raise ValidationError(errors)
+    local = username.split("@", 1)[0]
+    quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
     now = timezone.now()
     mailbox = Mailbox.objects.create(
         username=username,
@@ -567,11 +660,21 @@ def mailbox_set_active(*, actor: Admin | None, mailbox: Mailbox, active: bool) -
 
 
 @transaction.atomic
-def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
-    """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone."""
+def mailbox_purge(
+    *, actor: Admin | None, mailbox: Mailbox, remove_from_aliases: bool = False
+) -> int:
+    """Delete a mailbox with Postfix Admin's cascade; maildirs on disk are left alone.
+
+    With `remove_from_aliases`, the address also leaves the destinations of the aliases of its
+    domain (as far as the actor sees them) in the same transaction; an alias left with no
+    destination is deleted. Return how many aliases were changed or deleted.
+    """
     require_domain_scope(actor, mailbox.domain)
     username = mailbox.username
     counts = counters.lock(mailbox.domain_id)
+    changed = 0
+    if remove_from_aliases:
+        changed = _remove_from_aliases(actor=actor, mailbox=mailbox, counts=counts)
     delete_mailbox_rows(username=username)
     forget_owners(username=username)
     PasswordChange.objects.filter(username=username).delete()
@@ -586,6 +689,43 @@ def mailbox_purge(*, actor: Admin | None, mailbox: Mailbox) -> None:
             quota=-counters.positive(mailbox.quota),
         )
     log_action(actor=actor, domain=mailbox.domain_id, action="delete_mailbox", data=username)
+    return changed
+
+
+def _remove_from_aliases(*, actor: Admin | None, mailbox: Mailbox, counts: Any) -> int:
+    # Called under the domain counters' lock; each alias row is locked before its rewrite.
+    username = mailbox.username.lower()
+    found = aliases_delivering_query(actor, mailbox).select_for_update()
+    changed = 0
+    for alias in found:
+        if Mailbox.objects.filter(username=alias.address).exists():
+            # Another mailbox forwards here: only its forward goes, its own copy stays.
+            current = parse_goto(alias.address, alias.goto)
+            forwards = [t for t in current.forwards if t.lower() != username]
+            alias.goto = with_destinations(
+                alias.address, alias.goto, keep_copy=current.keep_copy, forwards=forwards
+            )
+        else:
+            rest = [t for t in split_goto(alias.goto) if t.lower() != username]
+            if not rest:
+                Alias.objects.filter(pk=alias.pk).delete()
+                counters.add(counts, alias_rows=-1)
+                log_action(
+                    actor=actor, domain=alias.domain_id, action="delete_alias", data=alias.address
+                )
+                changed += 1
+                continue
+            alias.goto = ",".join(rest)
+        alias.modified = timezone.now()
+        alias.save(update_fields=["goto", "modified"])
+        log_action(
+            actor=actor,
+            domain=alias.domain_id,
+            action="edit_alias",
+            data=f"{alias.address} -> {alias.goto}",
+        )
+        changed += 1
+    return changed
 
 
 def mailbox_forwarding(mailbox: Mailbox) -> tuple[list[str], bool]:

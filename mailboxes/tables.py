@@ -102,7 +102,7 @@ class MailboxTable(tables.Table):
     domain = tables.Column(verbose_name=_("Domain"), accessor="domain_id", order_by="domain_id")
     quota = tables.Column(verbose_name=_("Quota and usage"), empty_values=())
     active = tables.Column(verbose_name=_("Active"), empty_values=())
-    created = tables.DateTimeColumn(verbose_name=_("Created"), short=True)
+    created = tables.DateTimeColumn(verbose_name=_("Created"), format="Y-m-d H:i")
     actions = tables.Column(verbose_name=_("Actions"), orderable=False, empty_values=())
 
     class Meta:

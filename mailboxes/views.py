@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
@@ -20,6 +21,7 @@ from core.http import AuthedRequest
 from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
+    CreateRoomMixin,
     DomainFilteredListView,
     ScopedObjectMixin,
     ToggleActiveView,
@@ -39,6 +41,7 @@ from mailboxes.forms import (
 )
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
+    aliases_delivering_query,
     aliases_delivering_to,
     default_quotas,
     mailbox_list,
@@ -50,6 +53,7 @@ from mailboxes.services import (
     default_quota_bytes,
     mailbox_create,
     mailbox_forwarding,
+    mailbox_limit_text,
     mailbox_purge,
     mailbox_set_active,
     mailbox_set_forwarding,
@@ -75,7 +79,19 @@ def detail_url(mailbox: Mailbox) -> str:
     return reverse("mailboxes:mailbox-detail", kwargs={"username": mailbox.username})
 
 
-class MailboxListView(DomainFilteredListView):
+class MailboxRoomMixin(CreateRoomMixin):
+    """The domain's mailboxes against its limit, on the list and the new-mailbox form."""
+
+    room_kind = "mailboxes"
+
+    def limit_text(self, limit: int) -> str:
+        return mailbox_limit_text(limit)
+
+    def disabled_text(self) -> str:
+        return _("This domain may not have mailboxes.")
+
+
+class MailboxListView(DomainFilteredListView, MailboxRoomMixin):
     """List the user's mailboxes with search, domain filter, usage and one-click activation."""
 
     model = Mailbox
@@ -86,8 +102,14 @@ class MailboxListView(DomainFilteredListView):
     def select(self, filters: dict[str, Any]) -> QuerySet[Mailbox]:
         return mailbox_list(self.request.user, filters)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        domain = context["filter_domain"] if context["filter_domain_managed"] else ""
+        context.update(self.room_context(domain))
+        return context
 
-class MailboxCreateView(AdminRequiredMixin, FormView):
+
+class MailboxCreateView(AdminRequiredMixin, FormView, MailboxRoomMixin):
     """Create a mailbox in one of the user's domains, within its limits."""
 
     request: AuthedRequest
@@ -108,7 +130,15 @@ class MailboxCreateView(AdminRequiredMixin, FormView):
         if scoped_domain_names(self.request.user) is not None:  # a select of the domains
             quotas = default_quotas(self.request.user)
             kwargs["default_quotas"] = {name: quota_text(size) for name, size in quotas.items()}
+        kwargs["domain_notes"] = self.room_notes()
         return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        domain = form["domain"].value() or ""
+        context.update(self.room_context(getattr(domain, "domain", str(domain))))
+        return context
 
     def form_valid(self, form: MailboxCreateForm) -> HttpResponse:
         data = form.cleaned_data
@@ -313,6 +343,11 @@ class MailboxPasswordView(MailboxFormMixin, FormView):
     form_class = MailboxPasswordForm
     template_name = "mailboxes/mailbox_password.html"
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["mailbox"] = self.object
+        return kwargs
+
     def form_valid(self, form: MailboxPasswordForm) -> HttpResponse:
         try:
             mailbox_set_password(
@@ -334,6 +369,22 @@ class MailboxToggleView(ToggleActiveView):
     def perform(self, obj: Mailbox, active: bool) -> None:
         mailbox_set_active(actor=self.request.user, mailbox=obj, active=active)
 
+    def after(self, obj: Mailbox, active: bool) -> None:
+        if not active:
+            count = aliases_delivering_query(self.request.user, obj).count()
+            if count:
+                messages.warning(
+                    self.request,
+                    ngettext(
+                        "%(count)d alias still delivers to %(address)s: its mail for it "
+                        "bounces while the mailbox is inactive.",
+                        "%(count)d aliases still deliver to %(address)s: their mail for it "
+                        "bounces while the mailbox is inactive.",
+                        count,
+                    )
+                    % {"count": count, "address": address_to_unicode(obj.username)},
+                )
+
     def fallback_url(self, obj: Mailbox) -> str:
         return reverse("mailboxes:mailbox-list")
 
@@ -353,9 +404,23 @@ class MailboxPurgeView(MailboxObjectMixin, DetailView):
 
     def post(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         mailbox = self.get_object()
-        mailbox_purge(actor=request.user, mailbox=mailbox)
+        changed = mailbox_purge(
+            actor=request.user,
+            mailbox=mailbox,
+            remove_from_aliases=bool(request.POST.get("remove_from_aliases")),
+        )
         messages.success(
             request,
             _("Mailbox %(address)s purged.") % {"address": address_to_unicode(mailbox.username)},
         )
+        if changed:
+            messages.info(
+                request,
+                ngettext(
+                    "Its address was removed from %(count)d alias.",
+                    "Its address was removed from %(count)d aliases.",
+                    changed,
+                )
+                % {"count": changed},
+            )
         return HttpResponseRedirect(reverse("mailboxes:mailbox-list"))

@@ -79,6 +79,11 @@ def describe_changes(subject: str, before: Mapping[str, Any], after: Mapping[str
     return f"{subject}: {CHANGE_SEPARATOR.join(changed)}"
 
 
+def action_label(action: str) -> str:
+    """Turn a Postfix Admin action key into words: edit_alias_state -> Edit alias state."""
+    return action.replace("_", " ").capitalize()
+
+
 def log_action(*, actor: Any, domain: str, action: str, data: str) -> Log:
     """Write one log row; `actor` is an admin, a mailbox owner's address or None for the shell."""
     if action not in ACTIONS:

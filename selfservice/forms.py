@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -34,9 +36,18 @@ class MailboxSetPasswordForm(PasswordPairMixin):
     """Ask for a new password twice; the policy is checked by the service that stores it."""
 
     password_fields = ("new_password1", "new_password2")
+    keep_passwords = True
+    show_password_rules = True
 
     new_password1 = password_field(_("New password"), css="form-control")
     new_password2 = password_field(_("New password again"), css="form-control")
+
+    def __init__(self, *args: Any, mailbox: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mailbox = mailbox
+
+    def policy_user(self) -> Any:
+        return self.mailbox
 
 
 class MailboxPasswordChangeForm(MailboxSetPasswordForm):

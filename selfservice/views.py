@@ -174,6 +174,11 @@ class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
     template_name = "selfservice/password_change.html"
     success_url = reverse_lazy("selfservice:overview")
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["mailbox"] = self.mailbox
+        return kwargs
+
     def form_valid(self, form: MailboxPasswordChangeForm) -> HttpResponse:
         mailbox = self.mailbox
         # Guessing the current password in a left-open session counts like guessing at login.

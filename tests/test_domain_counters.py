@@ -298,4 +298,13 @@ def test_the_domain_list_says_since_when_its_usage_is(super_client, domain_a):
     DomainCounters.objects.filter(domain_id=domain_a.pk).update(usage_counted=when)
     response = super_client.get("/domains/")
     shown = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
-    assert f"Usage as Dovecot reported it at {shown} or later" in response.content.decode()
+    text = response.content.decode()
+    assert f"Usage: last recount {shown}" in text
+    assert "manage.py domain_counters</code> recounts it" in text
+
+
+def test_the_domain_list_says_when_usage_was_never_recounted(super_client):
+    response = super_client.get("/domains/")
+    assert "Usage: last recount — (never; run <code>manage.py domain_counters</code>" in (
+        response.content.decode()
+    )

@@ -289,8 +289,17 @@ def test_detail_shows_summary_links_and_selects_domain(super_client, domain_a, d
     assert reverse("accounts:domain-admins", args=["alpha.example"]) in html
     assert reverse("domains:domain-edit", args=["alpha.example"]) in html
     assert "beta.example → alpha.example" in html
-    assert "create_mailbox" in html  # recent log rows
+    assert "Create mailbox" in html  # recent log rows, as words
+    # Opening a domain does not select it (first-hour review, F12): a button does.
+    assert SESSION_KEY not in super_client.session
+    assert "Work in this domain" in html
+    response = super_client.post(reverse("domains:domain-work", args=["alpha.example"]))
+    assert response["Location"] == reverse("mailboxes:mailbox-list")
     assert super_client.session[SESSION_KEY] == "alpha.example"
+    html = super_client.get(_detail("alpha.example")).content.decode()
+    assert "Stop working in this domain" in html
+    super_client.post(reverse("domains:domain-work", args=["alpha.example"]), {"clear": "1"})
+    assert SESSION_KEY not in super_client.session
 
 
 def test_detail_for_domain_admin_has_no_super_actions(client_a, domain_a, domain_b):
@@ -302,7 +311,10 @@ def test_detail_for_domain_admin_has_no_super_actions(client_a, domain_a, domain
     assert reverse("accounts:domain-admins", args=["alpha.example"]) not in html
     assert client_a.get(_detail("beta.example")).status_code == 404
     assert client_a.get(_detail("ALL")).status_code == 404
-    assert client_a.session[SESSION_KEY] == "alpha.example"
+    assert SESSION_KEY not in client_a.session
+    # The explicit choice is scoped like the page: another domain is a 404.
+    assert client_a.post(reverse("domains:domain-work", args=["beta.example"])).status_code == 404
+    assert client_a.get(reverse("domains:domain-work", args=["alpha.example"])).status_code == 405
 
 
 def test_detail_of_missing_domain_is_404(super_client):
@@ -311,7 +323,7 @@ def test_detail_of_missing_domain_is_404(super_client):
 
 
 def test_domain_list_clears_selected_domain(super_client, domain_a):
-    super_client.get(_detail("alpha.example"))
+    super_client.post(reverse("domains:domain-work", args=["alpha.example"]))
     html = super_client.get(LIST).content.decode()
     assert "Selected domain" in html
     assert f'href="{LIST}?domain="' in html
@@ -582,7 +594,7 @@ def test_purge_refused_for_alias_domain_target(super_client, domain_a, domain_b)
 
 
 def test_purge_clears_selected_domain(super_client, domain_a):
-    super_client.get(_detail("alpha.example"))
+    super_client.post(reverse("domains:domain-work", args=["alpha.example"]))
     super_client.post(_purge("alpha.example"), {"confirm": "alpha.example"})
     assert SESSION_KEY not in super_client.session
 

@@ -24,6 +24,9 @@ from mailboxes.services import mailbox_create
 from tests.factories import PASSWORD, make_admin, make_alias, make_domain, make_mailbox
 from tests.support.race import finish_race, needs_row_locks, race, split, start_race
 
+MAILBOX_HINT = ": ask your provider (a super admin) to raise it, or purge a mailbox."
+ALIAS_HINT = ": ask your provider (a super admin) to raise it, or delete an alias."
+
 
 def page(response) -> str:
     return html.unescape(response.content.decode())
@@ -70,9 +73,9 @@ def test_domain_admin_is_held_to_max_mailboxes(client_a, domain_a):
     response = client_a.post("/mailboxes/new/", mailbox_data("three", override_limits="on"))
     assert response.status_code == 200
     assert response.context["form"].errors["domain"] == [
-        "The domain has reached its limit of 2 mailboxes."
+        "The domain has reached its limit of 2 mailboxes" + MAILBOX_HINT
     ]
-    assert "The domain has reached its limit of 2 mailboxes." in page(response)
+    assert "The domain has reached its limit of 2 mailboxes" + MAILBOX_HINT in page(response)
     assert Mailbox.objects.filter(domain_id="alpha.example").count() == 2
 
 
@@ -111,7 +114,7 @@ def test_alias_limit_counts_alias_rows_minus_mailbox_rows(client_a, domain_a):
         {"domain": "alpha.example", "local_part": "a3", "targets": "m1@alpha.example"},
     )
     assert response.status_code == 200
-    assert "The domain has reached its limit of 2 aliases." in page(response)
+    assert "The domain has reached its limit of 2 aliases" + ALIAS_HINT in page(response)
     assert alias_count(domain_a) == 2
     # Mailboxes still fit: their own alias rows are not aliases for the limit.
     assert client_a.post("/mailboxes/new/", mailbox_data("m4")).status_code == 302
@@ -165,7 +168,7 @@ def test_super_admin_exceeds_limits_only_with_the_override(super_client, domain_
 
     response = super_client.post("/mailboxes/new/", mailbox_data("second", quota="500"))
     assert response.status_code == 200
-    assert "The domain has reached its limit of 1 mailbox." in page(response)
+    assert "The domain has reached its limit of 1 mailbox" + MAILBOX_HINT in page(response)
     response = super_client.post(
         "/mailboxes/new/", mailbox_data("second", quota="500", override_limits="on")
     )
@@ -174,7 +177,7 @@ def test_super_admin_exceeds_limits_only_with_the_override(super_client, domain_
 
     alias = {"domain": "alpha.example", "local_part": "more", "targets": "a@x.example"}
     response = super_client.post("/aliases/new/", alias)
-    assert "The domain has reached its limit of 1 alias." in page(response)
+    assert "The domain has reached its limit of 1 alias" + ALIAS_HINT in page(response)
     response = super_client.post("/aliases/new/", {**alias, "override_limits": "on"})
     assert response.status_code == 302
 
@@ -212,7 +215,7 @@ def test_two_connections_cannot_both_take_the_last_mailbox_slot(pfa_cleanup, rou
     created, refused = split(outcomes)
     assert len(created) == 1
     assert len(refused) == 1
-    assert refused[0].messages == ["The domain has reached its limit of 2 mailboxes."]
+    assert refused[0].messages == ["The domain has reached its limit of 2 mailboxes" + MAILBOX_HINT]
     assert Mailbox.objects.filter(domain_id="race.example").count() == 2
     # The loser left nothing behind: no mailbox row, no own alias row.
     assert Alias.objects.filter(domain_id="race.example").count() == 2
@@ -240,7 +243,7 @@ def test_two_connections_cannot_both_take_the_last_alias_slot(pfa_cleanup, round
     created, refused = split(outcomes)
     assert len(created) == 1
     assert len(refused) == 1
-    assert refused[0].messages == ["The domain has reached its limit of 2 aliases."]
+    assert refused[0].messages == ["The domain has reached its limit of 2 aliases" + ALIAS_HINT]
     assert alias_count(domain) == 2
 
 

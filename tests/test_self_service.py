@@ -246,7 +246,9 @@ def test_overview_names_only_its_own_domains_aliases_and_counts_the_others(
 
 def test_overview_without_quota2_row_says_usage_is_unknown(owner_client):
     page = owner_client.get(reverse("selfservice:overview")).text
-    assert "not known yet" in page
+    assert "No figure from the mail server yet" in page
+    # One "Log out" on the page: the header's (first-hour review, F24).
+    assert page.count(">Log out</button>") == 1
     assert "<meter" not in page
     assert "not forwarded" in page
 

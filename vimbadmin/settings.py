@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "vimbadmin.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Dates in the user's time zone (the browser's, from a cookie the project's JS sets).
+    "vimbadmin.timezones.UserTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

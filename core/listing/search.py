@@ -31,6 +31,7 @@ from django.db.models.lookups import Exact, In
 from accounts.scoping import ListScope
 from core.listing.pagination import ListQuerySet, by_keys
 from domains.models import Domain
+from mail.names import to_unicode
 from pfa.derived import search_grams, triggers
 
 # A search shows at most this many matches (20 pages of 50); past it, it asks for more words.
@@ -39,6 +40,32 @@ SEARCH_RESULTS_LIMIT = 1_000
 # pg_trgm looks a LIKE pattern up by the trigrams of its runs of letters and digits: a term
 # without three in a row ('zz', 'a.b') makes the trigram index read all of itself.
 _TRIGRAM_RUN = re.compile(r"[A-Za-z0-9]{3}")
+
+
+# How many internationalised domains a search for a piece of a Unicode name reads, and how
+# many of those that hold the piece it looks for.
+IDN_SCAN_LIMIT = 5_000
+IDN_MATCH_LIMIT = 50
+
+
+def idn_domains_containing(text: str) -> list[str]:
+    """Return stored (punycode) domain names whose Unicode form holds a typed non-ASCII piece.
+
+    A piece such as "ü" has no punycode form that occurs in "xn--bcher-kva", so the
+    internationalised names (those with an "xn--" label, few beside the ASCII ones) are read
+    and compared in Unicode. The caller's query keeps its scope: a name only widens a match.
+    """
+    piece = text.strip().lower()
+    if not piece or piece.isascii():
+        return []
+    names = Domain.objects.filter(domain__contains="xn--").order_by("domain")
+    found = []
+    for name in names.values_list("domain", flat=True)[:IDN_SCAN_LIMIT]:
+        if piece in to_unicode(name).lower():
+            found.append(name)
+            if len(found) >= IDN_MATCH_LIMIT:
+                break
+    return found
 
 
 def address_search_terms(q: str) -> list[str]:
@@ -53,8 +80,12 @@ def address_search_terms(q: str) -> list[str]:
         try:
             encoded = idna.encode(part, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError):
-            return terms
-        terms.append(f"{local}{sep}{encoded}")
+            encoded = ""
+        if encoded:
+            terms.append(f"{local}{sep}{encoded}")
+        if not sep:
+            # A piece of a Unicode domain name ("ü", "bü"): every address of such a domain.
+            terms.extend(f"@{name}" for name in idn_domains_containing(part))
     return terms
 
 

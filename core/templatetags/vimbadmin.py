@@ -6,8 +6,10 @@ from django import template
 
 from accounts.scoping import is_superadmin as _is_superadmin
 from core.listing.tables import display_address, display_domain
+from mail.names import text_to_unicode
 from mail.names import visible_controls as _visible_controls
 from mail.quota import format_bytes, format_quota
+from pfa.audit import action_label
 
 register = template.Library()
 
@@ -40,6 +42,18 @@ def unicode_domain(value: str) -> str:
 @register.filter
 def unicode_address(value: str) -> str:
     return display_address(value or "")
+
+
+@register.filter
+def unicode_text(value: str) -> str:
+    """Show free text (a log row's data) with its punycode domains in Unicode."""
+    return text_to_unicode(value or "")
+
+
+@register.filter
+def log_action_label(value: str) -> str:
+    """Show a log row's action key as words, as the log page does."""
+    return action_label(value or "")
 
 
 @register.filter

@@ -308,8 +308,88 @@
     });
   }
 
+  /* Dates are shown in the browser's time zone: the server reads it from this cookie
+     (vimbadmin.timezones); the first page is in the server's zone, every later one in the user's. */
+  function initTimeZone() {
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return;
+    }
+    var current = document.cookie.split("; ").filter(function (item) {
+      return item.indexOf("vimb_tz=") === 0;
+    })[0];
+    var value = encodeURIComponent(zone);
+    if (zone && current !== "vimb_tz=" + value) {
+      document.cookie = "vimb_tz=" + value + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  }
+
+  /* Alias destinations: a field with a datalist of the user's addresses (from the scoped
+     suggest endpoint) whose "Add" button appends the choice to the destinations textarea. */
+  function initDestinationPicker() {
+    document.querySelectorAll("[data-destination-picker]").forEach(function (picker) {
+      var target = document.getElementById(picker.getAttribute("data-target"));
+      var input = picker.querySelector("input");
+      var list = picker.querySelector("datalist");
+      var add = picker.querySelector("[data-destination-add]");
+      var url = picker.getAttribute("data-suggest-url");
+      if (!target || !input || !list || !add || !url || !window.fetch) {
+        return;
+      }
+      picker.hidden = false;
+      var timer = null;
+      function domain() {
+        var field = document.getElementById(picker.getAttribute("data-domain-field"));
+        return (field && field.value) || picker.getAttribute("data-domain") || "";
+      }
+      function suggest() {
+        var typed = input.value.trim();
+        if (!typed) {
+          return;
+        }
+        var query = "?q=" + encodeURIComponent(typed) + "&domain=" + encodeURIComponent(domain());
+        window.fetch(url + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { addresses: [] }; })
+          .then(function (data) {
+            list.textContent = "";
+            (data.addresses || []).forEach(function (address) {
+              var option = document.createElement("option");
+              option.value = address;
+              list.appendChild(option);
+            });
+          })
+          .catch(function () {});
+      }
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(suggest, 150);
+      });
+      function append() {
+        var value = input.value.trim();
+        if (!value) {
+          return;
+        }
+        var current = target.value.replace(/\s+$/, "");
+        target.value = current ? current + "\n" + value : value;
+        input.value = "";
+        input.focus();
+      }
+      add.addEventListener("click", append);
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          append();
+        }
+      });
+    });
+  }
+
   function init() {
     initChecklists();
+    initTimeZone();
+    initDestinationPicker();
     initToggles();
     initDefaultQuota();
     initAutosubmit();
