@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from domains.services import domain_update
 from mailboxes.models import Mailbox
 from tests.factories import PASSWORD, make_mailbox, owner_client_for
+from tests.test_limits import set_limits as limit
 
 pytestmark = pytest.mark.django_db
 
@@ -24,22 +24,6 @@ def input_value(response, name: str) -> str | None:
     assert tag, name
     found = re.search(r'value="([^"]*)"', tag.group(0))
     return html.unescape(found.group(1)) if found else None
-
-
-def limit(domain, **values):
-    fields = {
-        "description": domain.description,
-        "aliases": domain.aliases,
-        "mailboxes": domain.mailboxes,
-        "maxquota": domain.maxquota,
-        "quota": domain.quota,
-        "default_mailbox_quota": 10,
-        "transport": domain.transport or "virtual",
-        "backupmx": domain.backupmx,
-        "active": domain.active,
-    }
-    fields.update(values)
-    return domain_update(actor=None, domain=domain, **fields)
 
 
 def test_quota_and_password_errors_come_in_one_round(client_a, domain_a):
