@@ -66,6 +66,35 @@ def _record_password_change(mailbox: Mailbox, when: datetime.datetime) -> None:
     )
 
 
+def _mailbox_row(
+    domain: Domain,
+    local: str,
+    *,
+    password: str,
+    name: str,
+    quota: int,
+    active: bool,
+    email_other: str,
+    now: datetime.datetime,
+    expiry: datetime.datetime,
+) -> Mailbox:
+    """Return a new, unsaved mailbox row with its password hashed and maildir computed."""
+    return Mailbox(
+        username=f"{local}@{domain.domain}",
+        password=passwords.hash_password(password),
+        name=name,
+        maildir=maildir_for(local, domain.domain),
+        quota=quota,
+        local_part=local,
+        domain=domain,
+        created=now,
+        modified=now,
+        active=active,
+        email_other=email_other,
+        password_expiry=expiry,
+    )
+
+
 def _may_override(actor: Admin | None, override_limits: bool) -> bool:
     # Only super admins (or the shell) may go past a domain's limits, and only when asked to.
     return override_limits and (actor is None or is_superadmin(actor))
@@ -304,20 +333,18 @@ def mailbox_create(
     local = username.split("@", 1)[0]
     quota = default_quota_bytes(domain) if quota_bytes is None else quota_bytes
     now = timezone.now()
-    mailbox = Mailbox.objects.create(
-        username=username,
-        password=passwords.hash_password(password),
+    mailbox = _mailbox_row(
+        domain,
+        local,
+        password=password,
         name=name,
-        maildir=maildir_for(local, domain.domain),
         quota=quota,
-        local_part=local,
-        domain=domain,
-        created=now,
-        modified=now,
         active=active,
         email_other=normalize_address(email_other) if email_other else "",
-        password_expiry=password_expiry_for(domain),
+        now=now,
+        expiry=password_expiry_for(domain),
     )
+    mailbox.save(force_insert=True)
     _record_password_change(mailbox, now)
     # The own alias row keeps catch-alls and alias domains from swallowing this mailbox's mail.
     Alias.objects.create(
@@ -433,19 +460,16 @@ def mailbox_create_many(
         except ValidationError as exc:
             raise MailboxRefused(exc, index) from None
         mailboxes.append(
-            Mailbox(
-                username=username,
-                password=passwords.hash_password(entry.password),
+            _mailbox_row(
+                domain,
+                local,
+                password=entry.password,
                 name=name,
-                maildir=maildir_for(local, domain.domain),
                 quota=quota,
-                local_part=local,
-                domain=domain,
-                created=now,
-                modified=now,
                 active=entry.active,
                 email_other=email_other,
-                password_expiry=expiry,
+                now=now,
+                expiry=expiry,
             )
         )
     names = list(seen)
