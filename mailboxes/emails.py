@@ -28,12 +28,14 @@ def server_settings(mailbox: Mailbox) -> list[dict[str, str]]:
             continue
         host, _sep, rest = _fill(value, mailbox).partition(":")
         port, _sep, security = rest.partition(":")
+        shown = to_unicode(host)
         rows.append(
             {
                 "protocol": label,
                 "host": host,
                 # What a person reads; the stored (ASCII) form follows it when they differ.
-                "host_display": to_unicode(host),
+                "host_display": shown,
+                "host_label": shown if shown == host else f"{shown} ({host})",
                 "port": port,
                 "security": security,
             }

@@ -146,11 +146,13 @@ class MailboxCreateForm(PasswordFieldsMixin):
             return data
         # Every refusal the service would make, in this round (limits, address, quota, policy).
         first = self.password_fields[0]
+        # An invitation sets no typed password: nothing to check against the policy.
+        typed = first in data and self.passwords_match() and not data.get("invite")
         errors, _username = mailbox_create_problems(
             actor=self.user,
             domain=domain,
             local_part=data.get("local_part", ""),
-            password=data[first] if first in data and self.passwords_match() else None,
+            password=data[first] if typed else None,
             name=data.get("name", ""),
             quota_bytes=data.get("quota"),
             override_limits=data.get("override_limits", False),
