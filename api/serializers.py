@@ -234,3 +234,34 @@ class LogSerializer(serializers.Serializer):
     domain = serializers.CharField(read_only=True)
     action = serializers.CharField(read_only=True, help_text=_("Postfix Admin's action key."))
     data = serializers.CharField(read_only=True)
+
+
+# --- a mailbox's settings: forwarding, vacation, app passwords ------------------------------
+
+
+class ForwardingSerializer(serializers.Serializer):
+    destinations = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    keep_copy = serializers.BooleanField()
+
+
+class VacationSerializer(serializers.Serializer):
+    available = serializers.BooleanField(read_only=True)
+    replying = serializers.BooleanField(read_only=True)
+    active = serializers.BooleanField()
+    subject = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    body = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    active_from = serializers.DateTimeField()
+    active_until = serializers.DateTimeField()
+    interval_seconds = serializers.IntegerField(required=False, default=0)
+
+
+class AppPasswordSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    description = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    created = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class AppPasswordCreatedSerializer(AppPasswordSerializer):
+    password = serializers.CharField(read_only=True)

@@ -3,13 +3,17 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from api import docs, endpoints, endpoints_admins, export, views
+from api import docs, endpoints, endpoints_admins, endpoints_mailbox_settings, export, views
 
 app_name = "api"
 
 router = SimpleRouter()
 router.register("domains", endpoints.DomainViewSet, basename="domain")
 router.register("mailboxes", endpoints.MailboxViewSet, basename="mailbox")
+# A mailbox's forwarding, vacation and app passwords: only actions under mailboxes/<address>/.
+router.register(
+    "mailboxes", endpoints_mailbox_settings.MailboxSettingsViewSet, basename="mailbox-settings"
+)
 router.register("aliases", endpoints.AliasViewSet, basename="alias")
 router.register("alias-domains", endpoints.AliasDomainViewSet, basename="aliasdomain")
 router.register("admins", endpoints_admins.AdminViewSet, basename="admin")

@@ -14,8 +14,9 @@ from django.utils import timezone
 from openapi_spec_validator import validate
 
 from api.services import api_token_create
-from pfa.models import Log
+from pfa.models import Log, MailboxAppPassword
 from tests.factories import make_admin, make_alias, make_domain, make_mailbox
+from twofactor.services import app_password_create
 
 NEW_PASSWORD = "Fresh-Orbit-Lantern-42"
 
@@ -75,11 +76,14 @@ class Caller:
         return send(url, json.dumps(body), content_type="application/json", **self.auth)
 
 
-def test_every_documented_operation_answers_as_documented(super_client, superadmin):
+def test_every_documented_operation_answers_as_documented(super_client, superadmin, settings):
+    settings.VIMBADMIN_VACATION_DOMAIN = "autoreply.example.org"
     document = _document(super_client)
     alpha = make_domain("alpha.example")
     make_domain("beta.example")
-    make_mailbox(alpha, "user")
+    user = make_mailbox(alpha, "user")
+    app_password_create(actor=None, mailbox=user, description="old")
+    app_password = MailboxAppPassword.objects.get(username=user.username)
     make_alias(alpha, "info", ["user@alpha.example"])
     other = make_admin("other@admins.example")
     _token, key = api_token_create(
@@ -106,6 +110,42 @@ def test_every_documented_operation_answers_as_documented(super_client, superadm
             "patch",
             f"{v1}/mailboxes/new@gamma.example/",
             {"name": "New"},
+        ),
+        "mailboxes_forwarding_retrieve": (
+            "get",
+            f"{v1}/mailboxes/{user.username}/forwarding/",
+            None,
+        ),
+        "mailboxes_forwarding_update": (
+            "put",
+            f"{v1}/mailboxes/{user.username}/forwarding/",
+            {"destinations": ["boss@elsewhere.example"], "keep_copy": True},
+        ),
+        "mailboxes_vacation_retrieve": ("get", f"{v1}/mailboxes/{user.username}/vacation/", None),
+        "mailboxes_vacation_update": (
+            "put",
+            f"{v1}/mailboxes/{user.username}/vacation/",
+            {
+                "active": True,
+                "subject": "Away",
+                "active_from": "2030-07-01T09:00:00Z",
+                "active_until": "2030-07-15T18:30:00Z",
+            },
+        ),
+        "mailboxes_app_passwords_list": (
+            "get",
+            f"{v1}/mailboxes/{user.username}/app-passwords/",
+            None,
+        ),
+        "mailboxes_app_passwords_create": (
+            "post",
+            f"{v1}/mailboxes/{user.username}/app-passwords/",
+            {"description": "Phone"},
+        ),
+        "mailboxes_app_passwords_destroy": (
+            "delete",
+            f"{v1}/mailboxes/{user.username}/app-passwords/{app_password.pk}/",
+            None,
         ),
         "aliases_list": ("get", f"{v1}/aliases/", None),
         "aliases_create": (
@@ -181,3 +221,6 @@ def test_every_documented_operation_answers_as_documented(super_client, superadm
     writes = Log.objects.filter(username__contains="API token walk")
     assert writes.filter(action="create_mailbox").exists()
     assert writes.filter(action="delete_admin").exists()
+    assert writes.filter(action="edit_vacation", data="user@alpha.example: on").exists()
+    assert writes.filter(action="add_app_password", data="user@alpha.example: Phone").exists()
+    assert not MailboxAppPassword.objects.filter(pk=app_password.pk).exists()
