@@ -175,6 +175,10 @@ def test_a_vacation_written_here_drives_postfix_admins_vacation_pl(pfa_cleanup, 
         activeuntil=now + datetime.timedelta(days=2),
         interval_time=86400,
     )
+    # The mailbox is told that its auto-reply changed (issue 17); the outbox then holds replies.
+    assert [m.to for m in mail.outbox] == [[owner.username]]
+    assert "vacation auto-reply" in mail.outbox[0].subject
+    mail.outbox.clear()
     target = f"owner#{domain.domain}@{VACATION_DOMAIN}"
     text = message("m1").replace(b"{domain}", domain.domain.encode())
 
