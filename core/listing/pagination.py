@@ -289,6 +289,8 @@ class ListQuerySet(QuerySet):
     - `capped`: True when count() found more rows than the list shows; the page says so.
     - `page_keys(bottom, top)`: the keys of rows bottom..top in its order, when it knows a
       cheaper way to them than its own SQL; None lets the paginator slice the query.
+    - `keys_after(key, after, size, descending)`: the same for a keyset page (the API, CSV
+      export): up to `size` keys following `after` in `key` order, or None.
 
     Facts (the attributes named in FACTS: the scope, and what subclasses add) are kept through
     ordering, slicing and values(); any further filter forgets them, so a fact only ever
@@ -312,6 +314,10 @@ class ListQuerySet(QuerySet):
 
     def page_keys(self, bottom: int, top: int) -> list[Any] | None:
         """Return the keys of rows bottom..top in the queryset's order, or None to slice it."""
+        return None
+
+    def keys_after(self, key: str, after: Any, size: int, descending: bool) -> list[Any] | None:
+        """Return up to `size` keys following `after` in `key` order, or None to query for them."""
         return None
 
     @classmethod
@@ -403,9 +409,18 @@ def keyset_page(
     """
     size = max(1, min(size, MAX_PER_PAGE))
     rows = queryset.order_by(f"-{key}" if descending else key)
-    if after is not None:
-        rows = rows.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
-    found = list(rows[: size + 1])
+    # A list may know a cheaper way to the keys than its SQL (the alias list on MariaDB).
+    keys = (
+        rows.keys_after(key, after, size + 1, descending)
+        if isinstance(rows, ListQuerySet)
+        else None
+    )
+    if keys is not None:
+        found = list(by_keys(rows, keys)) if keys else []
+    else:
+        if after is not None:
+            rows = rows.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
+        found = list(rows[: size + 1])
     if len(found) <= size:
         return found, None
     found = found[:size]
