@@ -20,8 +20,10 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import FormView, ListView
 
+from accounts import flows as login_flows
+from accounts.models import Admin
 from accounts.scoping import is_admin, is_superadmin, scoped, scoped_domain_names
 from core.http import AuthedRequest
 from core.listing import search
@@ -29,6 +31,7 @@ from core.listing.pagination import DeferredPaginator, ListPaginationMixin, list
 from core.sticky import sticky_domain
 from domains.selectors import room_for_new
 from mail.names import domain_filter_value
+from mailboxes.models import Mailbox
 
 
 class AdminRequiredMixin(AccessMixin):
@@ -112,6 +115,58 @@ def apply_service_error(form: Form, exc: ValidationError, *, default_field: str 
             apply_validation_error(form, ValidationError(errors))
     else:
         apply_validation_error(form, exc)
+
+
+def current_password_checked(
+    request: HttpRequest,
+    form: Form,
+    field: str,
+    *,
+    realm: login_flows.Realm,
+    account: Admin | Mailbox,
+) -> bool:
+    """Validate the form and check its current password in one round; say whether both passed.
+
+    The current password is checked whenever it was typed, whatever the other fields say, so one
+    submit shows every error; and the other fields are validated whatever the current password
+    is, so their errors tell nothing about it. The check is the login's (accounts.flows): once
+    per request, throttled, a wrong one counted and logged, none at all while held back.
+    """
+    valid = form.is_valid()
+    typed = form.cleaned_data.get(field)
+    if not typed:
+        # Missing or over the length limit: the field's own error is on the form.
+        return False
+    error = login_flows.check_current_password(request, realm, account=account, password=typed)
+    if error:
+        form.add_error(field, error)
+        return False
+    return valid
+
+
+class CurrentPasswordFormView(FormView):
+    """A form that re-asks the user's current password: every error of a submit in one answer.
+
+    `form_valid()` runs only when the current password was right and every field is valid.
+    """
+
+    current_password_field = "current_password"  # noqa: S105 (a field name)
+    password_realm: login_flows.Realm
+
+    def password_account(self) -> Admin | Mailbox:
+        """Return the logged-in account whose current password the form asks for."""
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        checked = current_password_checked(
+            request,
+            form,
+            self.current_password_field,
+            realm=self.password_realm,
+            account=self.password_account(),
+        )
+        return self.form_valid(form) if checked else self.form_invalid(form)
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

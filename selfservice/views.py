@@ -24,7 +24,7 @@ from accounts.owner_session import (
 )
 from accounts.resets import mailbox_reset_request
 from core.context import request_client_address
-from core.views import apply_validation_error, safe_next
+from core.views import CurrentPasswordFormView, apply_validation_error, safe_next
 from mailboxes.models import Mailbox
 from mailboxes.selectors import (
     aliases_delivering_to,
@@ -167,12 +167,17 @@ class MailboxOverviewView(MailboxLoginRequiredMixin, TemplateView):
         return context
 
 
-class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
+class MailboxPasswordChangeView(MailboxLoginRequiredMixin, CurrentPasswordFormView):
     """Change the owner's password after checking the current one."""
 
     form_class = MailboxPasswordChangeForm
     template_name = "selfservice/password_change.html"
     success_url = reverse_lazy("selfservice:overview")
+    # Guessing the current password in a left-open session counts like guessing at login.
+    password_realm = flows.MAILBOX
+
+    def password_account(self) -> Mailbox:
+        return self.mailbox
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -181,16 +186,6 @@ class MailboxPasswordChangeView(MailboxLoginRequiredMixin, FormView):
 
     def form_valid(self, form: MailboxPasswordChangeForm) -> HttpResponse:
         mailbox = self.mailbox
-        # Guessing the current password in a left-open session counts like guessing at login.
-        error = flows.check_current_password(
-            self.request,
-            flows.MAILBOX,
-            account=mailbox,
-            password=form.cleaned_data["current_password"],
-        )
-        if error:
-            form.add_error("current_password", error)
-            return self.form_invalid(form)
         try:
             mailbox_set_password(
                 actor=mailbox.username,

@@ -25,6 +25,7 @@ from core.views import (
     AdminRequiredMixin,
     SuperAdminRequiredMixin,
     apply_validation_error,
+    current_password_checked,
     safe_next,
 )
 from mailboxes.models import Mailbox
@@ -122,7 +123,7 @@ class _OwnFactorView(OwnFactorMixin, View):
             return show_codes(request, self.realm, codes, _("Your second factor is set up."))
         if action == "disable":
             disable_form = DisableForm(request.POST)
-            if disable_form.is_valid() and self.disable_checks(disable_form, account):
+            if self.disable_checks(disable_form, account):
                 services.totp_disable(actor=self.actor(), account=account)
                 # A policy that covers the account takes it to enrolment on the next request.
                 flows.policy_recheck(request, self.realm)
@@ -135,15 +136,15 @@ class _OwnFactorView(OwnFactorMixin, View):
         return redirect(request.path)
 
     def disable_checks(self, form: DisableForm, account: Admin | Mailbox) -> bool:
-        """Check the password, then the code, each counted like a login try."""
-        error = login_flows.check_current_password(
-            self.request,
-            login_flows.REALMS[self.realm],
-            account=account,
-            password=form.cleaned_data["password"],
-        )
-        if error:
-            form.add_error("password", error)
+        """Check the form with the password, then the code, each counted like a login try.
+
+        The code is checked only after a right password: a code is accepted once, so checking
+        it beside a wrong password would use it up (a recovery code for good) for nothing.
+        """
+        realm = login_flows.REALMS[self.realm]
+        if not current_password_checked(
+            self.request, form, "password", realm=realm, account=account
+        ):
             return False
         return check_code_form(self.request, form, self.realm, account)
 
