@@ -8,7 +8,8 @@ app_name = "aliases"
 urlpatterns = [
     path("", views.AliasListView.as_view(), name="alias-list"),
     path("new/", views.AliasCreateView.as_view(), name="alias-create"),
-    # Before "<address>/": an alias address always has an @, so "suggest" never collides.
+    # Before "<address>/": an alias address always has an @, so these never collide.
+    path("room/", views.AliasRoomView.as_view(), name="alias-room"),
     path("suggest/", views.AliasSuggestView.as_view(), name="alias-suggest"),
     path("<str:address>/", views.AliasUpdateView.as_view(), name="alias-edit"),
     path("<str:address>/toggle/", views.AliasToggleView.as_view(), name="alias-toggle"),

@@ -32,6 +32,7 @@ from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
     CreateRoomMixin,
+    CreateRoomView,
     DomainFilteredListView,
     ScopedObjectMixin,
     ToggleActiveView,
@@ -75,6 +76,10 @@ class AliasRoomMixin(CreateRoomMixin):
 
     def disabled_text(self) -> str:
         return _("This domain may not have aliases.")
+
+
+class AliasRoomView(AliasRoomMixin, CreateRoomView):
+    """One domain's aliases against its limit, for the new-alias form's domain field."""
 
 
 class AliasListView(DomainFilteredListView, AliasRoomMixin):

@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped, scoped_domain_names
@@ -257,9 +258,12 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
     It cleans to the Domain row; scoped_domain_name_field() cleans to the stored name.
     """
     if scoped_domain_names(user) is None:
-        return TypedDomainField(
+        field = TypedDomainField(
             user=user, label=_("Domain"), required=True, initial=to_unicode(initial) or None
         )
+        # js/vimbadmin.js offers the user's domains matching what is typed (a datalist).
+        field.widget.attrs["data-domain-suggest"] = reverse("domains:domain-suggest")
+        return field
     return DomainChoiceField(
         label=_("Domain"),
         queryset=scoped(user, Domain).order_by("domain"),

@@ -14,7 +14,7 @@ from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.encoding import escape_uri_path
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,8 +29,8 @@ from core.http import AuthedRequest
 from core.listing import search
 from core.listing.pagination import DeferredPaginator, ListPaginationMixin, list_queryset
 from core.sticky import sticky_domain
-from domains.selectors import room_for_new
-from mail.names import domain_filter_value
+from domains.selectors import Room, room_for_new
+from mail.names import domain_filter_value, to_unicode
 from mailboxes.models import Mailbox
 
 
@@ -287,10 +287,16 @@ class CreateRoomMixin:
             names = scoped_domain_names(user)
             domain = names[0] if names is not None and len(names) == 1 else ""
         room = room_for_new(user, self.room_kind, [domain]).get(domain) if domain else None
-        blocked = ""
+        blocked = note = ""
         if room is not None and room.full and not is_superadmin(user):
             blocked = self.disabled_text() if room.limit < 0 else self.limit_text(room.limit)
-        return {"room": room, "room_blocked": blocked}
+        elif room is not None and room.limit > 0:
+            note = _("%(domain)s: %(used)s of %(limit)s used.") % {
+                "domain": to_unicode(room.domain),
+                "used": room.used,
+                "limit": room.limit,
+            }
+        return {"room": room, "room_blocked": blocked, "room_note": note}
 
     def room_notes(self) -> dict[str, str] | None:
         """Return "3 / 3 used" per limited domain of a domain select (None: no select)."""
@@ -303,3 +309,37 @@ class CreateRoomMixin:
             for name, room in room_for_new(user, self.room_kind, names).items()
             if room.limit > 0
         }
+
+
+class CreateRoomView(AdminRequiredMixin, CreateRoomMixin, View):
+    """Answer how full ONE of the user's domains is, as JSON, for a create form's domain field.
+
+    `?domain=bücher.example` (Unicode or punycode) answers what the form shows for it:
+    {"domain", "used", "limit", "full", "note", "blocked"}; js/vimbadmin.js shows the note or
+    the reason and disables the create button while it is blocked. A domain the user does not
+    manage is a 404 that tells nothing, exactly like a missing one; so is an empty one (the
+    form's "only domain" fallback is no answer to a question about a typed name).
+    """
+
+    request: AuthedRequest
+
+    http_method_names = ["get"]
+
+    def room_answer(self, room: Room, context: dict[str, Any]) -> dict[str, Any]:
+        """Return the JSON answer for a domain the user manages (views add their own keys)."""
+        return {
+            "domain": to_unicode(room.domain),
+            "used": room.used,
+            "limit": room.limit,
+            "full": room.full,
+            "note": context["room_note"],
+            "blocked": context["room_blocked"],
+        }
+
+    def get(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        typed = request.GET.get("domain", "")[:255]
+        context = self.room_context(typed) if typed.strip() else {"room": None}
+        room = context["room"]
+        if room is None:
+            return JsonResponse({}, status=404)
+        return JsonResponse(self.room_answer(room, context))

@@ -14,6 +14,7 @@ from aliases.models import Alias
 from core.listing.search import idn_domains_containing
 from domains import counters
 from domains.models import AliasDomain, Domain
+from mail.names import to_unicode
 from mailboxes.models import Mailbox
 from pfa.models import Log, Quota2
 
@@ -141,6 +142,26 @@ def _names_match(term: str, *fields: str) -> Q:
         for field in fields:
             match |= Q(**{f"{field}__in": idn})
     return match
+
+
+# A typed domain field suggests at most this many of the user's domains.
+DOMAIN_SUGGESTIONS_LIMIT = 20
+
+
+def domain_suggestions(user: Any, typed: str) -> list[str]:
+    """Return the first DOMAIN_SUGGESTIONS_LIMIT of the user's domains (stored names, in order)
+    that start with what was typed, in Unicode or punycode."""
+    text = typed.strip().lower()
+    starts = Q(domain__startswith=text)
+    stored = _punycode_term(text)
+    if stored:
+        starts |= Q(domain__startswith=stored)
+    # A Unicode piece of a label ("bü") is no prefix of any punycode form ("xn--bcher-kva").
+    idn = [name for name in idn_domains_containing(text) if to_unicode(name).startswith(text)]
+    if idn:
+        starts |= Q(domain__in=idn)
+    names = scoped(user, Domain).filter(starts).order_by("domain")
+    return list(names.values_list("domain", flat=True)[:DOMAIN_SUGGESTIONS_LIMIT])
 
 
 def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:

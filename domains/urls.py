@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.DomainListView.as_view(), name="domain-list"),
     path("new/", views.DomainCreateView.as_view(), name="domain-create"),
     # Before "<domain>/": a domain name always has a dot, so these never collide.
+    path("suggest/", views.DomainSuggestView.as_view(), name="domain-suggest"),
     path("alias-domains/", views.AliasDomainListView.as_view(), name="aliasdomain-list"),
     path("alias-domains/new/", views.AliasDomainCreateView.as_view(), name="aliasdomain-create"),
     path(

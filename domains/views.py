@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -85,6 +85,22 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
         # The list itself is never narrowed by the selected domain, but ?domain= clears it here.
         context["sticky_domain"] = sticky.sticky_domain(self.request)
         return context
+
+
+class DomainSuggestView(AdminRequiredMixin, View):
+    """Suggest the user's domains while one is typed (a create form's domain field, typed
+    past accounts.scoping.LITERAL_DOMAINS_LIMIT): the user's domains only.
+
+    `?q=bü` answers {"domains": ["bücher.example", ...]} in Unicode.
+    """
+
+    request: AuthedRequest
+
+    http_method_names = ["get"]
+
+    def get(self, request: AuthedRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        found = selectors.domain_suggestions(request.user, request.GET.get("q", "")[:255])
+        return JsonResponse({"domains": [to_unicode(name) for name in found]})
 
 
 class DomainCreateView(SuperAdminRequiredMixin, FormView):

@@ -193,15 +193,19 @@ def mailbox_alias_domains(mailbox: Mailbox) -> list[str]:
     return [f"{mailbox.local_part}@{name}" for name in names.order_by("alias_domain_id")]
 
 
-def default_quotas(user: Any) -> dict[str, int]:
-    """Return, per domain the user manages, the quota in bytes a new mailbox gets by default.
+def default_quotas(user: Any, names: list[str] | None = None) -> dict[str, int]:
+    """Return, per domain the user manages (of `names`, if given), the quota in bytes a new
+    mailbox gets by default.
 
-    For the new-mailbox form's domain select (the form re-fills the quota field when another
-    domain is picked); the rule is domains.services.domain_settings(): the stored default, else
+    For the new-mailbox form's domain (the form re-fills the quota field when another domain
+    is picked); the rule is domains.services.domain_settings(): the stored default, else
     the domain's per-mailbox maximum, else unlimited (0). Two queries, no join: on MariaDB the
     settings table's collation may differ from Postfix Admin's `domain` table.
     """
-    maxquotas = dict(scoped(user, Domain).values_list("domain", "maxquota"))
+    domains = scoped(user, Domain)
+    if names is not None:
+        domains = domains.filter(domain__in=names)
+    maxquotas = dict(domains.values_list("domain", "maxquota"))
     stored = dict(
         DomainSettings.objects.filter(domain_id__in=list(maxquotas)).values_list(
             "domain_id", "default_mailbox_quota"

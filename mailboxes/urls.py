@@ -8,6 +8,8 @@ app_name = "mailboxes"
 urlpatterns = [
     path("", views.MailboxListView.as_view(), name="mailbox-list"),
     path("new/", views.MailboxCreateView.as_view(), name="mailbox-create"),
+    # Before "<username>/": a mailbox's address always has an @, so this never collides.
+    path("room/", views.MailboxRoomView.as_view(), name="mailbox-room"),
     path("<str:username>/", views.MailboxDetailView.as_view(), name="mailbox-detail"),
     path("<str:username>/edit/", views.MailboxUpdateView.as_view(), name="mailbox-edit"),
     path("<str:username>/password/", views.MailboxPasswordView.as_view(), name="mailbox-password"),

@@ -22,12 +22,14 @@ from core.sticky import sticky_domain
 from core.views import (
     AdminRequiredMixin,
     CreateRoomMixin,
+    CreateRoomView,
     DomainFilteredListView,
     ScopedObjectMixin,
     ToggleActiveView,
     apply_service_error,
 )
 from domains.models import Domain
+from domains.selectors import Room
 from mail.names import address_to_unicode, normalize_local_part, to_unicode
 from mail.quota import quota_text
 from mailboxes.emails import send_settings_email
@@ -89,6 +91,17 @@ class MailboxRoomMixin(CreateRoomMixin):
 
     def disabled_text(self) -> str:
         return _("This domain may not have mailboxes.")
+
+
+class MailboxRoomView(MailboxRoomMixin, CreateRoomView):
+    """One domain's mailboxes against its limit, and its default quota, for the new-mailbox
+    form's domain field (the quota field follows it, unless a quota was typed)."""
+
+    def room_answer(self, room: Room, context: dict[str, Any]) -> dict[str, Any]:
+        answer = super().room_answer(room, context)
+        quota = default_quotas(self.request.user, [room.domain]).get(room.domain)
+        answer["default_quota"] = quota_text(quota) if quota is not None else ""
+        return answer
 
 
 class MailboxListView(DomainFilteredListView, MailboxRoomMixin):

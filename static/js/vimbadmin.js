@@ -239,6 +239,125 @@
     });
   }
 
+  /* A JSON answer of one of the app's scoped endpoints, or null (not found, not allowed, offline). */
+  function fetchJson(url) {
+    return window.fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .catch(function () { return null; });
+  }
+
+  /* A typed domain field (input[data-domain-suggest], forms with more domains than a select
+     holds): a datalist of the user's domains that start with what is typed, from the scoped
+     suggest endpoint. Without this script the field is a plain text field. */
+  function initDomainSuggest() {
+    document.querySelectorAll("input[data-domain-suggest]").forEach(function (input) {
+      if (!window.fetch) {
+        return;
+      }
+      var url = input.getAttribute("data-domain-suggest");
+      var list = document.createElement("datalist");
+      list.id = input.id + "-suggestions";
+      input.insertAdjacentElement("afterend", list);
+      input.setAttribute("list", list.id);
+      input.setAttribute("autocomplete", "off");
+      var timer = null;
+      var asked = 0;
+      function suggest() {
+        var mine = ++asked;
+        fetchJson(url + "?q=" + encodeURIComponent(input.value.trim())).then(function (data) {
+          if (mine !== asked || !data) {
+            return;
+          }
+          list.textContent = "";
+          (data.domains || []).forEach(function (name) {
+            var option = document.createElement("option");
+            option.value = name;
+            list.appendChild(option);
+          });
+        });
+      }
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(suggest, 150);
+      });
+      input.addEventListener("focus", function () {
+        if (!list.firstChild) {
+          suggest();
+        }
+      });
+    });
+  }
+
+  /* Create forms (templates/_create_room_note.html): when another domain is picked or typed,
+     ask the scoped room endpoint about that one domain and show its usage, or the reason
+     creating is refused; the form's create button is disabled while the reason shows (the
+     server refuses a full domain either way). A typed domain also brings its default quota,
+     as a select does in initDefaultQuota, unless a quota was typed. */
+  function initCreateRoom() {
+    document.querySelectorAll("[data-room-url]").forEach(function (box) {
+      var field = document.getElementById(box.getAttribute("data-domain-field"));
+      var form = box.closest("form");
+      var submit = form && form.querySelector("button[type=submit]");
+      var reason = box.querySelector("[data-room-blocked]");
+      var note = box.querySelector("[data-room-note]");
+      if (!field || !submit || !reason || !note || !window.fetch) {
+        return;
+      }
+      var url = box.getAttribute("data-room-url");
+      var quota = field.hasAttribute("data-default-quotas")
+        ? null
+        : document.getElementById(box.getAttribute("data-quota-field") || "");
+      var filled = quota ? quota.value : "";
+      var asked = 0;
+      var timer = null;
+      var last = field.value.trim();
+      function block(text) {
+        reason.textContent = text;
+        reason.hidden = !text;
+        submit.disabled = Boolean(text);
+        if (text) {
+          submit.setAttribute("aria-describedby", reason.id);
+        } else {
+          submit.removeAttribute("aria-describedby");
+        }
+      }
+      function show(room) {
+        block((room && room.blocked) || "");
+        note.textContent = (room && room.note) || "";
+        note.hidden = !note.textContent;
+        if (room && quota && room.default_quota !== undefined && quota.value === filled) {
+          quota.value = room.default_quota;
+          filled = room.default_quota;
+        }
+      }
+      function ask() {
+        var typed = field.value.trim();
+        if (typed === last) {
+          return;
+        }
+        last = typed;
+        var mine = ++asked;
+        if (!typed) {
+          show(null);
+          return;
+        }
+        fetchJson(url + "?domain=" + encodeURIComponent(typed)).then(function (room) {
+          if (mine === asked) {
+            show(room);
+          }
+        });
+      }
+      block(reason.textContent.trim());
+      field.addEventListener("change", ask);
+      if (field.tagName === "INPUT") {
+        field.addEventListener("input", function () {
+          window.clearTimeout(timer);
+          timer = window.setTimeout(ask, 250);
+        });
+      }
+    });
+  }
+
   /* Checkbox lists (templates/_checklist.html): a filter box narrows the list as one types;
      ticked items always stay in sight, and a line counts how many are ticked. Without this
      script the filter box stays hidden and the whole list is there to tick. */
@@ -390,6 +509,8 @@
     initChecklists();
     initTimeZone();
     initDestinationPicker();
+    initDomainSuggest();
+    initCreateRoom();
     initToggles();
     initDefaultQuota();
     initAutosubmit();
