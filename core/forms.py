@@ -289,6 +289,9 @@ class ListFilterForm(StyledForm):
         names = scoped_domain_names(user)
         if names is None:
             self.fields["domain"] = ScopedDomainField(user=user, label=_("Domain"), required=False)
+            self.fields["domain"].widget.attrs["data-domain-suggest"] = reverse(
+                "domains:domain-suggest"
+            )
             self.managed_domains: set[str] | None = None
         else:
             # A plain text field with a select widget: a domain outside the choices (a sticky

@@ -282,3 +282,14 @@ def test_suggestions_stop_at_the_limit(superadmin, super_client):
         make_domain(f"n{n:02d}.example")
     found = answer(super_client.get("/domains/suggest/", {"q": "n"}))["domains"]
     assert found == [f"n{n:02d}.example" for n in range(DOMAIN_SUGGESTIONS_LIMIT)]
+
+
+def test_typed_domain_filters_past_the_threshold_offer_suggestions(many, shop):
+    """The lists' typed domain filter and the top bar's domain switcher get the same
+    suggestions as the create forms (js/vimbadmin.js, initDomainSuggest)."""
+    client = logged_in(many)
+    listing = page(client.get("/mailboxes/"))
+    suggest = 'data-domain-suggest="/domains/suggest/"'
+    assert re.search(r'<input type="text" name="domain"[^>]*' + suggest, listing)
+    domains = page(client.get("/domains/"))
+    assert re.search(r'id="nav-domain"[^>]*' + suggest, domains)
