@@ -20,6 +20,7 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.scoping import scoped
 from aliases.models import Alias
 from aliases.selectors import alias_list
 from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
@@ -27,7 +28,9 @@ from api import serializers as s
 from api.access import narrowed, token_domains, token_get_or_404
 from api.errors import errors_on
 from api.pagination import KeysetPagination
-from domains.models import AliasDomain, Domain, DomainSettings
+from core.listing.pagination import Key
+from domains import counters
+from domains.models import SORT_ORDER, AliasDomain, Domain, DomainSettings
 from domains.selectors import alias_domain_list, domain_list, with_live_figures
 from domains.services import (
     alias_domain_create,
@@ -82,7 +85,7 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     pagination_class = KeysetPagination
     lookup_value_regex = "[^/]+"
-    page_key = "pk"
+    page_key: Key = "pk"
     page_descending = False
 
     def paged(self, queryset: QuerySet, serializer: type[Any]) -> Response:
@@ -116,7 +119,8 @@ class DomainViewSet(ApiViewSet):
 
     serializer_class = s.DomainSerializer
     lookup_field = "domain"
-    page_key = "domain"
+    # By the Unicode name (domain_list's sort_name): the cursor holds the last row's values.
+    page_key = SORT_ORDER
 
     def _rows(self) -> QuerySet[Domain]:
         return narrowed(
@@ -133,6 +137,9 @@ class DomainViewSet(ApiViewSet):
         return obj
 
     def list(self, request: Request) -> Response:
+        # Domains other tools added get their counters row and sort key first, as in the list
+        # page, so the pages of one walk see them in one place.
+        counters.ensure_missing(narrowed(request.auth, scoped(request.user, Domain)))
         rows = self.paginate_queryset(self._rows())
         # Read apart, by the page's names: on MariaDB the project's table may not share the
         # collation of Postfix Admin's domain column, and such columns refuse to be joined.

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from aliases.views import AliasListView
 from auditlog.views import LogListView
-from core.listing.pagination import MAX_PER_PAGE, keyset_page
+from core.listing.pagination import MAX_PER_PAGE, Key, keyset_page
+from domains.models import SORT_ORDER
 from domains.selectors import alias_count_of
 from domains.views import AliasDomainListView, DomainListView
 from mailboxes.views import MailboxListView
@@ -47,7 +48,7 @@ def _when(value: Any) -> str:
 def csv_lines(
     queryset: QuerySet,
     *,
-    key: str,
+    key: Key,
     columns: list[tuple[str, Callable[[Any], Any]]],
     descending: bool = False,
 ) -> Iterator[str]:
@@ -123,7 +124,7 @@ LOG_COLUMNS: list[tuple[str, Callable[[Any], Any]]] = [
 class CsvExportMixin:
     """Answer a list view's GET with its rows as CSV instead of the page."""
 
-    export_key: str
+    export_key: Key
     export_columns: list[tuple[str, Callable[[Any], Any]]]
     export_name: str
     export_descending = False
@@ -159,7 +160,8 @@ class AliasExportView(CsvExportMixin, AliasListView):
 class DomainExportView(CsvExportMixin, DomainListView):
     """The domain list as CSV."""
 
-    export_key, export_columns, export_name = "domain", DOMAIN_COLUMNS, "domains"
+    # In the list's order: by the Unicode name (domain_list's sort_name).
+    export_key, export_columns, export_name = SORT_ORDER, DOMAIN_COLUMNS, "domains"
 
 
 class AliasDomainExportView(CsvExportMixin, AliasDomainListView):

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped, scoped_domain_names
-from domains.models import Domain
+from domains.models import Domain, by_sort_name
 from mail.names import normalize_domain, to_unicode
 from mail.passwords import MAX_PASSWORD_LENGTH, generate_password
 
@@ -262,7 +262,7 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
         )
     return DomainChoiceField(
         label=_("Domain"),
-        queryset=scoped(user, Domain).order_by("domain"),
+        queryset=by_sort_name(scoped(user, Domain)),
         to_field_name="domain",
         empty_label=None,
         initial=initial or None,

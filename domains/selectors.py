@@ -13,7 +13,7 @@ from accounts.scoping import scoped, scoped_domain_names
 from aliases.models import Alias
 from core.listing.search import idn_domains_containing
 from domains import counters
-from domains.models import AliasDomain, Domain
+from domains.models import AliasDomain, Domain, with_sort_name
 from mailboxes.models import Mailbox
 from pfa.models import Log, Quota2
 
@@ -144,13 +144,14 @@ def _names_match(term: str, *fields: str) -> Q:
 
 
 def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
-    """Return the domains the user may see, matching the search, with counts and usage."""
+    """Return the domains the user may see, matching the search, with counts, usage and the
+    key they are listed by (`sort_name`; order by domains.models.SORT_ORDER)."""
     queryset = scoped(user, Domain)
     term = (filters.get("q") or "").strip()
     if term:
         match = Q(description__icontains=term) | _names_match(term, "domain")
         queryset = queryset.filter(match)
-    return with_domain_counters(queryset)
+    return with_sort_name(with_domain_counters(queryset))
 
 
 def domains_with_figures(user: Any) -> QuerySet[Domain]:

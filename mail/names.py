@@ -134,6 +134,26 @@ def to_unicode(domain: str) -> str:
         return domain
 
 
+# Longer keys are cut: only names past any real domain's length get there (see domain_sort_key).
+SORT_KEY_MAX = 1024
+
+
+def domain_sort_key(domain: str) -> str:
+    """Return the key a stored domain name is listed by, to be compared code point by code point.
+
+    People read the Unicode name, so lists order it as a dictionary does: first by its letters
+    without case and accents ("ärzte" between "alpha" and "bücher", not after "zeta" as the code
+    points or the stored `xn--` form would put it), then, between names equal so far, by the
+    name itself (a plain letter before its accented forms). The databases compare the key as
+    binary text (domains.models.CodePointText), so every engine lists in the same order as
+    Python's sorted() of these keys.
+    """
+    shown = to_unicode(domain).lower()
+    decomposed = unicodedata.normalize("NFKD", shown.casefold())
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return f"{letters} {shown}"[:SORT_KEY_MAX]
+
+
 def address_to_unicode(address: str) -> str:
     """Return a stored address for display, with its domain in Unicode."""
     local, sep, domain = address.rpartition("@")

@@ -48,6 +48,10 @@ MAX_PER_PAGE = 500
 # and an offset past 2**63 is refused by PostgreSQL (bigint) and by MariaDB's parser.
 MAX_FIRST_ROW = 2**31
 
+# A keyset page's key: a unique column, or columns whose values together are unique (the last
+# one the primary key), such as a domain list's (sort_name, domain).
+Key = str | tuple[str, ...]
+
 # Whole numbers only: int() would also take " 7", "+7", "7_0" and other scripts' digits.
 _NUMBER = re.compile(r"[0-9]{1,18}")
 
@@ -316,7 +320,7 @@ class ListQuerySet(QuerySet):
         """Return the keys of rows bottom..top in the queryset's order, or None to slice it."""
         return None
 
-    def keys_after(self, key: str, after: Any, size: int, descending: bool) -> list[Any] | None:
+    def keys_after(self, key: Key, after: Any, size: int, descending: bool) -> list[Any] | None:
         """Return up to `size` keys following `after` in `key` order, or None to query for them."""
         return None
 
@@ -398,17 +402,30 @@ def counted_by(
     return RuleCountedQuerySet.of(queryset, _count_rule=rule, scope=scope)
 
 
+def _after(key: tuple[str, ...], after: tuple[Any, ...], descending: bool) -> Q:
+    """Return the condition of the rows that follow `after` in `key` order (a row comparison
+    spelled out: (a, b) > (x, y) is a > x, or a = x and b > y)."""
+    step = "lt" if descending else "gt"
+    following = Q()
+    for depth, name in enumerate(key):
+        equal = {key[n]: after[n] for n in range(depth)}
+        following |= Q(**equal, **{f"{name}__{step}": after[depth]})
+    return following
+
+
 def keyset_page(
-    queryset: QuerySet, *, key: str, after: Any = None, size: int, descending: bool = False
+    queryset: QuerySet, *, key: Key, after: Any = None, size: int, descending: bool = False
 ) -> tuple[list[Any], Any]:
     """Return up to `size` rows (capped at MAX_PER_PAGE) following the key `after` in key order,
     and the key to continue from (None after the last row).
 
     For the API: a page costs the same at any depth, as the rows are found by the key's index
-    instead of counted past; the queryset's own conditions (scope, search) stay in force.
+    instead of counted past; the queryset's own conditions (scope, search) stay in force. With
+    several key columns `after` and the answer are lists of their values, one per column.
     """
     size = max(1, min(size, MAX_PER_PAGE))
-    rows = queryset.order_by(f"-{key}" if descending else key)
+    names = (key,) if isinstance(key, str) else key
+    rows = queryset.order_by(*(f"-{name}" if descending else name for name in names))
     # A list may know a cheaper way to the keys than its SQL (the alias list on MariaDB).
     keys = (
         rows.keys_after(key, after, size + 1, descending)
@@ -419,9 +436,11 @@ def keyset_page(
         found = list(by_keys(rows, keys)) if keys else []
     else:
         if after is not None:
-            rows = rows.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
+            values = (after,) if isinstance(key, str) else tuple(after)
+            rows = rows.filter(_after(names, values, descending))
         found = list(rows[: size + 1])
     if len(found) <= size:
         return found, None
     found = found[:size]
-    return found, getattr(found[-1], key)
+    last = [getattr(found[-1], name) for name in names]
+    return found, last[0] if isinstance(key, str) else last
