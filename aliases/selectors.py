@@ -9,13 +9,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from accounts.scoping import list_scope, scoped
 from aliases.models import Alias
-from core.listing.pagination import (
-    LAST_PAGE_SLACK,
-    Key,
-    ListQuerySet,
-    RuleCountedQuerySet,
-    counted_by,
-)
+from core.listing.pagination import LAST_PAGE_SLACK, ListQuerySet, RuleCountedQuerySet, counted_by
 from core.listing.search import GramSearch, address_search_terms, search_queryset, searched_rows
 from domains import counters
 from domains.models import AliasDomain, Domain
@@ -148,7 +142,7 @@ class AliasListQuerySet(RuleCountedQuerySet):
             triggers.forget()
             return None
 
-    def keys_after(self, key: Key, after: Any, size: int, descending: bool) -> list[str] | None:
+    def keys_after(self, key: str, after: Any, size: int, descending: bool) -> list[str] | None:
         """Return up to `size` addresses after `after`, from the listed aliases' table (MariaDB).
 
         The first page of a domain whose mailboxes sort before its aliases otherwise probes

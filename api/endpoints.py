@@ -28,9 +28,8 @@ from api import serializers as s
 from api.access import narrowed, token_domains, token_get_or_404
 from api.errors import errors_on
 from api.pagination import KeysetPagination
-from core.listing.pagination import Key
 from domains import counters
-from domains.models import SORT_ORDER, AliasDomain, Domain, DomainSettings
+from domains.models import AliasDomain, Domain, DomainSettings
 from domains.selectors import alias_domain_list, domain_list, with_live_figures
 from domains.services import (
     alias_domain_create,
@@ -85,7 +84,7 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     pagination_class = KeysetPagination
     lookup_value_regex = "[^/]+"
-    page_key: Key = "pk"
+    page_key = "pk"
     page_descending = False
 
     def paged(self, queryset: QuerySet, serializer: type[Any]) -> Response:
@@ -119,13 +118,12 @@ class DomainViewSet(ApiViewSet):
 
     serializer_class = s.DomainSerializer
     lookup_field = "domain"
-    # By the Unicode name (domain_list's sort_name): the cursor holds the last row's values.
-    page_key = SORT_ORDER
+    # By the Unicode name (domain_list's sort_name, one per domain): the cursor holds its key.
+    page_key = "sort_name"
 
-    def _rows(self) -> QuerySet[Domain]:
-        return narrowed(
-            self.request.auth, domain_list(self.request.user, filters_of(self.request, "q"))
-        )
+    def _rows(self, *, keyed: bool = False) -> QuerySet[Domain]:
+        filters = filters_of(self.request, "q")
+        return narrowed(self.request.auth, domain_list(self.request.user, filters, keyed=keyed))
 
     def _one(self, domain: str) -> Domain:
         key = domain_key(domain)
@@ -139,8 +137,8 @@ class DomainViewSet(ApiViewSet):
     def list(self, request: Request) -> Response:
         # Domains other tools added get their counters row and sort key first, as in the list
         # page, so the pages of one walk see them in one place.
-        counters.ensure_missing(narrowed(request.auth, scoped(request.user, Domain)))
-        rows = self.paginate_queryset(self._rows())
+        keyed = counters.ensure_missing(narrowed(request.auth, scoped(request.user, Domain)))
+        rows = self.paginate_queryset(self._rows(keyed=keyed))
         # Read apart, by the page's names: on MariaDB the project's table may not share the
         # collation of Postfix Admin's domain column, and such columns refuse to be joined.
         kept = dict(

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from core.listing.pagination import MAX_PER_PAGE, Key, keyset_page, page_size
+from core.listing.pagination import MAX_PER_PAGE, keyset_page, page_size
 
 
 def encode_cursor(key: Any) -> str:
@@ -22,27 +22,18 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def _is_value(value: Any) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool)
-
-
-def decode_cursor(text: str, key: Key = "pk") -> Any:
-    """Return the key of a cursor, a list of values for a key of several columns; a cursor
-    that is none (or not one of this key) is a field error."""
+def decode_cursor(text: str) -> Any:
+    """Return the key of a cursor; a cursor that is none is a field error."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        value = json.loads(raw)
+        key = json.loads(raw)
     except (binascii.Error, ValueError):
-        value = None
-    if isinstance(key, str):
-        valid = _is_value(value)
-    else:
-        valid = isinstance(value, list) and len(value) == len(key) and all(map(_is_value, value))
-    if not valid:
+        key = None
+    if not isinstance(key, str | int) or isinstance(key, bool):
         raise exceptions.ValidationError(
             {"cursor": [exceptions.ErrorDetail(_("This cursor is not valid."), code="invalid")]}
         )
-    return value
+    return key
 
 
 class KeysetPagination(BasePagination):
@@ -50,13 +41,12 @@ class KeysetPagination(BasePagination):
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
-        key = getattr(view, "page_key", "pk")
         text = request.query_params.get("cursor")
-        after = decode_cursor(text, key) if text else None
+        after = decode_cursor(text) if text else None
         size = page_size(request.query_params.get("limit"))
         rows, self.next_key = keyset_page(
             queryset,
-            key=key,
+            key=getattr(view, "page_key", "pk"),
             after=after,
             size=size,
             descending=getattr(view, "page_descending", False),

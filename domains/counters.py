@@ -125,9 +125,9 @@ def ensure(names: Sequence[str]) -> dict[str, DomainCounters]:
     return found
 
 
-def ensure_missing(domains: Any, limit: int = CHUNK) -> None:
+def ensure_missing(domains: Any, limit: int = CHUNK) -> bool:
     """Measure up to `limit` domains of a Domain queryset that have no counters row yet (or
-    no sort key: rows of an older release)."""
+    no sort key: rows of an older release); tell whether every one of them has both now."""
     names = list(
         domains.filter(counters__sort_name__isnull=True)
         .order_by("domain")
@@ -135,6 +135,7 @@ def ensure_missing(domains: Any, limit: int = CHUNK) -> None:
     )
     if names:
         ensure(names)
+    return len(names) < limit
 
 
 def lock(domain: Domain | str) -> DomainCounters:

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Func, QuerySet
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -112,10 +112,12 @@ class DomainCounters(models.Model):
     usage_counted = models.DateTimeField(default=timezone.now)
     # mail.names.domain_sort_key of the domain: what lists order it by (see by_sort_name). In
     # a binary collation (migration 0005); NULL where an older release made the row.
-    sort_name = models.CharField(max_length=1024, null=True)  # noqa: DJ001 (NULL: not known yet)
+    sort_name = models.CharField(max_length=768, null=True)  # noqa: DJ001 (NULL: not known yet)
 
     class Meta:
         db_table = "vimbadmin_domain_stats"
+        # A domain list's pages walk it while every domain has its key (with_sort_name).
+        indexes = [models.Index(fields=["sort_name"], name="vimbadmin_domain_sort_name")]
 
     def __str__(self) -> str:
         return str(self.domain_id)
@@ -205,22 +207,25 @@ class CodePointText(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-def with_sort_name(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
-    """Add `sort_name`, the key a domain is listed by (mail.names.domain_sort_key).
+def with_sort_name(queryset: QuerySet[Domain], *, keyed: bool = False) -> QuerySet[Domain]:
+    """Add `sort_name`, the key a domain is listed by (mail.names.domain_sort_key), one per
+    domain, so that it orders and pages a list alone.
 
-    Kept in the domain counters' row (Postfix Admin's domain table has no room for it); a
+    Kept in the domain counters' row (Postfix Admin's domain table has no room for it). A
     domain without one yet (written by another tool, before a list page or `domain_counters`
-    stored it) goes by its stored name in lower case, which is its right place unless the
-    name is an IDN.
+    stored it) goes by its stored name: its right place unless the name is an IDN. `keyed`
+    tells that every domain of the queryset has its key (domains.counters.ensure_missing said
+    so): the list then reads the counters' column itself, whose index gives a page at once
+    instead of sorting every domain.
     """
-    stored = Coalesce(F("counters__sort_name"), CodePointText(Lower("domain")))
+    if keyed:
+        return queryset.filter(counters__sort_name__isnull=False).annotate(
+            sort_name=F("counters__sort_name")
+        )
+    stored = Coalesce(F("counters__sort_name"), CodePointText(F("domain")))
     return queryset.annotate(sort_name=CodePointText(stored))
 
 
-# The order of every domain list, for order_by() and keyset pages: a total order.
-SORT_ORDER = ("sort_name", "domain")
-
-
-def by_sort_name(queryset: QuerySet[Domain]) -> QuerySet[Domain]:
+def by_sort_name(queryset: QuerySet[Domain], *, keyed: bool = False) -> QuerySet[Domain]:
     """Order domains as people read them: by the key of their Unicode name (with_sort_name)."""
-    return with_sort_name(queryset).order_by(*SORT_ORDER)
+    return with_sort_name(queryset, keyed=keyed).order_by("sort_name")

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.scoping import scoped, scoped_domain_names
 from aliases.models import Alias
+from core.listing.pagination import RuleCountedQuerySet
 from core.listing.search import idn_domains_containing
 from domains import counters
 from domains.models import AliasDomain, Domain, with_sort_name
@@ -143,15 +144,22 @@ def _names_match(term: str, *fields: str) -> Q:
     return match
 
 
-def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
+def domain_list(user: Any, filters: dict[str, Any], *, keyed: bool = False) -> QuerySet[Domain]:
     """Return the domains the user may see, matching the search, with counts, usage and the
-    key they are listed by (`sort_name`; order by domains.models.SORT_ORDER)."""
+    key they are listed by (`sort_name`; `keyed`: every domain has it, see with_sort_name)."""
     queryset = scoped(user, Domain)
     term = (filters.get("q") or "").strip()
     if term:
         match = Q(description__icontains=term) | _names_match(term, "domain")
         queryset = queryset.filter(match)
-    return with_sort_name(with_domain_counters(queryset))
+    rows = with_sort_name(with_domain_counters(queryset), keyed=keyed)
+    if keyed:
+        # Counted without the join to their keys, which a count would read for each domain;
+        # the key is unique, so pages past the middle are read from the end.
+        return RuleCountedQuerySet.of(
+            rows, _count_rule=queryset.count, scope=None, unique_key="sort_name"
+        )
+    return rows
 
 
 def domains_with_figures(user: Any) -> QuerySet[Domain]:

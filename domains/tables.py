@@ -22,7 +22,6 @@ from core.listing.tables import (
     state_and_link,
     toggle_form,
 )
-from domains.models import SORT_ORDER
 from mail.names import visible_controls
 from mail.quota import format_bytes, format_mb
 
@@ -59,7 +58,7 @@ class DomainTable(tables.Table):
     # Bulk actions on domains are a super admin's (the list view leaves it out for others).
     select = SelectColumn()
     # By the Unicode name people read (domain_list's sort_name), not the stored xn-- form.
-    domain = tables.Column(verbose_name=gettext_lazy("Domain"), order_by=SORT_ORDER)
+    domain = tables.Column(verbose_name=gettext_lazy("Domain"), order_by="sort_name")
     description = tables.Column(verbose_name=gettext_lazy("Description"))
     mailbox_count = tables.Column(verbose_name=gettext_lazy("Mailboxes"), empty_values=())
     # Alias rows minus the mailboxes' own rows, subtracted here rather than in SQL (see below).
@@ -98,7 +97,7 @@ class DomainTable(tables.Table):
         # would compute both COUNT subqueries a second time for every row.
         count = F("alias_rows") - F("mailbox_count")
         key = count.desc() if is_descending else count.asc()
-        return queryset.order_by(key, *SORT_ORDER), True
+        return queryset.order_by(key, "sort_name"), True
 
     def render_quota_allocated(self, value: int, record: Any) -> str:
         return f"{format_bytes(value or 0)} / {mb_limit_text(record.quota)}"

@@ -134,8 +134,8 @@ def to_unicode(domain: str) -> str:
         return domain
 
 
-# Longer keys are cut: only names past any real domain's length get there (see domain_sort_key).
-SORT_KEY_MAX = 1024
+# Longer keys are cut (no real domain's key gets near it): the most MariaDB indexes in utf8mb4.
+SORT_KEY_MAX = 768
 
 
 def domain_sort_key(domain: str) -> str:
@@ -146,12 +146,13 @@ def domain_sort_key(domain: str) -> str:
     points or the stored `xn--` form would put it), then, between names equal so far, by the
     name itself (a plain letter before its accented forms). The databases compare the key as
     binary text (domains.models.CodePointText), so every engine lists in the same order as
-    Python's sorted() of these keys.
+    Python's sorted() of these keys. The stored name comes last, which makes each domain's key
+    its own: a list pages by the key alone.
     """
     shown = to_unicode(domain).lower()
     decomposed = unicodedata.normalize("NFKD", shown.casefold())
     letters = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return f"{letters} {shown}"[:SORT_KEY_MAX]
+    return f"{letters} {shown} {domain}"[:SORT_KEY_MAX]
 
 
 def address_to_unicode(address: str) -> str:

@@ -48,10 +48,6 @@ MAX_PER_PAGE = 500
 # and an offset past 2**63 is refused by PostgreSQL (bigint) and by MariaDB's parser.
 MAX_FIRST_ROW = 2**31
 
-# A keyset page's key: a unique column, or columns whose values together are unique (the last
-# one the primary key), such as a domain list's (sort_name, domain).
-Key = str | tuple[str, ...]
-
 # Whole numbers only: int() would also take " 7", "+7", "7_0" and other scripts' digits.
 _NUMBER = re.compile(r"[0-9]{1,18}")
 
@@ -168,7 +164,8 @@ def _rows_of(object_list: Any, rows: QuerySet) -> Any:
 
 
 def _unique_order(queryset: QuerySet) -> tuple[str, ...] | None:
-    """Return the queryset's ordering when it ends with the primary key (a total order), else None.
+    """Return the queryset's ordering when it ends with the primary key or another unique key
+    (a total order), else None.
 
     Only such an ordering reads the same rows backwards: with ties (a sort by name alone) the
     database may order equal rows differently in each direction.
@@ -179,7 +176,8 @@ def _unique_order(queryset: QuerySet) -> tuple[str, ...] | None:
     if not all(isinstance(item, str) for item in order):
         return None
     last = order[-1].removeprefix("-")
-    return order if last in ("pk", queryset.model._meta.pk.name) else None
+    unique = queryset.unique_key if isinstance(queryset, ListQuerySet) else None
+    return order if last in ("pk", queryset.model._meta.pk.name, unique) else None
 
 
 def _reversed(queryset: QuerySet, order: tuple[str, ...]) -> QuerySet:
@@ -295,14 +293,17 @@ class ListQuerySet(QuerySet):
       cheaper way to them than its own SQL; None lets the paginator slice the query.
     - `keys_after(key, after, size, descending)`: the same for a keyset page (the API, CSV
       export): up to `size` keys following `after` in `key` order, or None.
+    - `unique_key`: a column or annotation besides the primary key whose value is unique per row
+      (a domain's sort key), so that an order ending with it reads the same rows backwards.
 
     Facts (the attributes named in FACTS: the scope, and what subclasses add) are kept through
     ordering, slicing and values(); any further filter forgets them, so a fact only ever
     answers for the rows it was made for.
     """
 
-    FACTS: tuple[str, ...] = ("scope",)
+    FACTS: tuple[str, ...] = ("scope", "unique_key")
     scope: ListScope | None = None
+    unique_key: str | None = None
     # Set on rows fetched by key (by_keys): the scope every row read must lie within.
     _checked_by: ListScope | None = None
 
@@ -320,7 +321,7 @@ class ListQuerySet(QuerySet):
         """Return the keys of rows bottom..top in the queryset's order, or None to slice it."""
         return None
 
-    def keys_after(self, key: Key, after: Any, size: int, descending: bool) -> list[Any] | None:
+    def keys_after(self, key: str, after: Any, size: int, descending: bool) -> list[Any] | None:
         """Return up to `size` keys following `after` in `key` order, or None to query for them."""
         return None
 
@@ -402,30 +403,17 @@ def counted_by(
     return RuleCountedQuerySet.of(queryset, _count_rule=rule, scope=scope)
 
 
-def _after(key: tuple[str, ...], after: tuple[Any, ...], descending: bool) -> Q:
-    """Return the condition of the rows that follow `after` in `key` order (a row comparison
-    spelled out: (a, b) > (x, y) is a > x, or a = x and b > y)."""
-    step = "lt" if descending else "gt"
-    following = Q()
-    for depth, name in enumerate(key):
-        equal = {key[n]: after[n] for n in range(depth)}
-        following |= Q(**equal, **{f"{name}__{step}": after[depth]})
-    return following
-
-
 def keyset_page(
-    queryset: QuerySet, *, key: Key, after: Any = None, size: int, descending: bool = False
+    queryset: QuerySet, *, key: str, after: Any = None, size: int, descending: bool = False
 ) -> tuple[list[Any], Any]:
     """Return up to `size` rows (capped at MAX_PER_PAGE) following the key `after` in key order,
     and the key to continue from (None after the last row).
 
     For the API: a page costs the same at any depth, as the rows are found by the key's index
-    instead of counted past; the queryset's own conditions (scope, search) stay in force. With
-    several key columns `after` and the answer are lists of their values, one per column.
+    instead of counted past; the queryset's own conditions (scope, search) stay in force.
     """
     size = max(1, min(size, MAX_PER_PAGE))
-    names = (key,) if isinstance(key, str) else key
-    rows = queryset.order_by(*(f"-{name}" if descending else name for name in names))
+    rows = queryset.order_by(f"-{key}" if descending else key)
     # A list may know a cheaper way to the keys than its SQL (the alias list on MariaDB).
     keys = (
         rows.keys_after(key, after, size + 1, descending)
@@ -436,11 +424,9 @@ def keyset_page(
         found = list(by_keys(rows, keys)) if keys else []
     else:
         if after is not None:
-            values = (after,) if isinstance(key, str) else tuple(after)
-            rows = rows.filter(_after(names, values, descending))
+            rows = rows.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
         found = list(rows[: size + 1])
     if len(found) <= size:
         return found, None
     found = found[:size]
-    last = [getattr(found[-1], name) for name in names]
-    return found, last[0] if isinstance(key, str) else last
+    return found, getattr(found[-1], key)

@@ -75,8 +75,8 @@ class Command(EntityCommand):
             q = options["q"].strip()
             rows = rows.filter(Q(domain__icontains=q) | Q(description__icontains=q))
         # In the lists' order, by the Unicode name: domains other tools added get their key first.
-        counters.ensure_missing(rows)
-        rows = by_sort_name(with_domain_counters(rows))
+        keyed = counters.ensure_missing(rows)
+        rows = by_sort_name(with_domain_counters(rows), keyed=keyed)
 
         def shaped(row: Domain) -> DomainSerializer:
             row.default_mailbox_quota = domain_settings(row).default_mailbox_quota  # type: ignore[attr-defined]
