@@ -334,7 +334,8 @@ class AliasDomainViewSet(ApiViewSet):
 
     serializer_class = s.AliasDomainSerializer
     lookup_field = "alias_domain"
-    page_key = "alias_domain"
+    # By the alias domain's Unicode name (alias_domain_list's sort_name, one per row).
+    page_key = "sort_name"
 
     def _one(self, alias_domain: str) -> AliasDomain:
         return token_get_or_404(self.request, AliasDomain, pk=domain_key(alias_domain))

@@ -166,7 +166,7 @@ class DomainExportView(CsvExportMixin, DomainListView):
 class AliasDomainExportView(CsvExportMixin, AliasDomainListView):
     """The alias domain list as CSV."""
 
-    export_key, export_columns = "alias_domain", ALIAS_DOMAIN_COLUMNS
+    export_key, export_columns = "sort_name", ALIAS_DOMAIN_COLUMNS
     export_name = "alias-domains"
 
 

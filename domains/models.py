@@ -222,8 +222,14 @@ def with_sort_name(queryset: QuerySet[Domain], *, keyed: bool = False) -> QueryS
         return queryset.filter(counters__sort_name__isnull=False).annotate(
             sort_name=F("counters__sort_name")
         )
-    stored = Coalesce(F("counters__sort_name"), CodePointText(F("domain")))
-    return queryset.annotate(sort_name=CodePointText(stored))
+    return queryset.annotate(sort_name=sort_key_of("domain"))
+
+
+def sort_key_of(field: str) -> CodePointText:
+    """Return the key a row's domain (the Domain key or foreign key `field`) is listed by, as in
+    with_sort_name: its counters' key, else its stored name."""
+    prefix = "" if field == "domain" else f"{field}__"
+    return CodePointText(Coalesce(F(f"{prefix}counters__sort_name"), CodePointText(F(field))))
 
 
 def by_sort_name(queryset: QuerySet[Domain], *, keyed: bool = False) -> QuerySet[Domain]:

@@ -14,7 +14,7 @@ from aliases.models import Alias
 from core.listing.pagination import RuleCountedQuerySet
 from core.listing.search import idn_domains_containing
 from domains import counters
-from domains.models import AliasDomain, Domain, with_sort_name
+from domains.models import AliasDomain, Domain, sort_key_of, with_sort_name
 from mailboxes.models import Mailbox
 from pfa.models import Log, Quota2
 
@@ -173,18 +173,22 @@ def domain_log(user: Any, domain: Domain, limit: int = 10) -> list[Log]:
 
 
 def alias_domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[AliasDomain]:
-    """Return the alias domains the user may see, matching the search on either side."""
+    """Return the alias domains the user may see, matching the search on either side, with the
+    keys both sides are listed by (`sort_name`, unique, and `target_sort_name`)."""
     queryset = scoped(user, AliasDomain)
     term = (filters.get("q") or "").strip()
     if term:
         names = ("alias_domain__domain", "target_domain__domain")
         queryset = queryset.filter(_names_match(term, *names))
-    return queryset
+    return queryset.annotate(
+        sort_name=sort_key_of("alias_domain"), target_sort_name=sort_key_of("target_domain")
+    )
 
 
 def alias_domains_of(user: Any, domain: Domain) -> QuerySet[AliasDomain]:
     """Return the alias domains that point at the domain, as far as the user may see them."""
-    return scoped(user, AliasDomain).filter(target_domain_id=domain.domain)
+    rows = scoped(user, AliasDomain).filter(target_domain_id=domain.domain)
+    return rows.annotate(sort_name=sort_key_of("alias_domain")).order_by("sort_name")
 
 
 @dataclass(frozen=True)

@@ -131,12 +131,12 @@ class AliasDomainTable(tables.Table):
     alias_domain = tables.Column(
         verbose_name=gettext_lazy("Alias domain"),
         accessor="alias_domain_id",
-        order_by="alias_domain",
+        order_by="sort_name",
     )
     target_domain = tables.Column(
         verbose_name=gettext_lazy("Target domain"),
         accessor="target_domain_id",
-        order_by="target_domain",
+        order_by=("target_sort_name", "sort_name"),
     )
     active = tables.TemplateColumn(
         template_name="domains/_aliasdomain_toggle.html", verbose_name=gettext_lazy("Active")

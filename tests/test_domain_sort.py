@@ -23,6 +23,7 @@ from core.listing.pagination import keyset_page
 from domains.counters import ensure_missing
 from domains.models import Domain, DomainCounters, by_sort_name
 from domains.selectors import domain_list
+from domains.services import alias_domain_create
 from mail.names import domain_sort_key, normalize_domain
 from tests.factories import make_admin, make_domain
 from tests.test_api import api_for
@@ -225,3 +226,33 @@ def _select_values(html: str, name: str) -> list[str]:
 
 def _checkbox_values(html: str, name: str) -> list[str]:
     return re.findall(rf'<input type="checkbox" name="{name}" value="([^"]+)"', html)
+
+
+def test_alias_domains_are_listed_by_the_unicode_names_too(super_client, superadmin, domains):
+    zeta = Domain.objects.get(pk="zeta.example")
+    sources = ["örebro.example", "ärzte.home.arpa", "delta.example", "alpha.local"]
+    for name in sources:
+        source = Domain.objects.get(pk=normalize_domain(name))
+        alias_domain_create(actor=None, alias_domain=source, target_domain=zeta)
+    expected = [normalize_domain(name) for name in ORDER if name in sources]
+    table = super_client.get("/domains/alias-domains/").context["table"]
+    assert [row.record.alias_domain_id for row in table.paginated_rows] == expected
+    table = super_client.get("/domains/alias-domains/", {"sort": "-alias_domain"}).context["table"]
+    assert [row.record.alias_domain_id for row in table.paginated_rows] == expected[::-1]
+    api = api_for(superadmin)
+    names: list[str] = []
+    params: dict[str, Any] = {"limit": 1}
+    while True:
+        body = api.get("/api/v1/alias-domains/", params).json()
+        names += [row["alias_domain"] for row in body["results"]]
+        if body["next_cursor"] is None:
+            break
+        params = {"limit": 1, "cursor": body["next_cursor"]}
+    assert names == expected
+    response = super_client.get("/api/export/alias-domains.csv")
+    body = b"".join(response.streaming_content).decode()
+    assert [row["alias_domain"] for row in csv.DictReader(io.StringIO(body))] == expected
+    # The domain's page names the alias domains pointing at it in the same order.
+    page = super_client.get("/domains/zeta.example/").content.decode()
+    shown = [page.index(f"<li>{name} →") for name in ORDER if name in sources]
+    assert shown == sorted(shown)
