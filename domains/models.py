@@ -111,7 +111,8 @@ class DomainCounters(models.Model):
     counted = models.DateTimeField(default=timezone.now)
     usage_counted = models.DateTimeField(default=timezone.now)
     # mail.names.domain_sort_key of the domain: what lists order it by (see by_sort_name). In
-    # a binary collation (migration 0005); NULL where an older release made the row.
+    # a binary collation set by migration 0005 per engine (a field has one name for all), which
+    # a later AlterField of this column must set again; NULL where an older release made the row.
     sort_name = models.CharField(max_length=768, null=True)  # noqa: DJ001 (NULL: not known yet)
 
     class Meta:
