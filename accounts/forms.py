@@ -17,7 +17,7 @@ from accounts.models import Admin
 from accounts.scoping import scoped
 from core.forms import DomainCheckboxesField, StyledForm, login_field, password_field
 from core.forms import PasswordPairMixin as SharedPasswordPairMixin
-from domains.models import ALL_DOMAINS, Domain, DomainAdmin
+from domains.models import ALL_DOMAINS, Domain, DomainAdmin, by_sort_name
 from mail.names import normalize_address, to_unicode
 
 
@@ -149,7 +149,7 @@ class AdminCreateForm(PasswordPairMixin):
     def __init__(self, *args: Any, user: Admin, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         domains = cast(DomainCheckboxesField, self.fields["domains"])
-        domains.queryset = scoped(user, Domain).order_by("domain")
+        domains.queryset = by_sort_name(scoped(user, Domain))
         self.offer_invite(
             _(
                 "Instead of a password, mail a one-time link to the alternative address (else "
@@ -194,7 +194,7 @@ class AdminEditForm(StyledForm):
             del self.fields["domains"]
         else:
             domains = cast(DomainCheckboxesField, self.fields["domains"])
-            domains.queryset = scoped(user, Domain).order_by("domain")
+            domains.queryset = by_sort_name(scoped(user, Domain))
 
     def clean_email_other(self) -> str:
         value = self.cleaned_data["email_other"]
@@ -213,7 +213,7 @@ class AssignDomainForm(StyledForm):
         super().__init__(*args, **kwargs)
         assigned = DomainAdmin.objects.filter(username_id=admin.pk, active=True).values("domain_id")
         domain = cast(forms.ModelChoiceField, self.fields["domain"])
-        domain.queryset = scoped(user, Domain).exclude(domain__in=assigned).order_by("domain")
+        domain.queryset = by_sort_name(scoped(user, Domain).exclude(domain__in=assigned))
         domain.label_from_instance = _domain_label  # type: ignore[method-assign,assignment]
 
 

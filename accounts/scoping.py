@@ -25,6 +25,7 @@ from accounts.models import Admin, AuthEvent
 from aliases.models import Alias
 from core.context import request_memo
 from domains.models import ALL_DOMAINS, AliasDomain, Domain, DomainAdmin
+from mail.names import domain_sort_key
 from mailboxes.models import Mailbox
 from pfa.models import Log
 
@@ -115,7 +116,8 @@ _NAMES_KEY = "scoping.domain_names"
 
 
 def scoped_domain_names(user: Any) -> list[str] | None:
-    """Return the stored names of the user's domains in order, or None past LITERAL_DOMAINS_LIMIT.
+    """Return the stored names of the user's domains in the lists' order (by Unicode name), or
+    None past LITERAL_DOMAINS_LIMIT.
 
     Read once per request (see core.context.request_memo); forget_domain_names() drops what
     was read when a change in the same request gives or takes domains.
@@ -126,7 +128,8 @@ def scoped_domain_names(user: Any) -> list[str] | None:
         return memo[key]
     first = scoped(user, Domain).order_by("domain").values_list("domain", flat=True)
     names = list(first[: LITERAL_DOMAINS_LIMIT + 1])
-    found = names if len(names) <= LITERAL_DOMAINS_LIMIT else None
+    # Read in the stored order (the primary key's index), shown in the Unicode name's.
+    found = sorted(names, key=domain_sort_key) if len(names) <= LITERAL_DOMAINS_LIMIT else None
     if memo is not None:
         memo[key] = found
     return found

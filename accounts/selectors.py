@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import throttle
 from accounts.models import Admin, AuthEvent, ThrottleCounter
 from accounts.scoping import is_superadmin, scoped
-from domains.models import ALL_DOMAINS, Domain, DomainAdmin
+from domains.models import ALL_DOMAINS, Domain, DomainAdmin, by_sort_name
 
 
 def admin_list(user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Admin]:
@@ -55,7 +55,7 @@ def admin_rows(qs: QuerySet[Admin], filters: dict[str, Any] | None = None) -> Qu
 def admin_domains(user: Any, admin: Admin) -> QuerySet[Domain]:
     """Return the domains the admin manages that the user may see (never the ALL row)."""
     assigned = DomainAdmin.objects.filter(username_id=admin.pk, active=True).values("domain_id")
-    return scoped(user, Domain).filter(domain__in=assigned).order_by("domain")
+    return by_sort_name(scoped(user, Domain).filter(domain__in=assigned))
 
 
 def domain_admins(user: Any, domain: Domain) -> QuerySet[Admin]:

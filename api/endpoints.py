@@ -20,6 +20,7 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.scoping import scoped
 from aliases.models import Alias
 from aliases.selectors import alias_list
 from aliases.services import alias_create, alias_delete, alias_set_active, alias_update
@@ -27,6 +28,7 @@ from api import serializers as s
 from api.access import narrowed, token_domains, token_get_or_404
 from api.errors import errors_on
 from api.pagination import KeysetPagination
+from domains import counters
 from domains.models import AliasDomain, Domain, DomainSettings
 from domains.selectors import alias_domain_list, domain_list, with_live_figures
 from domains.services import (
@@ -116,12 +118,12 @@ class DomainViewSet(ApiViewSet):
 
     serializer_class = s.DomainSerializer
     lookup_field = "domain"
-    page_key = "domain"
+    # By the Unicode name (domain_list's sort_name, one per domain): the cursor holds its key.
+    page_key = "sort_name"
 
-    def _rows(self) -> QuerySet[Domain]:
-        return narrowed(
-            self.request.auth, domain_list(self.request.user, filters_of(self.request, "q"))
-        )
+    def _rows(self, *, keyed: bool = False) -> QuerySet[Domain]:
+        filters = filters_of(self.request, "q")
+        return narrowed(self.request.auth, domain_list(self.request.user, filters, keyed=keyed))
 
     def _one(self, domain: str) -> Domain:
         key = domain_key(domain)
@@ -133,7 +135,10 @@ class DomainViewSet(ApiViewSet):
         return obj
 
     def list(self, request: Request) -> Response:
-        rows = self.paginate_queryset(self._rows())
+        # Domains other tools added get their counters row and sort key first, as in the list
+        # page, so the pages of one walk see them in one place.
+        keyed = counters.ensure_missing(narrowed(request.auth, scoped(request.user, Domain)))
+        rows = self.paginate_queryset(self._rows(keyed=keyed))
         # Read apart, by the page's names: on MariaDB the project's table may not share the
         # collation of Postfix Admin's domain column, and such columns refuse to be joined.
         kept = dict(
@@ -329,7 +334,8 @@ class AliasDomainViewSet(ApiViewSet):
 
     serializer_class = s.AliasDomainSerializer
     lookup_field = "alias_domain"
-    page_key = "alias_domain"
+    # By the alias domain's Unicode name (alias_domain_list's sort_name, one per row).
+    page_key = "sort_name"
 
     def _one(self, alias_domain: str) -> AliasDomain:
         return token_get_or_404(self.request, AliasDomain, pk=domain_key(alias_domain))

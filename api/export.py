@@ -159,13 +159,14 @@ class AliasExportView(CsvExportMixin, AliasListView):
 class DomainExportView(CsvExportMixin, DomainListView):
     """The domain list as CSV."""
 
-    export_key, export_columns, export_name = "domain", DOMAIN_COLUMNS, "domains"
+    # In the list's order: by the Unicode name (domain_list's sort_name).
+    export_key, export_columns, export_name = "sort_name", DOMAIN_COLUMNS, "domains"
 
 
 class AliasDomainExportView(CsvExportMixin, AliasDomainListView):
     """The alias domain list as CSV."""
 
-    export_key, export_columns = "alias_domain", ALIAS_DOMAIN_COLUMNS
+    export_key, export_columns = "sort_name", ALIAS_DOMAIN_COLUMNS
     export_name = "alias-domains"
 
 

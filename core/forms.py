@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped, scoped_domain_names
-from domains.models import Domain
+from domains.models import Domain, by_sort_name
 from mail.names import normalize_domain, to_unicode
 from mail.passwords import MAX_PASSWORD_LENGTH, generate_password
 
@@ -266,7 +266,7 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
         return field
     return DomainChoiceField(
         label=_("Domain"),
-        queryset=scoped(user, Domain).order_by("domain"),
+        queryset=by_sort_name(scoped(user, Domain)),
         to_field_name="domain",
         empty_label=None,
         initial=initial or None,

@@ -13,6 +13,9 @@ stats row:
 - Writes by other tools (Postfix Admin, scripts) and Dovecot's usage in `quota2` are picked
   up by `refresh`, the `manage.py domain_counters` command run from cron: it locks the rows it
   recounts, so it never loses a concurrent write of the project.
+- The row also keeps the key the domain is listed by (`sort_name`, mail.names.domain_sort_key):
+  every row made here gets it, and `ensure` and `refresh` fill it where an older release left
+  it empty. It depends on the name alone, so it never goes stale.
 
 Unlike the trigger-maintained tables (pfa.derived), these are kept by the project's services:
 between two recounts they miss what other tools wrote.
@@ -28,6 +31,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from domains.models import Domain, DomainCounters
+from mail.names import domain_sort_key
 from mail.quota import MAX_QUOTA_BYTES
 
 # Domains measured per round trip (each IN list holds at most this many names).
@@ -100,24 +104,38 @@ def ensure(names: Sequence[str]) -> dict[str, DomainCounters]:
     if missing:
         now = timezone.now()
         created = [
-            DomainCounters(domain_id=name, counted=now, usage_counted=now, **values)
+            DomainCounters(
+                domain_id=name,
+                counted=now,
+                usage_counted=now,
+                sort_name=domain_sort_key(name),
+                **values,
+            )
             for name, values in measure(missing).items()
         ]
         # A row a concurrent write has created meanwhile is exact and wins.
         DomainCounters.objects.bulk_create(created, ignore_conflicts=True)
         found.update({s.domain_id: s for s in DomainCounters.objects.filter(domain_id__in=missing)})
+    unsorted = [row for row in found.values() if row.sort_name is None]
+    for row in unsorted:
+        row.sort_name = domain_sort_key(row.domain_id)
+    if unsorted:
+        # Only this column: the counts may be changing under a concurrent write's lock.
+        DomainCounters.objects.bulk_update(unsorted, ["sort_name"])
     return found
 
 
-def ensure_missing(domains: Any, limit: int = CHUNK) -> None:
-    """Measure up to `limit` domains of a Domain queryset that have no counters row yet."""
+def ensure_missing(domains: Any, limit: int = CHUNK) -> bool:
+    """Measure up to `limit` domains of a Domain queryset that have no counters row yet (or
+    no sort key: rows of an older release); tell whether every one of them has both now."""
     names = list(
-        domains.filter(counters__isnull=True)
+        domains.filter(counters__sort_name__isnull=True)
         .order_by("domain")
         .values_list("domain", flat=True)[:limit]
     )
     if names:
         ensure(names)
+    return len(names) < limit
 
 
 def lock(domain: Domain | str) -> DomainCounters:
@@ -188,7 +206,10 @@ def refresh(names: Sequence[str] | None = None, *, counts: bool = True) -> int:
                 values = {name: {"usage_bytes": usage.get(name, 0)} for name in chunk}
                 stamps = {"usage_counted": now}
             for name in have:
-                DomainCounters.objects.filter(domain_id=name).update(**values[name], **stamps)
+                # The sort key too, for rows an older release made without one.
+                key = domain_sort_key(name)
+                one = DomainCounters.objects.filter(domain_id=name)
+                one.update(**values[name], **stamps, sort_name=key)
             ensure([name for name in chunk if name not in have])
     return len(names)
 

@@ -11,9 +11,10 @@ from django.db.models.functions import Coalesce
 
 from accounts.scoping import scoped, scoped_domain_names
 from aliases.models import Alias
+from core.listing.pagination import RuleCountedQuerySet
 from core.listing.search import idn_domains_containing
 from domains import counters
-from domains.models import AliasDomain, Domain
+from domains.models import AliasDomain, Domain, by_sort_name, sort_key_of, with_sort_name
 from mail.names import to_unicode
 from mailboxes.models import Mailbox
 from pfa.models import Log, Quota2
@@ -149,8 +150,8 @@ DOMAIN_SUGGESTIONS_LIMIT = 20
 
 
 def domain_suggestions(user: Any, typed: str) -> list[str]:
-    """Return the first DOMAIN_SUGGESTIONS_LIMIT of the user's domains (stored names, in order)
-    that start with what was typed, in Unicode or punycode."""
+    """Return the first DOMAIN_SUGGESTIONS_LIMIT of the user's domains (stored names, in the
+    lists' order) that start with what was typed, in Unicode or punycode."""
     text = typed.strip().lower()
     starts = Q(domain__startswith=text)
     stored = _punycode_term(text)
@@ -160,18 +161,26 @@ def domain_suggestions(user: Any, typed: str) -> list[str]:
     idn = [name for name in idn_domains_containing(text) if to_unicode(name).startswith(text)]
     if idn:
         starts |= Q(domain__in=idn)
-    names = scoped(user, Domain).filter(starts).order_by("domain")
+    names = by_sort_name(scoped(user, Domain).filter(starts))
     return list(names.values_list("domain", flat=True)[:DOMAIN_SUGGESTIONS_LIMIT])
 
 
-def domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[Domain]:
-    """Return the domains the user may see, matching the search, with counts and usage."""
+def domain_list(user: Any, filters: dict[str, Any], *, keyed: bool = False) -> QuerySet[Domain]:
+    """Return the domains the user may see, matching the search, with counts, usage and the
+    key they are listed by (`sort_name`; `keyed`: every domain has it, see with_sort_name)."""
     queryset = scoped(user, Domain)
     term = (filters.get("q") or "").strip()
     if term:
         match = Q(description__icontains=term) | _names_match(term, "domain")
         queryset = queryset.filter(match)
-    return with_domain_counters(queryset)
+    rows = with_sort_name(with_domain_counters(queryset), keyed=keyed)
+    if keyed:
+        # Counted without the join to their keys, which a count would read for each domain;
+        # the key is unique, so pages past the middle are read from the end.
+        return RuleCountedQuerySet.of(
+            rows, _count_rule=queryset.count, scope=None, unique_key="sort_name"
+        )
+    return rows
 
 
 def domains_with_figures(user: Any) -> QuerySet[Domain]:
@@ -185,18 +194,22 @@ def domain_log(user: Any, domain: Domain, limit: int = 10) -> list[Log]:
 
 
 def alias_domain_list(user: Any, filters: dict[str, Any]) -> QuerySet[AliasDomain]:
-    """Return the alias domains the user may see, matching the search on either side."""
+    """Return the alias domains the user may see, matching the search on either side, with the
+    keys both sides are listed by (`sort_name`, unique, and `target_sort_name`)."""
     queryset = scoped(user, AliasDomain)
     term = (filters.get("q") or "").strip()
     if term:
         names = ("alias_domain__domain", "target_domain__domain")
         queryset = queryset.filter(_names_match(term, *names))
-    return queryset
+    return queryset.annotate(
+        sort_name=sort_key_of("alias_domain"), target_sort_name=sort_key_of("target_domain")
+    )
 
 
 def alias_domains_of(user: Any, domain: Domain) -> QuerySet[AliasDomain]:
     """Return the alias domains that point at the domain, as far as the user may see them."""
-    return scoped(user, AliasDomain).filter(target_domain_id=domain.domain)
+    rows = scoped(user, AliasDomain).filter(target_domain_id=domain.domain)
+    return rows.annotate(sort_name=sort_key_of("alias_domain")).order_by("sort_name")
 
 
 @dataclass(frozen=True)

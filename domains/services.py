@@ -125,6 +125,8 @@ def domain_create(
         default_mailbox_quota=max(default_quota, 0),
         language=mail_language_code(language),
     )
+    # Its counters row, which also holds the key lists sort it by.
+    counters.ensure([name])
     forget_domain_names()
     log_action(actor=actor, domain=name, action="create_domain", data=name)
     if create_default_aliases:

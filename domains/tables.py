@@ -57,7 +57,8 @@ class DomainTable(tables.Table):
 
     # Bulk actions on domains are a super admin's (the list view leaves it out for others).
     select = SelectColumn()
-    domain = tables.Column(verbose_name=gettext_lazy("Domain"))
+    # By the Unicode name people read (domain_list's sort_name), not the stored xn-- form.
+    domain = tables.Column(verbose_name=gettext_lazy("Domain"), order_by="sort_name")
     description = tables.Column(verbose_name=gettext_lazy("Description"))
     mailbox_count = tables.Column(verbose_name=gettext_lazy("Mailboxes"), empty_values=())
     # Alias rows minus the mailboxes' own rows, subtracted here rather than in SQL (see below).
@@ -96,7 +97,7 @@ class DomainTable(tables.Table):
         # would compute both COUNT subqueries a second time for every row.
         count = F("alias_rows") - F("mailbox_count")
         key = count.desc() if is_descending else count.asc()
-        return queryset.order_by(key, "domain"), True
+        return queryset.order_by(key, "sort_name"), True
 
     def render_quota_allocated(self, value: int, record: Any) -> str:
         return f"{format_bytes(value or 0)} / {mb_limit_text(record.quota)}"
@@ -130,12 +131,12 @@ class AliasDomainTable(tables.Table):
     alias_domain = tables.Column(
         verbose_name=gettext_lazy("Alias domain"),
         accessor="alias_domain_id",
-        order_by="alias_domain",
+        order_by="sort_name",
     )
     target_domain = tables.Column(
         verbose_name=gettext_lazy("Target domain"),
         accessor="target_domain_id",
-        order_by="target_domain",
+        order_by=("target_sort_name", "sort_name"),
     )
     active = tables.TemplateColumn(
         template_name="domains/_aliasdomain_toggle.html", verbose_name=gettext_lazy("Active")

@@ -18,7 +18,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from accounts.scoping import is_superadmin, scoped
 from core import sticky
 from core.http import AuthedRequest
-from core.listing.pagination import ListPaginationMixin
+from core.listing.pagination import DeferredPaginator, ListPaginationMixin
 from core.views import (
     AdminRequiredMixin,
     ScopedMixin,
@@ -54,6 +54,8 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
 
     request: AuthedRequest
 
+    paginator_class = DeferredPaginator
+
     table_class = DomainTable
     template_name = "domains/domain_list.html"
 
@@ -68,9 +70,10 @@ class DomainListView(AdminRequiredMixin, ListPaginationMixin, ListView):
     def get_queryset(self) -> QuerySet[Domain]:
         self.filter_form = DomainFilterForm(self.request.GET or None)
         filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
-        # Store the figures of domains other tools have added, so the next views join them.
-        counters.ensure_missing(scoped(self.request.user, Domain))
-        return selectors.domain_list(self.request.user, filters)
+        # Store the figures and sort keys of domains other tools have added; with every key
+        # there, the page is read from the keys' index.
+        keyed = counters.ensure_missing(scoped(self.request.user, Domain))
+        return selectors.domain_list(self.request.user, filters, keyed=keyed)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -134,6 +134,27 @@ def to_unicode(domain: str) -> str:
         return domain
 
 
+# Longer keys are cut (no real domain's key gets near it): the most MariaDB indexes in utf8mb4.
+SORT_KEY_MAX = 768
+
+
+def domain_sort_key(domain: str) -> str:
+    """Return the key a stored domain name is listed by, to be compared code point by code point.
+
+    People read the Unicode name, so lists order it as a dictionary does: first by its letters
+    without case and accents ("ärzte" between "alpha" and "bücher", not after "zeta" as the code
+    points or the stored `xn--` form would put it), then, between names equal so far, by the
+    name itself (a plain letter before its accented forms). The databases compare the key as
+    binary text (domains.models.CodePointText), so every engine lists in the same order as
+    Python's sorted() of these keys. The stored name comes last, which makes each domain's key
+    its own: a list pages by the key alone.
+    """
+    shown = to_unicode(domain).lower()
+    decomposed = unicodedata.normalize("NFKD", shown.casefold())
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return f"{letters} {shown} {domain}"[:SORT_KEY_MAX]
+
+
 def address_to_unicode(address: str) -> str:
     """Return a stored address for display, with its domain in Unicode."""
     local, sep, domain = address.rpartition("@")

@@ -28,7 +28,7 @@ from core.views import (
     ToggleActiveView,
     apply_service_error,
 )
-from domains.models import Domain
+from domains.models import Domain, by_sort_name
 from domains.selectors import Room
 from mail.names import address_to_unicode, normalize_local_part, to_unicode
 from mail.quota import quota_text
@@ -135,7 +135,8 @@ class MailboxCreateView(AdminRequiredMixin, FormView, MailboxRoomMixin):
         domains = scoped(self.request.user, Domain)
         chosen = sticky_domain(self.request)
         domain = domains.filter(domain=chosen).first() if chosen else None
-        domain = domain or domains.order_by("domain").first()
+        # The first of the form's select.
+        domain = domain or by_sort_name(domains).first()
         kwargs["user"] = self.request.user
         if domain is not None:
             kwargs["initial_domain"] = domain.domain

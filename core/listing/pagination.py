@@ -164,7 +164,8 @@ def _rows_of(object_list: Any, rows: QuerySet) -> Any:
 
 
 def _unique_order(queryset: QuerySet) -> tuple[str, ...] | None:
-    """Return the queryset's ordering when it ends with the primary key (a total order), else None.
+    """Return the queryset's ordering when it ends with the primary key or another unique key
+    (a total order), else None.
 
     Only such an ordering reads the same rows backwards: with ties (a sort by name alone) the
     database may order equal rows differently in each direction.
@@ -175,7 +176,8 @@ def _unique_order(queryset: QuerySet) -> tuple[str, ...] | None:
     if not all(isinstance(item, str) for item in order):
         return None
     last = order[-1].removeprefix("-")
-    return order if last in ("pk", queryset.model._meta.pk.name) else None
+    unique = queryset.unique_key if isinstance(queryset, ListQuerySet) else None
+    return order if last in ("pk", queryset.model._meta.pk.name, unique) else None
 
 
 def _reversed(queryset: QuerySet, order: tuple[str, ...]) -> QuerySet:
@@ -291,14 +293,17 @@ class ListQuerySet(QuerySet):
       cheaper way to them than its own SQL; None lets the paginator slice the query.
     - `keys_after(key, after, size, descending)`: the same for a keyset page (the API, CSV
       export): up to `size` keys following `after` in `key` order, or None.
+    - `unique_key`: a column or annotation besides the primary key whose value is unique per row
+      (a domain's sort key), so that an order ending with it reads the same rows backwards.
 
     Facts (the attributes named in FACTS: the scope, and what subclasses add) are kept through
     ordering, slicing and values(); any further filter forgets them, so a fact only ever
     answers for the rows it was made for.
     """
 
-    FACTS: tuple[str, ...] = ("scope",)
+    FACTS: tuple[str, ...] = ("scope", "unique_key")
     scope: ListScope | None = None
+    unique_key: str | None = None
     # Set on rows fetched by key (by_keys): the scope every row read must lie within.
     _checked_by: ListScope | None = None
 

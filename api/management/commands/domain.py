@@ -12,7 +12,8 @@ from django.db.models import Q
 
 from api.cli import REFUSED, EntityCommand, NotFound, flag_pair
 from api.serializers import DomainSerializer
-from domains.models import ALL_DOMAINS, Domain
+from domains import counters
+from domains.models import ALL_DOMAINS, Domain, by_sort_name
 from domains.selectors import with_domain_counters, with_live_figures
 from domains.services import domain_create, domain_purge, domain_settings, domain_update
 from mail.names import normalize_domain
@@ -73,7 +74,9 @@ class Command(EntityCommand):
         if options["q"]:
             q = options["q"].strip()
             rows = rows.filter(Q(domain__icontains=q) | Q(description__icontains=q))
-        rows = with_domain_counters(rows).order_by("domain")
+        # In the lists' order, by the Unicode name: domains other tools added get their key first.
+        keyed = counters.ensure_missing(rows)
+        rows = by_sort_name(with_domain_counters(rows), keyed=keyed)
 
         def shaped(row: Domain) -> DomainSerializer:
             row.default_mailbox_quota = domain_settings(row).default_mailbox_quota  # type: ignore[attr-defined]
