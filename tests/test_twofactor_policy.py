@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from pfa.models import Log
 from pfa.schema import forget_columns
-from tests.factories import PASSWORD, make_admin, make_mailbox, owner_client_for
+from tests.factories import PASSWORD, make_admin, make_domain, make_mailbox, owner_client_for
 from tests.support.totp import fresh_period, rfc6238
 from twofactor.models import TwoFactorDomain, TwoFactorPolicy
 
@@ -46,6 +46,18 @@ def test_the_policy_page_shows_the_chosen_domains(super_client, domain_a, domain
     super_client.post(POLICY, {"domains": "alpha.example\nBETA.example"})
     page = super_client.get(POLICY).content.decode()
     assert "alpha.example\nbeta.example" in page
+
+
+def test_the_policy_page_shows_domains_by_their_unicode_name(super_client, domain_a):
+    make_domain("zeta.example")
+    make_domain("bücher.example")
+    super_client.post(POLICY, {"domains": "zeta.example\nxn--bcher-kva.example\nalpha.example"})
+    page = super_client.get(POLICY).content.decode()
+    assert "alpha.example\nbücher.example\nzeta.example" in page
+    # Sent back unchanged, the Unicode name keeps the same domain.
+    super_client.post(POLICY, {"domains": "alpha.example\nbücher.example\nzeta.example"})
+    stored = sorted(TwoFactorDomain.objects.values_list("domain", flat=True))
+    assert stored == ["alpha.example", "xn--bcher-kva.example", "zeta.example"]
 
 
 def test_unknown_domains_are_a_field_error(super_client, domain_a):
