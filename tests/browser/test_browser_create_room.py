@@ -41,6 +41,7 @@ def many_domains_admin(monkeypatch):
 
 def test_typed_full_domain_disables_create_and_a_domain_with_room_creates(ui, many_domains_admin):
     ui.login(many_domains_admin.username, PASSWORD)
+    ui.goto("/mailboxes/?domain=shop.example")  # work in the shop's domain
     ui.goto("/mailboxes/new/")
     page = ui.page
     main = page.locator("main")
