@@ -8,9 +8,7 @@ held back nothing is verified.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -22,6 +20,7 @@ from mail import passwords
 from mailboxes.models import Mailbox
 from pfa.models import Log
 from tests.factories import PASSWORD, make_mailbox
+from tests.support.pages import input_value, page
 from tests.support.totp import fresh_period, rfc6238
 from twofactor import services as twofactor_services
 from twofactor import totp
@@ -35,17 +34,6 @@ REQUIRED = "This field is required."
 WRONG_CODE = "The code is not correct."
 RULE = "Your password must contain at least 12 characters."
 NEW = "kQ7-vTr9-Xw2p-Lm4z-Hc8d"
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def input_value(response, name: str) -> str | None:
-    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', response.content.decode())
-    assert tag, name
-    found = re.search(r'value="([^"]*)"', tag.group(0))
-    return html.unescape(found.group(1)) if found else None
 
 
 def failures(realm: str, username: str) -> int:

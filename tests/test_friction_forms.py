@@ -3,27 +3,16 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 
 from mailboxes.models import Mailbox
 from tests.factories import PASSWORD, make_mailbox, owner_client_for
+from tests.support.pages import input_value, page
 from tests.test_limits import set_limits as limit
 
 pytestmark = pytest.mark.django_db
-
-
-def page(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def input_value(response, name: str) -> str | None:
-    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', response.content.decode())
-    assert tag, name
-    found = re.search(r'value="([^"]*)"', tag.group(0))
-    return html.unescape(found.group(1)) if found else None
 
 
 def test_quota_and_password_errors_come_in_one_round(client_a, domain_a):
