@@ -160,6 +160,8 @@ class ScopedDomainField(forms.CharField):
         kwargs.setdefault("widget", forms.TextInput(attrs={"class": "form-control"}))
         super().__init__(*args, max_length=255, **kwargs)
         self.user = user
+        # js/vimbadmin.js offers the user's domains matching what is typed (a datalist).
+        self.widget.attrs["data-domain-suggest"] = reverse("domains:domain-suggest")
 
     def clean(self, value: Any) -> str:
         text = super().clean(value)
@@ -258,12 +260,9 @@ def scoped_domain_field(user: Any, *, initial: str = "") -> forms.Field:
     It cleans to the Domain row; scoped_domain_name_field() cleans to the stored name.
     """
     if scoped_domain_names(user) is None:
-        field = TypedDomainField(
+        return TypedDomainField(
             user=user, label=_("Domain"), required=True, initial=to_unicode(initial) or None
         )
-        # js/vimbadmin.js offers the user's domains matching what is typed (a datalist).
-        field.widget.attrs["data-domain-suggest"] = reverse("domains:domain-suggest")
-        return field
     return DomainChoiceField(
         label=_("Domain"),
         queryset=by_sort_name(scoped(user, Domain)),
@@ -289,9 +288,6 @@ class ListFilterForm(StyledForm):
         names = scoped_domain_names(user)
         if names is None:
             self.fields["domain"] = ScopedDomainField(user=user, label=_("Domain"), required=False)
-            self.fields["domain"].widget.attrs["data-domain-suggest"] = reverse(
-                "domains:domain-suggest"
-            )
             self.managed_domains: set[str] | None = None
         else:
             # A plain text field with a select widget: a domain outside the choices (a sticky
