@@ -131,16 +131,8 @@ class AliasListQuerySet(RuleCountedQuerySet):
         if self._counted is not None and top == self._counted:
             top += LAST_PAGE_SLACK
         sql = statements["DESC" if order[0].startswith("-") else "ASC"]
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [*params, top - bottom, bottom])
-                return [row[0] for row in cursor.fetchall()]
-        except ProgrammingError:
-            if statements is _MERGED_KEYS_SQL:
-                raise
-            # Removed by another process since this one last looked (see triggers.installed_cached).
-            triggers.forget()
-            return None
+        listed = statements is _LISTED_KEYS_SQL
+        return _read_keys(connection, sql, [*params, top - bottom, bottom], listed=listed)
 
     def keys_after(self, key: str, after: Any, size: int, descending: bool) -> list[str] | None:
         """Return up to `size` addresses after `after`, from the listed aliases' table (MariaDB).
@@ -160,13 +152,22 @@ class AliasListQuerySet(RuleCountedQuerySet):
             return None
         sql = _LISTED_AFTER_SQL[(descending, after is not None)]
         params = [domain, *([after] if after is not None else []), size]
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return [row[0] for row in cursor.fetchall()]
-        except ProgrammingError:
-            triggers.forget()
-            return None
+        return _read_keys(connection, sql, params, listed=True)
+
+
+def _read_keys(connection: Any, sql: str, params: list[Any], *, listed: bool) -> list[str] | None:
+    """Run a statement of alias keys; None when it reads the listed aliases' table (`listed`)
+    and another process has removed it since this one last looked (triggers.installed_cached):
+    the list's own query then finds the keys."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+    except ProgrammingError:
+        if not listed:
+            raise
+        triggers.forget()
+        return None
 
 
 def missing_local_targets(user: Any, targets: list[str]) -> list[str]:
